@@ -1,0 +1,1 @@
+"""platformctl: GitOps reconciler for Kubeflow-style ML platforms."""
