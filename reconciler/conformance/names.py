@@ -1,0 +1,181 @@
+"""Kubernetes name, label and annotation rules with apimachinery's error texts.
+
+Mirrors `k8s.io/apimachinery/pkg/util/validation` (IsDNS1123Label, IsDNS1123Subdomain,
+IsDNS1035Label, IsQualifiedName, IsValidLabelValue) and metav1 ValidateLabels /
+ValidateAnnotations. Each `is_*` returns the list of messages (empty when valid).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.conformance.violations import FieldViolation, child, invalid, too_long
+
+DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS1123_SUBDOMAIN_FMT = DNS1123_LABEL_FMT + "(\\." + DNS1123_LABEL_FMT + ")*"
+DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
+QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+LABEL_VALUE_FMT = "(" + QUALIFIED_NAME_FMT + ")?"
+
+_DNS1123_LABEL = re.compile(f"^{DNS1123_LABEL_FMT}$")
+_DNS1123_SUBDOMAIN = re.compile(f"^{DNS1123_SUBDOMAIN_FMT}$")
+_DNS1035_LABEL = re.compile(f"^{DNS1035_LABEL_FMT}$")
+_QUALIFIED_NAME = re.compile(f"^{QUALIFIED_NAME_FMT}$")
+_LABEL_VALUE = re.compile(f"^{LABEL_VALUE_FMT}$")
+
+TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
+
+
+def regex_error(msg: str, fmt: str, *examples: str) -> str:
+    """apimachinery's RegexError text, double space before "or" included."""
+    text = msg + " (e.g. "
+    for i, example in enumerate(examples):
+        if i > 0:
+            text += " or "
+        text += f"'{example}', "
+    return text + f"regex used for validation is '{fmt}')"
+
+
+def max_len_error(length: int) -> str:
+    """apimachinery's MaxLenError text."""
+    return f"must be no more than {length} characters"
+
+
+def is_dns1123_label(value: str) -> list[str]:
+    """RFC 1123 label: namespaces, most Kubeflow names."""
+    errs = []
+    if len(value) > 63:
+        errs.append(max_len_error(63))
+    if not _DNS1123_LABEL.match(value):
+        errs.append(
+            regex_error(
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+                "and must start and end with an alphanumeric character",
+                DNS1123_LABEL_FMT,
+                "my-name",
+                "123-abc",
+            )
+        )
+    return errs
+
+
+def is_dns1123_subdomain(value: str) -> list[str]:
+    """RFC 1123 subdomain: names of most objects, custom resources included."""
+    errs = []
+    if len(value) > 253:
+        errs.append(max_len_error(253))
+    if not _DNS1123_SUBDOMAIN.match(value):
+        errs.append(
+            regex_error(
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+                "and must start and end with an alphanumeric character",
+                DNS1123_SUBDOMAIN_FMT,
+                "example.com",
+            )
+        )
+    return errs
+
+
+def is_dns1035_label(value: str) -> list[str]:
+    """RFC 1035 label: service names, embedded-resource kinds (lower-cased)."""
+    errs = []
+    if len(value) > 63:
+        errs.append(max_len_error(63))
+    if not _DNS1035_LABEL.match(value):
+        errs.append(
+            regex_error(
+                "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+                "start with an alphabetic character, and end with an alphanumeric character",
+                DNS1035_LABEL_FMT,
+                "my-name",
+                "abc-123",
+            )
+        )
+    return errs
+
+
+_QNAME_MSG = (
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+)
+
+
+def is_qualified_name(value: str) -> list[str]:
+    """Label and annotation keys: `[prefix/]name`."""
+    errs: list[str] = []
+    parts = value.split("/")
+    if len(parts) == 1:
+        name = parts[0]
+    elif len(parts) == 2:
+        prefix, name = parts
+        if not prefix:
+            errs.append("prefix part must be non-empty")
+        else:
+            errs.extend("prefix part " + m for m in is_dns1123_subdomain(prefix))
+    else:
+        return [
+            "a qualified name "
+            + regex_error(_QNAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
+            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+        ]
+    if not name:
+        errs.append("name part must be non-empty")
+    elif len(name) > 63:
+        errs.append("name part " + max_len_error(63))
+    if not _QUALIFIED_NAME.match(name):
+        errs.append("name part " + regex_error(_QNAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc"))
+    return errs
+
+
+def is_valid_label_value(value: str) -> list[str]:
+    """Label values: empty or a qualified-name-like string of at most 63 characters."""
+    errs = []
+    if len(value) > 63:
+        errs.append(max_len_error(63))
+    if not _LABEL_VALUE.match(value):
+        errs.append(
+            regex_error(
+                "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+                "and must start and end with an alphanumeric character",
+                LABEL_VALUE_FMT,
+                "MyValue",
+                "my_value",
+                "12345",
+            )
+        )
+    return errs
+
+
+def validate_labels(labels: Any, path: str) -> list[FieldViolation]:
+    """metav1 ValidateLabels: key and value errors are all reported on the map's path."""
+    if not isinstance(labels, Mapping):
+        return [invalid(path, labels, "must be a map of string keys to string values")] if labels is not None else []
+    out: list[FieldViolation] = []
+    for key, value in labels.items():
+        out.extend(invalid(path, key, msg) for msg in is_qualified_name(str(key)))
+        if not isinstance(value, str):
+            out.append(invalid(child(path, str(key)), value, "must be a string"))
+            continue
+        out.extend(invalid(path, value, msg) for msg in is_valid_label_value(value))
+    return out
+
+
+def validate_annotations(annotations: Any, path: str) -> list[FieldViolation]:
+    """ValidateAnnotations: qualified-name keys (case-insensitive), 256 KiB in total."""
+    if not isinstance(annotations, Mapping):
+        if annotations is None:
+            return []
+        return [invalid(path, annotations, "must be a map of string keys to string values")]
+    out: list[FieldViolation] = []
+    size = 0
+    for key, value in annotations.items():
+        out.extend(invalid(path, key, msg) for msg in is_qualified_name(str(key).lower()))
+        if not isinstance(value, str):
+            out.append(invalid(child(path, str(key)), value, "must be a string"))
+            value = json.dumps(value)
+        size += len(str(key)) + len(value)
+    if size > TOTAL_ANNOTATION_SIZE_LIMIT:
+        out.append(too_long(path, TOTAL_ANNOTATION_SIZE_LIMIT))
+    return out

@@ -1,0 +1,1 @@
+"""Readers of platform repositories: a local directory, Git revisions."""

@@ -1,0 +1,54 @@
+"""Read a platform repository from a local directory, safely."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from reconciler.spec.sources import SourceFileError, check_relative
+from reconciler.spec.yamlio import DEFAULT_LIMITS
+
+
+class DirectorySource:
+    """A SourceReader over a directory: no symlinks out, no special files, bounded sizes."""
+
+    def __init__(self, root: Path, max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes * 8) -> None:
+        self.root = root.resolve()
+        self.max_file_bytes = max_file_bytes
+        self._files: list[str] | None = None
+
+    def read(self, path: str) -> bytes:
+        """The bytes of ``path``, refused when it resolves outside the repository or is too big."""
+        rel = check_relative(path)
+        full = self.root / rel
+        try:
+            resolved = full.resolve(strict=True)
+        except (FileNotFoundError, RuntimeError):
+            raise SourceFileError(rel, "file not found", "check the path and that the file is committed") from None
+        if not resolved.is_relative_to(self.root):
+            raise SourceFileError(rel, "path leaves the repository (symlink to outside)",
+                                  "replace the symlink with the file itself")
+        info = resolved.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceFileError(rel, "not a regular file", "point at a regular file")
+        if info.st_size > self.max_file_bytes:
+            raise SourceFileError(rel, f"file is {info.st_size} bytes, over the limit of {self.max_file_bytes}",
+                                  "split it into smaller files")
+        with open(resolved, "rb") as handle:
+            return handle.read(self.max_file_bytes + 1)
+
+    def files(self) -> list[str]:
+        """Every file under the root (symlinked directories are not followed), skipping VCS and venvs."""
+        if self._files is None:
+            found: list[str] = []
+            for dirpath, dirnames, filenames in os.walk(self.root):
+                dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
+                rel_dir = os.path.relpath(dirpath, self.root)
+                for name in filenames:
+                    found.append(name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/"))
+            self._files = sorted(found)
+        return self._files
+
+
+_SKIPPED_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".mypy_cache", ".hypothesis", ".pytest_cache"}

@@ -1,0 +1,1 @@
+"""The platform spec: models, YAML I/O, loading, schema export."""

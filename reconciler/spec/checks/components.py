@@ -1,0 +1,73 @@
+"""Rules inside one component that the models alone cannot express (notebooks, serving, pipelines)."""
+
+from __future__ import annotations
+
+from reconciler.errors import SpecError
+from reconciler.spec.document import Resolved, Spec
+from reconciler.spec.models import NotebookSpec, PipelineSpec, ServingSpec
+from reconciler.spec.models.serving import STORAGE_SCHEMES
+
+
+def check(spec: Spec) -> list[SpecError]:
+    """Per-component rules, on each component as written and as each environment runs it."""
+    found: list[SpecError] = []
+    for _env, item in spec.variants():
+        if isinstance(item.spec, NotebookSpec):
+            found.extend(_notebook(item, item.spec))
+        elif isinstance(item.spec, ServingSpec):
+            found.extend(_serving(item, item.spec))
+        elif isinstance(item.spec, PipelineSpec):
+            found.extend(_pipeline(spec, item, item.spec))
+    return found
+
+
+def _notebook(item: Resolved, spec: NotebookSpec) -> list[SpecError]:
+    found = []
+    names: set[str] = set()
+    paths = {spec.workspace.mount_path} if spec.workspace else set()
+    for i, volume in enumerate(spec.volumes):
+        if (volume.size is None) == (volume.existing_claim is None):
+            found.append(item.error(("volumes", i), f"volume '{volume.name}' needs exactly one of size or existingClaim",
+                                    "give 'size' for a new volume or 'existingClaim' to mount an existing PVC"))
+        if volume.name in names or volume.name == "workspace":
+            found.append(item.error(("volumes", i, "name"), f"volume name '{volume.name}' is used twice",
+                                    "give each volume a unique name ('workspace' is reserved)"))
+        if volume.mount_path in paths:
+            found.append(item.error(("volumes", i, "mountPath"), f"mount path {volume.mount_path} is used twice",
+                                    "mount each volume at its own path"))
+        names.add(volume.name)
+        paths.add(volume.mount_path)
+    if "{version}" in spec.image and not spec.version:
+        found.append(item.error(("image",), "image uses '{version}' but the notebook has no version",
+                                "set spec.version or pin one in the environment"))
+    return found
+
+
+def _serving(item: Resolved, spec: ServingSpec) -> list[SpecError]:
+    found = []
+    if spec.replicas.max < spec.replicas.min:
+        found.append(item.error(("replicas", "max"), f"replicas.max ({spec.replicas.max}) is below replicas.min "
+                                f"({spec.replicas.min})", "raise max or lower min"))
+    if spec.canary is not None and spec.deployment_mode != "Knative":
+        found.append(item.error(("canary",), "canary traffic needs deploymentMode Knative (KServe supports "
+                                "canaryTrafficPercent only in serverless mode)",
+                                "remove 'canary' or set deploymentMode: Knative"))
+    uri = spec.model.storage_uri
+    if not uri.startswith(STORAGE_SCHEMES):
+        found.append(item.error(("model", "storageUri"), f"storage URI {uri!r} has an unsupported scheme",
+                                f"use one of: {', '.join(STORAGE_SCHEMES)}"))
+    if "{version}" in uri and not spec.version:
+        found.append(item.error(("model", "storageUri"), "storageUri uses '{version}' but the model has no version",
+                                "set spec.version or pin one in the environment"))
+    return found
+
+
+def _pipeline(spec: Spec, item: Resolved, pipeline: PipelineSpec) -> list[SpecError]:
+    path = pipeline.package_for(pipeline.version)
+    package = spec.packages.get(path or "")
+    if package is None:
+        return []
+    name = str(package.get("pipelineInfo", {}).get("name", ""))
+    if not name:
+        return [item.error(("package",), f"{path} has no pipelineInfo.name", "recompile the pipeline")]
+    return []

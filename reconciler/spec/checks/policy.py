@@ -1,0 +1,95 @@
+"""Environment policy: allowed image registries and the GPU quota."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from reconciler.errors import SpecError
+from reconciler.spec.document import EnvironmentView, Resolved, Spec
+from reconciler.spec.models import NotebookSpec, PipelineSpec, ServingSpec, TuningSpec
+
+Loc = tuple[str | int, ...]
+
+
+def check(spec: Spec) -> list[SpecError]:
+    """Registry and GPU policy per environment."""
+    found: list[SpecError] = []
+    for view in spec.environments.values():
+        found.extend(_registries(spec, view))
+        found.extend(_gpu_quota(view))
+    return found
+
+
+def images(spec: Spec, item: Resolved) -> Iterator[tuple[Loc, str]]:
+    """(location in spec, image) of every container image a component runs."""
+    s = item.spec
+    if isinstance(s, NotebookSpec):
+        yield ("image",), render_version(s.image, s.version)
+    elif isinstance(s, TuningSpec):
+        yield ("trialTemplate", "image"), render_version(s.trial_template.image, s.version)
+    elif isinstance(s, ServingSpec) and s.transformer is not None:
+        yield ("transformer", "image"), s.transformer.image
+    elif isinstance(s, PipelineSpec):
+        package = spec.packages.get(s.package_for(s.version) or "", {})
+        executors: dict[str, Any] = package.get("deploymentSpec", {}).get("executors", {}) or {}
+        for executor in executors.values():
+            image = (executor or {}).get("container", {}).get("image")
+            if image:
+                yield ("package",), str(image)
+
+
+def render_version(text: str, version: str | None) -> str:
+    """Replace the ``{version}`` placeholder."""
+    return text.replace("{version}", version) if version else text
+
+
+def normalise_image(image: str) -> str:
+    """The fully qualified reference: ``python:3.11`` -> ``docker.io/library/python:3.11``."""
+    first, _, rest = image.partition("/")
+    if not rest:
+        return f"docker.io/library/{image}"
+    if "." in first or ":" in first or first == "localhost":
+        return image
+    return f"docker.io/{image}"
+
+
+def _registries(spec: Spec, view: EnvironmentView) -> list[SpecError]:
+    allowed = view.model.spec.policy.allowed_registries
+    if not allowed:
+        return []
+    found = []
+    for item in view.components.values():
+        for loc, image in images(spec, item):
+            if not normalise_image(image).startswith(allowed):
+                found.append(item.error(loc, f"image {image} is not from a registry allowed in environment "
+                                        f"'{view.name}'", f"use an image under {', '.join(allowed)}"))
+    return found
+
+
+def gpu_demand(item: Resolved) -> int:
+    """GPUs a component may hold at peak: per replica x replicas (serving max, tuning parallel x workers)."""
+    s = item.spec
+    if isinstance(s, NotebookSpec):
+        return 0 if s.stopped else s.resources.gpu.count
+    if isinstance(s, ServingSpec):
+        per_replica = s.resources.gpu.count
+        return per_replica * max(s.replicas.max, s.replicas.min)
+    if isinstance(s, TuningSpec):
+        return s.trial_template.resources.gpu.count * s.trial_template.workers * s.trials.parallel
+    return 0
+
+
+def _gpu_quota(view: EnvironmentView) -> list[SpecError]:
+    quota = view.model.spec.policy.gpu_quota
+    if quota is None:
+        return []
+    demand = {ref: gpu_demand(item) for ref, item in view.components.items()}
+    total = sum(demand.values())
+    if total <= quota:
+        return []
+    top = sorted(((n, r) for r, n in demand.items() if n), reverse=True)[:5]
+    detail = ", ".join(f"{ref} {n}" for n, ref in top)
+    return [view.source.error(("spec", "policy", "gpuQuota"), f"environment '{view.name}' requests {total} GPUs, "
+                              f"over its quota of {quota} ({detail})",
+                              "lower GPU counts or replicas, or raise policy.gpuQuota")]

@@ -1,0 +1,141 @@
+"""Katib rules for tuning components: counts, feasible spaces, objective, trial parameters."""
+
+from __future__ import annotations
+
+import re
+
+from reconciler.errors import SpecError
+from reconciler.spec.document import Resolved, Spec
+from reconciler.spec.models import TuningSpec
+from reconciler.spec.models.tuning import Parameter
+
+PLACEHOLDER = re.compile(r"\$\{trialParameters\.([^}]*)\}")
+
+# Settings each algorithm accepts (Katib docs, configure-algorithm.md).
+ALGORITHM_SETTINGS: dict[str, set[str]] = {
+    "random": {"random_state"},
+    "grid": {"random_state"},
+    "sobol": {"random_state"},
+    "tpe": {"n_EI_candidates", "random_state", "gamma", "prior_weight"},
+    "multivariate-tpe": {"n_ei_candidates", "random_state", "n_startup_trials"},
+    "bayesianoptimization": {"base_estimator", "n_initial_points", "acq_func", "acq_optimizer", "random_state"},
+    "cmaes": {"random_state", "sigma", "restart_strategy"},
+    "hyperband": {"resource_name", "eta", "r_l"},
+    "pbt": {"suggestion_trial_dir", "n_population", "resample_probability", "truncation_threshold"},
+}
+
+
+def check(spec: Spec) -> list[SpecError]:
+    """Katib rules, for each tuning component as written and as each environment runs it."""
+    found: list[SpecError] = []
+    for _env, item in spec.variants():
+        if isinstance(item.spec, TuningSpec):
+            tuning = item.spec
+            found += _objective(item, tuning) + _counts(item, tuning) + _algorithm(item, tuning)
+            found += _trial_template(item, tuning)
+            for i, parameter in enumerate(tuning.parameters):
+                found += _feasible_space(item, i, parameter, tuning.algorithm.name)
+    return found
+
+
+def _objective(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
+    objective = tuning.objective
+    if objective.metric in objective.additional_metrics:
+        index = objective.additional_metrics.index(objective.metric)
+        return [item.error(("objective", "additionalMetrics", index),
+                           f"objective metric '{objective.metric}' is repeated in additionalMetrics",
+                           "list only the other metrics there")]
+    return []
+
+
+def _counts(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
+    trials, found = tuning.trials, []
+    if trials.max is not None and trials.parallel > trials.max:
+        found.append(item.error(("trials", "parallel"), f"trials.parallel ({trials.parallel}) exceeds trials.max "
+                                f"({trials.max})", "lower parallel or raise max"))
+    if trials.max is not None and trials.max_failed is not None and trials.max_failed > trials.max:
+        found.append(item.error(("trials", "maxFailed"), f"trials.maxFailed ({trials.max_failed}) exceeds trials.max "
+                                f"({trials.max})", "lower maxFailed or raise max"))
+    if trials.max is None and tuning.objective.goal is None:
+        found.append(item.error(("trials",), "the search has neither trials.max nor objective.goal, so it may "
+                                "never end", "set trials.max (and a goal if you want to stop early)"))
+    return found
+
+
+def _algorithm(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
+    allowed = ALGORITHM_SETTINGS[tuning.algorithm.name]
+    return [
+        item.error(("algorithm", "settings", name), f"algorithm {tuning.algorithm.name} has no setting '{name}'",
+                   f"its settings are: {', '.join(sorted(allowed))}")
+        for name in tuning.algorithm.settings if name not in allowed
+    ]
+
+
+def _feasible_space(item: Resolved, i: int, p: Parameter, algorithm: str) -> list[SpecError]:
+    loc = ("parameters", i)
+    found = []
+    if p.type in ("int", "double"):
+        if p.min is None or p.max is None:
+            found.append(item.error(loc, f"parameter '{p.name}' ({p.type}) needs min and max", "add min and max"))
+        elif p.min >= p.max:
+            found.append(item.error((*loc, "min"), f"parameter '{p.name}': min ({p.min}) must be below max ({p.max})",
+                                    "swap or fix the bounds"))
+        if p.values:
+            found.append(item.error((*loc, "values"), f"parameter '{p.name}' ({p.type}) cannot list values",
+                                    "use type categorical or discrete for a list of values"))
+        if p.type == "int":
+            for key in ("min", "max", "step"):
+                value = getattr(p, key)
+                if value is not None and not float(value).is_integer():
+                    found.append(item.error((*loc, key), f"parameter '{p.name}' is int but {key} is {value}",
+                                            "use whole numbers or type double"))
+        if algorithm == "grid" and p.step is None:
+            found.append(item.error(loc, f"grid search needs a step for numeric parameter '{p.name}'", "add step"))
+    else:
+        if not p.values:
+            found.append(item.error(loc, f"parameter '{p.name}' ({p.type}) needs values", "list the values"))
+        for key in ("min", "max", "step", "distribution"):
+            if getattr(p, key) is not None:
+                found.append(item.error((*loc, key), f"parameter '{p.name}' ({p.type}) cannot have {key}",
+                                        "remove it; min/max/step are for int and double"))
+        if p.type == "discrete":
+            for j, value in enumerate(p.values):
+                if not _is_number(value):
+                    found.append(item.error((*loc, "values", j), f"discrete parameter '{p.name}' has non-numeric "
+                                            f"value {value!r}", "use type categorical for strings"))
+    return found
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _trial_template(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
+    template, found = tuning.trial_template, []
+    texts = [*template.command, *template.env.values()]
+    used = {name for text in texts for name in PLACEHOLDER.findall(text)}
+    declared = {p.name for p in tuning.parameters}
+    for name in sorted(used - declared):
+        found.append(item.error(("trialTemplate", "command"), f"${{trialParameters.{name}}} is used but no "
+                                f"parameter '{name}' is declared", f"declared parameters: {', '.join(sorted(declared))}"))
+    for i, parameter in enumerate(tuning.parameters):
+        if parameter.name not in used:
+            found.append(item.error(("parameters", i, "name"), f"parameter '{parameter.name}' is never used by the "
+                                    "trial", f"pass it in trialTemplate.command as ${{trialParameters.{parameter.name}}}"))
+    if template.kind == "TrainJob" and not template.runtime:
+        found.append(item.error(("trialTemplate", "runtime"), "a TrainJob trial needs a runtime",
+                                "name a ClusterTrainingRuntime, e.g. torch-distributed"))
+    if template.kind == "Job" and template.workers != 1:
+        found.append(item.error(("trialTemplate", "workers"), "a batch Job trial runs one pod",
+                                "use kind PyTorchJob or TrainJob for several workers"))
+    if "{version}" in template.image and not tuning.version:
+        found.append(item.error(("trialTemplate", "image"), "image uses '{version}' but the component has no version",
+                                "set spec.version or pin one in the environment"))
+    if tuning.metrics_collector.format == "JSON" and tuning.metrics_collector.metrics_format:
+        found.append(item.error(("metricsCollector", "metricsFormat"), "metricsFormat cannot be used with JSON format",
+                                "remove metricsFormat or use format TEXT"))
+    return found

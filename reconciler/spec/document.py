@@ -1,0 +1,133 @@
+"""Parsed spec files and the loaded, resolved spec (plain data holders)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.errors import SpecError
+from reconciler.spec.models import ComponentDoc, ComponentSpec, Environment, Platform
+from reconciler.spec.models.base import Metadata
+from reconciler.spec.yamlio import locate
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One parsed YAML file: its repository path and ruamel tree (which carries line data)."""
+
+    path: str
+    tree: Any
+
+    def error(self, loc: Loc, message: str, hint: str = "") -> SpecError:
+        """A SpecError at the YAML node ``loc`` points to (or its deepest existing parent)."""
+        line, col = locate(self.tree, loc)
+        return SpecError(self.path, line, col, message, hint)
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A component as written in its file."""
+
+    ref: str
+    kind: str
+    doc: ComponentDoc
+    source: Document
+
+    @property
+    def name(self) -> str:
+        """The component's name."""
+        return self.doc.metadata.name
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A component as one environment runs it: overrides merged, version pinned."""
+
+    ref: str
+    kind: str
+    metadata: Metadata
+    spec: ComponentSpec
+    source: Document
+    env_source: Document
+    override: Any = None
+    pinned: bool = False
+
+    @property
+    def name(self) -> str:
+        """The component's name."""
+        return self.metadata.name
+
+    @property
+    def version(self) -> str | None:
+        """The version this environment runs, if the kind has versions."""
+        return getattr(self.spec, "version", None)
+
+    def error(self, spec_loc: Loc, message: str, hint: str = "") -> SpecError:
+        """Locate ``spec_loc`` (relative to ``spec``) in the override or pin that set it, else the component."""
+        if spec_loc[:1] == ("version",) and self.pinned:
+            return self.env_source.error(("spec", "versions", self.ref), message, hint)
+        node = self.override
+        for step in spec_loc:
+            if isinstance(node, dict) and step in node:
+                node = node[step]
+            elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+                node = node[step]
+            else:
+                return self.source.error(("spec", *spec_loc), message, hint)
+        return self.env_source.error(("spec", "overrides", self.ref, *spec_loc), message, hint)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentView:
+    """An environment with the components it runs and which cluster runs each."""
+
+    model: Environment
+    source: Document
+    components: dict[str, Resolved]
+    placement: dict[str, tuple[str, ...]]
+
+    @property
+    def name(self) -> str:
+        """The environment's name."""
+        return self.model.metadata.name
+
+    def clusters_running(self, ref: str) -> tuple[str, ...]:
+        """Names of the clusters of this environment that run component ``ref``."""
+        return tuple(cluster for cluster, refs in self.placement.items() if ref in refs)
+
+    def scheduled_pipeline(self, schedule: Resolved) -> tuple[Resolved | None, str | None]:
+        """The pipeline a schedule runs here and the version it binds to (its own pin, else the pipeline's)."""
+        pipeline = self.components.get(f"pipelines/{getattr(schedule.spec, 'pipeline', '')}")
+        if pipeline is None:
+            return None, None
+        version = getattr(schedule.spec, "pipeline_version", None) or pipeline.version
+        return pipeline, version
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A whole platform, loaded and validated."""
+
+    platform: Platform
+    source: Document
+    components: dict[str, Component]
+    environments: dict[str, EnvironmentView]
+    packages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    broken: frozenset[str] = frozenset()
+
+    @property
+    def name(self) -> str:
+        """The platform's name."""
+        return self.platform.metadata.name
+
+    def variants(self) -> list[tuple[str | None, Resolved]]:
+        """Every component as written (env None) and as each environment runs it."""
+        found: list[tuple[str | None, Resolved]] = [
+            (None, Resolved(c.ref, c.kind, c.doc.metadata, c.doc.spec, c.source, c.source))
+            for c in self.components.values()
+        ]
+        for view in self.environments.values():
+            found.extend((view.name, item) for item in view.components.values())
+        return found

@@ -1,0 +1,123 @@
+"""Shared building blocks of the spec models: base config, names, quantities, resources."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
+
+API_VERSION = "platformctl.dev/v1alpha1"
+
+
+class SpecModel(BaseModel):
+    """Frozen, strict-keyed base: unknown keys are errors, YAML keys are camelCase."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_enum_values=True,
+        validate_default=False,
+    )
+
+
+DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+DnsLabel = Annotated[
+    str,
+    StringConstraints(pattern=DNS_LABEL, max_length=40),
+    Field(description="lower-case letters, digits and '-', starting with a letter, at most 40 characters"),
+]
+NamespaceName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
+
+_QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?\d+)?$")
+
+
+def _quantity(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected a Kubernetes quantity such as 500m, 2 or 4Gi, not a boolean")
+    if isinstance(value, (int, float)):
+        value = format(value, "g")
+    if isinstance(value, str) and not _QUANTITY.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity (examples: 500m, 2, 1.5, 4Gi, 100Mi)")
+    return value
+
+
+Quantity = Annotated[
+    str,
+    BeforeValidator(_quantity),
+    Field(description="Kubernetes quantity, e.g. 500m, 2, 4Gi", json_schema_extra={"type": ["string", "number"]}),
+]
+
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
+
+
+def quantity_value(quantity: str) -> float:
+    """The numeric value of a Kubernetes quantity (``"500m"`` -> 0.5, ``"1Gi"`` -> 2**30)."""
+    match = _QUANTITY.match(quantity)
+    if match is None:
+        raise ValueError(f"not a quantity: {quantity!r}")
+    number, suffix = float(match.group(1)), match.group(3) or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix[:1] in "eE" and suffix:
+        return number * 10 ** int(suffix[1:])
+    return number * _DECIMAL[suffix]
+
+
+class Gpu(SpecModel):
+    """GPUs per replica: a count and the extended-resource name of the vendor."""
+
+    count: int = Field(default=0, ge=0, le=64)
+    resource: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+/[a-z0-9.-]+$")] = "nvidia.com/gpu"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_count(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"count": value}
+        return value
+
+
+class Resources(SpecModel):
+    """CPU, memory and GPUs for one container; limits default to the requests."""
+
+    cpu: Quantity = "1"
+    memory: Quantity = "2Gi"
+    gpu: Gpu = Gpu()
+    cpu_limit: Quantity | None = None
+    memory_limit: Quantity | None = None
+
+
+class Toleration(SpecModel):
+    """A core/v1 toleration."""
+
+    key: str | None = None
+    operator: str = Field(default="Equal", pattern="^(Equal|Exists)$")
+    value: str | None = None
+    effect: str | None = Field(default=None, pattern="^(NoSchedule|PreferNoSchedule|NoExecute)$")
+
+
+class Placement(SpecModel):
+    """Where pods may run: node labels and tolerations."""
+
+    node_selector: dict[str, str] = {}
+    tolerations: tuple[Toleration, ...] = ()
+
+
+EnvVars = Annotated[
+    dict[Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")], str],
+    Field(description="environment variables, name to value (plain text; never put secrets here)"),
+]
+
+
+class Metadata(SpecModel):
+    """Name and descriptive data of a component, environment or platform."""
+
+    name: DnsLabel
+    description: str | None = None
+    owner: str | None = None
+    labels: dict[str, str] = {}

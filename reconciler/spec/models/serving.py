@@ -1,0 +1,80 @@
+"""Serving component: a KServe InferenceService."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from reconciler.spec.models.base import API_VERSION, EnvVars, Metadata, Placement, Resources, SpecModel
+
+STORAGE_SCHEMES = (
+    "gs://", "s3://", "pvc://", "file://", "https://", "http://", "hdfs://", "webhdfs://",
+    "oci://", "oci+native://", "oci+fetch://", "hf://",
+)
+
+
+class Model(SpecModel):
+    """The model artifact and the runtime that serves it."""
+
+    format: str = Field(min_length=1, description="sklearn, xgboost, tensorflow, pytorch, onnx, huggingface, ...")
+    format_version: str | None = None
+    storage_uri: str = Field(min_length=1, description="'{version}' is replaced by the pinned version")
+    runtime: str | None = Field(default=None, description="a ServingRuntime/ClusterServingRuntime name")
+    protocol: Literal["v1", "v2", "grpc-v1", "grpc-v2"] | None = None
+    args: tuple[str, ...] = ()
+    env: EnvVars = {}
+
+
+class Replicas(SpecModel):
+    """Replica bounds; min 0 scales to zero."""
+
+    min: int = Field(default=1, ge=0)
+    max: int = Field(default=1, ge=0)
+
+
+class Autoscaling(SpecModel):
+    """What drives scaling and its target."""
+
+    metric: Literal["cpu", "memory", "concurrency", "rps"] = "concurrency"
+    target: int = Field(default=10, ge=1)
+
+
+class Canary(SpecModel):
+    """Send a share of traffic to the newest revision (Knative mode)."""
+
+    traffic_percent: int = Field(ge=0, le=100)
+
+
+class Transformer(SpecModel):
+    """An optional pre/post-processing container in front of the predictor."""
+
+    image: str = Field(min_length=1)
+    args: tuple[str, ...] = ()
+    env: EnvVars = {}
+    resources: Resources = Resources(cpu="500m", memory="1Gi")
+
+
+class ServingSpec(SpecModel):
+    """A served model: artifact, version, scale, resources, canary and transformer."""
+
+    model: Model
+    version: str | None = None
+    deployment_mode: Literal["Knative", "Standard"] = "Knative"
+    replicas: Replicas = Replicas()
+    autoscaling: Autoscaling | None = None
+    resources: Resources = Resources()
+    canary: Canary | None = None
+    transformer: Transformer | None = None
+    timeout_seconds: int | None = Field(default=None, ge=1)
+    placement: Placement = Placement()
+    service_account: str | None = None
+
+
+class ServingComponent(SpecModel):
+    """A ``kind: Serving`` component file."""
+
+    api_version: Literal["platformctl.dev/v1alpha1"] = API_VERSION
+    kind: Literal["Serving"]
+    metadata: Metadata
+    spec: ServingSpec

@@ -1,0 +1,78 @@
+"""Where spec files come from: a reader protocol, path safety and glob matching (pure)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Protocol
+
+
+class SourceFileError(Exception):
+    """A file that cannot be read safely: outside the repo, too large, not a file."""
+
+    def __init__(self, path: str, message: str, hint: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path, self.message, self.hint = path, message, hint
+
+
+class SourceReader(Protocol):
+    """Read-only access to the files of one revision of the platform repository."""
+
+    def read(self, path: str) -> bytes:
+        """The bytes of ``path`` (relative, POSIX); raises SourceFileError."""
+        ...
+
+    def files(self) -> list[str]:
+        """Every regular file of the repository, relative POSIX paths, sorted."""
+        ...
+
+
+def check_relative(path: str) -> str:
+    """Refuse absolute paths and paths that climb out with ``..``; return the normalised path."""
+    if not path or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+        raise SourceFileError(path, "absolute paths are not allowed", "use a path relative to the repository root")
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise SourceFileError(path, "path leaves the repository ('..')", "use a path inside the repository")
+    return "/".join(parts)
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(f"^{out}$")
+
+
+def glob(reader: SourceReader, pattern: str) -> list[str]:
+    """Files matching a glob (``*``, ``?``, ``**/``) relative to the repository root."""
+    regex = _glob_regex(check_relative(pattern))
+    return [path for path in reader.files() if regex.match(path)]
+
+
+class MemorySource:
+    """A repository held in memory (tests, Git trees)."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self._files = {check_relative(k): v for k, v in files.items()}
+
+    def read(self, path: str) -> bytes:
+        """The bytes of ``path``."""
+        path = check_relative(path)
+        if path not in self._files:
+            raise SourceFileError(path, "file not found", "check the path")
+        return self._files[path]
+
+    def files(self) -> list[str]:
+        """All paths, sorted."""
+        return sorted(self._files)
