@@ -1,0 +1,1 @@
+"""Conformance: validate rendered objects against upstream CRD schemas and webhook rules."""

@@ -17,6 +17,7 @@ field only counts as present), ratcheting on update, and the status subresource 
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -88,7 +89,7 @@ class StructuralSchema:
     def prune(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """A deep copy of `obj` without the fields the schema does not declare."""
         pruned = _walk(obj, self.tree, "", [], drop_nulls=False, root=True)
-        return dict(pruned) if isinstance(pruned, dict) else {}
+        return copy.deepcopy(pruned) if isinstance(pruned, dict) else {}
 
     @property
     def tree(self) -> Node:
