@@ -1,0 +1,212 @@
+"""HTTP/1.1 transport: keep-alive, chunked watch streams, and where faults are applied."""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import struct
+import threading
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from tests.kubeserver.errors import ApiError, from_code, too_many_requests
+from tests.kubeserver.faults import RequestRecord, Rule
+from tests.kubeserver.protocol import Reply
+
+if TYPE_CHECKING:
+    from tests.kubeserver.server import KubeServer
+
+
+class HTTPServer(ThreadingHTTPServer):
+    """Threading server that remembers its open connections so stop() can cut them."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, kube: KubeServer) -> None:
+        self.kube = kube
+        self.connections: set[socket.socket] = set()
+        self.conn_lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    def close_connections(self) -> None:
+        with self.conn_lock:
+            conns = list(self.connections)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _reset(conn: socket.socket) -> None:
+    """Close with RST, as a refusing/partitioned peer looks to the client."""
+    try:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+    except OSError:
+        pass
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection; requests are answered by the server's Api."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "kubeserver"
+    sys_version = ""
+    server: HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.server.conn_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.conn_lock:
+            self.server.connections.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def handle_one_request(self) -> None:
+        kube = self.server.kube
+        if kube.faults.mode == "refuse" or kube.stopping:
+            self.close_connection = True
+            _reset(self.connection)
+            return
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except OSError:
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if kube.faults.mode == "refuse":
+            self.close_connection = True
+            _reset(self.connection)
+            return
+        if not self.parse_request():
+            return
+        try:
+            self._serve()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            self.close_connection = True
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            return self.rfile.read(length)
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        return b""
+
+    def _alive(self) -> bool:
+        """False once the client has closed its end (checked by watches while idle)."""
+        try:
+            ready, _, _ = select.select([self.connection], [], [], 0)
+            if ready:
+                return bool(self.connection.recv(1, socket.MSG_PEEK))
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def _serve(self) -> None:
+        kube = self.server.kube
+        method = self.command
+        split = urlsplit(self.path)
+        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        body = self._read_body()
+        fault = ""
+        if kube.faults.mode == "hang":
+            fault = "hang"
+            while not kube.faults.wait_released(0.1):
+                if kube.stopping:
+                    self.close_connection = True
+                    return
+        route = None
+        try:
+            route = kube.api.route(method, split.path, query, headers, body)
+            latency, rule = kube.faults.pick(route.verb, route.resource)
+            if latency and kube.stop_event.wait(latency):
+                self.close_connection = True
+                return
+            if rule is not None:
+                fault = rule.kind
+                reply = _fault_reply(rule)
+            else:
+                reply = kube.api.answer(route, split.path, headers, self._alive)
+        except ApiError as err:
+            reply = Reply(err.code, err.body(), dict(err.headers))
+        except Exception as exc:  # a server bug: answer 500 and keep it for the test
+            kube.errors.append(traceback.format_exc())
+            err = ApiError(500, "InternalError", f"Internal error occurred: {exc!r}",
+                           {"causes": [{"message": repr(exc)}]})
+            reply = Reply(500, err.body())
+        verb = route.verb if route else method.lower()
+        resource = route.resource if route else ""
+        kube.log.add(RequestRecord(
+            method, self.path, verb, resource, route.namespace if route else "",
+            route.name if route else "", reply.code, fault))
+        self._write(reply)
+
+    def _write(self, reply: Reply) -> None:
+        head = [f"HTTP/1.1 {reply.code} {self.responses.get(reply.code, ('',))[0]}\r\n"]
+        headers = {"Content-Type": reply.content_type, "Cache-Control": "no-cache, private",
+                   "Audit-Id": "kubeserver", **reply.headers}
+        if reply.stream is None:
+            headers["Content-Length"] = str(len(reply.body))
+        else:
+            headers["Transfer-Encoding"] = "chunked"
+        head += [f"{k}: {v}\r\n" for k, v in headers.items()]
+        head.append("\r\n")
+        data = "".join(head).encode("latin-1")
+        if reply.stream is None:
+            self.wfile.write(data + reply.body)
+            return
+        self.wfile.write(data)
+        try:
+            for chunk in reply.stream:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        finally:
+            close = getattr(reply.stream, "close", None)
+            if close:
+                close()
+
+
+def _fault_reply(rule: Rule) -> Reply:
+    if rule.kind == "throttle":
+        if rule.status_body:
+            err = too_many_requests(rule.retry_after)
+            return Reply(429, err.body(), dict(err.headers))
+        return Reply(
+            429, b"Too many requests, please try again later.\n",
+            {"Retry-After": str(rule.retry_after), "X-Content-Type-Options": "nosniff"},
+            content_type="text/plain; charset=utf-8",
+        )
+    err = from_code(rule.code, rule.message)
+    if rule.code == 429:
+        err.headers["Retry-After"] = str(rule.retry_after)
+    return Reply(err.code, err.body(), dict(err.headers))
+
+
+__all__ = ["HTTPServer", "json"]
