@@ -50,7 +50,7 @@ from reconciler.conformance.violations import (
     unknown_field,
 )
 
-__all__ = ["FieldViolation", "StructuralSchema", "crd_schemas"]
+__all__ = ["FieldViolation", "StructuralSchema", "crd_schemas", "violations_of"]
 
 _ROOT_META = ("apiVersion", "kind", "metadata")
 
@@ -75,7 +75,7 @@ class StructuralSchema:
             return []
         unknown: list[str] = []
         cleaned = _walk(obj, self.tree, "", unknown, drop_nulls=True, root=True)
-        found = [v for err in self._validator(False).iter_errors(cleaned) for v in _violations(err)]
+        found = [v for err in self._validator(False).iter_errors(cleaned) for v in violations_of(err)]
         if strict:
             found.extend(unknown_field(path) for path in unknown)
         return list(dict.fromkeys(found))
@@ -183,9 +183,13 @@ _BOUNDS = {
 }
 
 
-def _violations(err: jsonschema_rs.ValidationError) -> Iterator[FieldViolation]:
-    """kube wording for one jsonschema-rs error (kubeOpenAPIResultToFieldErrors)."""
-    path = join_path(err.instance_path)
+def violations_of(err: jsonschema_rs.ValidationError, *, prefix: str = "") -> Iterator[FieldViolation]:
+    """kube wording for one jsonschema-rs error (kubeOpenAPIResultToFieldErrors).
+
+    `prefix` is the path of the validated value inside a larger object (e.g. an embedded
+    template), so fields and messages name the full path.
+    """
+    path = join_path([prefix, *err.instance_path] if prefix else err.instance_path)
     kind = err.kind
     name = kind.name
     inst: Any = err.instance

@@ -161,3 +161,11 @@ def unknown_field(path: str) -> FieldViolation:
 
 def _with_detail(head: str, detail: str) -> str:
     return f"{head}: {detail}" if detail else head
+
+
+def under(prefix: str, violation: FieldViolation) -> FieldViolation:
+    """The same violation for a value validated on its own and embedded at `prefix`."""
+    old = violation.field
+    new = (f"{prefix}{old}" if old.startswith("[") else f"{prefix}.{old}") if old else prefix
+    message = violation.message.replace(f"{old} in body", f"{new} in body").replace(go_quote(old), go_quote(new))
+    return FieldViolation(new, violation.reason, message)

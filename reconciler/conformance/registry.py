@@ -1,0 +1,96 @@
+"""The project's copies of the upstream CRDs, indexed by (group, version, kind).
+
+Files live in `reconciler/data/crds/` (see its SOURCES.md). The index is built from a
+cheap text scan of each file's `spec.group` / `spec.names.kind` / `spec.scope`; a file is
+only parsed (and its schemas only compiled) when one of its kinds is first asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import yaml
+
+from reconciler.conformance.structural import StructuralSchema, crd_schemas
+
+_GROUP = re.compile(r"^  group: (\S+)\s*$", re.M)
+_KIND = re.compile(r"^    kind: (\S+)\s*$", re.M)
+_SCOPE = re.compile(r"^  scope: (\S+)\s*$", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class CrdFile:
+    """Where a kind's CRD lives and whether its objects are namespaced."""
+
+    group: str
+    kind: str
+    namespaced: bool
+    filename: str
+
+
+def crd_dir() -> Traversable:
+    """The packaged directory holding the CRD copies."""
+    return resources.files("reconciler") / "data" / "crds"
+
+
+@cache
+def crd_index() -> dict[tuple[str, str], CrdFile]:
+    """(group, kind) -> CrdFile for every CRD YAML shipped with the package."""
+    index: dict[tuple[str, str], CrdFile] = {}
+    for entry in sorted(crd_dir().iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        text = entry.read_text(encoding="utf-8")
+        group, kind, scope = _GROUP.search(text), _KIND.search(text), _SCOPE.search(text)
+        if group is None or kind is None:
+            continue
+        namespaced = scope is None or scope[1] == "Namespaced"
+        index[(group[1], kind[1])] = CrdFile(group[1], kind[1], namespaced, entry.name)
+    return index
+
+
+@cache
+def load_crd(filename: str) -> dict[str, Any]:
+    """One CRD document, parsed once."""
+    text = (crd_dir() / filename).read_text(encoding="utf-8")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc: dict[str, Any] = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    return doc
+
+
+@cache
+def _schemas(filename: str) -> dict[str, StructuralSchema]:
+    return crd_schemas(load_crd(filename))
+
+
+def schema_for(group: str, version: str, kind: str) -> StructuralSchema | None:
+    """The structural schema of a served (group, version, kind), or None if we ship no CRD for it."""
+    entry = crd_index().get((group, kind))
+    if entry is None:
+        return None
+    return _schemas(entry.filename).get(version)
+
+
+def served_versions(group: str, kind: str) -> list[str]:
+    """Versions the CRD serves (empty when we ship no CRD for the kind)."""
+    entry = crd_index().get((group, kind))
+    return list(_schemas(entry.filename)) if entry is not None else []
+
+
+def is_namespaced(group: str, kind: str) -> bool | None:
+    """Scope of a CRD kind (None when unknown)."""
+    entry = crd_index().get((group, kind))
+    return None if entry is None else entry.namespaced
+
+
+@cache
+def load_json(filename: str) -> dict[str, Any]:
+    """A JSON data file from the CRD directory (e.g. the Katib OpenAPI spec)."""
+    doc: dict[str, Any] = json.loads((crd_dir() / filename).read_text(encoding="utf-8"))
+    return doc
