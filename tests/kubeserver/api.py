@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.kubeserver import discovery, handlers, reads, tables
+from tests.kubeserver import discovery, handlers, openapi, reads, tables
 from tests.kubeserver.cluster import Cluster
 from tests.kubeserver.errors import ApiError, method_not_allowed, no_route
 from tests.kubeserver.protocol import Call, Reply, json_reply
@@ -116,6 +116,10 @@ class Api:
             doc = discovery.group(self.cluster, parts[1])
         elif len(parts) == 3 and parts[0] == "apis":
             doc = discovery.resource_list(self.cluster, parts[1], parts[2])
+        elif parts == ["openapi", "v3"]:
+            doc = openapi.root(self.cluster)
+        elif parts[:2] == ["openapi", "v3"]:
+            doc = openapi.document(self.cluster, path)
         elif parts == ["version"]:
             doc = discovery.VERSION
         elif parts in (["healthz"], ["readyz"], ["livez"]):

@@ -106,7 +106,7 @@ def list_(cluster: Cluster, pager: Pager, call: Call) -> Reply:
     if limit and len(records) > limit:
         page, rest = records[:limit], records[limit:]
         snap_id = pager.save(rest)
-        meta["continue"] = _token(rv, _key(rest[0]), snap_id)
+        meta["continue"] = _token(rv, _key(page[-1]), snap_id)
         if not selective:
             meta["remainingItemCount"] = len(rest)
         records = page
