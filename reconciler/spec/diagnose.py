@@ -1,6 +1,6 @@
 """Turn pydantic validation errors into plain-words messages with a fix.
 
-Locations are resolved by the caller (pydantic's ``loc`` walked through ruamel's line data);
+Locations are resolved by the caller (pydantic's ``loc`` walked through the parsed file's positions);
 this module only decides what to say.
 """
 
@@ -31,7 +31,17 @@ def problems(error: ValidationError, model: type[BaseModel]) -> list[Problem]:
     for item in error.errors(include_url=False):
         loc = tuple(step for step in item["loc"] if not _is_union_tag(step))
         found.append(_explain(item, loc, model))
-    return _drop_misspelled_missing(found)
+    return _drop_misspelled_missing(_drop_shadowed(found, error))
+
+
+def _drop_shadowed(found: list[Problem], error: ValidationError) -> list[Problem]:
+    """A failing item also fails its container's length check; report only the item."""
+    kinds = [item["type"] for item in error.errors(include_url=False)]
+    deeper = [p.loc for p in found]
+    return [
+        p for p, kind in zip(found, kinds, strict=True)
+        if not (kind == "too_short" and any(len(d) > len(p.loc) and d[: len(p.loc)] == p.loc for d in deeper))
+    ]
 
 
 def _drop_misspelled_missing(found: list[Problem]) -> list[Problem]:

@@ -15,7 +15,7 @@ Loc = tuple[str | int, ...]
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One parsed YAML file: its repository path and ruamel tree (which carries line data)."""
+    """One parsed YAML file: its repository path and located tree (see yamlio)."""
 
     path: str
     tree: Any

@@ -16,7 +16,7 @@ from reconciler.spec import checks
 from reconciler.spec.diagnose import problems
 from reconciler.spec.document import Component, Document, EnvironmentView, Resolved, Spec
 from reconciler.spec.merge import deep_merge
-from reconciler.spec.models import COMPONENT_KINDS, ComponentDoc, Environment, Platform
+from reconciler.spec.models import COMPONENT_KINDS, ComponentDoc, Environment, PipelineSpec, Platform
 from reconciler.spec.sources import SourceFileError, SourceReader, glob
 from reconciler.spec.yamlio import Limits, YamlParseError, parse_yaml, to_plain
 
@@ -33,13 +33,18 @@ def load(reader: SourceReader) -> Spec:
     if platform is None or platform_doc is None:
         raise SpecErrors(errors)
 
-    environments = _load_environments(reader, platform, platform_doc, errors)
-    components, broken = _load_components(reader, platform, platform_doc, errors)
+    globbed: list[SpecError] = []
+    env_paths = _glob(reader, platform.spec.environments, platform_doc, ("spec", "environments"), globbed)
+    component_paths = _glob(reader, platform.spec.components, platform_doc, ("spec", "components"), globbed)
+    if globbed:
+        raise SpecErrors(errors + globbed)
+    environments, broken_envs = _load_environments(reader, env_paths, errors)
+    components, broken = _load_components(reader, component_paths, errors)
     packages = _load_packages(reader, components, errors)
     views = {
         name: _resolve(env, doc, components, errors) for name, (env, doc) in environments.items()
     }
-    spec = Spec(platform, platform_doc, components, views, packages, frozenset(broken))
+    spec = Spec(platform, platform_doc, components, views, packages, frozenset(broken | broken_envs))
     errors.extend(checks.run_all(spec))
     if errors:
         raise SpecErrors(errors)
@@ -74,7 +79,12 @@ def _validate(doc: Document, model: type[M], errors: list[SpecError]) -> M | Non
 
 
 def _expect_kind(doc: Document, allowed: tuple[str, ...], errors: list[SpecError]) -> str | None:
-    kind = doc.tree.get("kind") if isinstance(doc.tree, dict) else None
+    if not isinstance(doc.tree, dict):
+        errors.append(doc.error((), f"expected a mapping with apiVersion, kind, metadata and spec, found "
+                                f"{type(to_plain(doc.tree)).__name__}",
+                                "start the file with 'apiVersion: platformctl.dev/v1alpha1'"))
+        return None
+    kind = doc.tree.get("kind")
     if kind in allowed:
         return str(kind)
     shown = f"'{kind}'" if kind is not None else "missing"
@@ -85,51 +95,65 @@ def _expect_kind(doc: Document, allowed: tuple[str, ...], errors: list[SpecError
 
 
 def _load_environments(
-    reader: SourceReader, platform: Platform, platform_doc: Document, errors: list[SpecError]
-) -> dict[str, tuple[Environment, Document]]:
+    reader: SourceReader, paths: list[str], errors: list[SpecError]
+) -> tuple[dict[str, tuple[Environment, Document]], set[str]]:
+    """Valid environments by name, and names of files that failed (to silence follow-on errors)."""
     found: dict[str, tuple[Environment, Document]] = {}
-    for path in _glob(reader, platform.spec.environments, platform_doc, ("spec", "environments"), errors):
+    broken: set[str] = set()
+    for path in paths:
         doc = _parse(reader, path, errors)
-        if doc is None or _expect_kind(doc, ("Environment",), errors) is None:
-            continue
-        env = _validate(doc, Environment, errors)
-        if env is None:
+        env = _validate(doc, Environment, errors) if doc and _expect_kind(doc, ("Environment",), errors) else None
+        if env is None or doc is None:
+            broken.add(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
             continue
         name = env.metadata.name
         if name in found:
             errors.append(doc.error(("metadata", "name"), f"environment '{name}' is also defined in {found[name][1].path}",
                                     "give each environment a unique name"))
+            broken.add(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
             continue
         found[name] = (env, doc)
-    return found
+    return found, broken
 
 
 def _load_components(
-    reader: SourceReader, platform: Platform, platform_doc: Document, errors: list[SpecError]
+    reader: SourceReader, paths: list[str], errors: list[SpecError]
 ) -> tuple[dict[str, Component], set[str]]:
     """Valid components by reference, and references of files that failed (to silence follow-on errors)."""
     found: dict[str, Component] = {}
     broken: set[str] = set()
-    for path in _glob(reader, platform.spec.components, platform_doc, ("spec", "components"), errors):
+    duplicated: set[str] = set()
+    for path in paths:
         doc = _parse(reader, path, errors)
-        if doc is None:
-            continue
-        kind = _expect_kind(doc, tuple(COMPONENT_KINDS), errors)
-        if kind is None:
+        kind = _expect_kind(doc, tuple(COMPONENT_KINDS), errors) if doc else None
+        if kind is None or doc is None:
+            broken.add(_ref_from_path(path))
             continue
         directory, model = COMPONENT_KINDS[kind]
-        component: ComponentDoc | None = _validate(doc, model, errors)  # type: ignore[arg-type]
+        component: ComponentDoc | None = _validate(doc, model, errors)
         if component is None:
-            name = doc.tree.get("metadata", {}).get("name") if isinstance(doc.tree.get("metadata"), dict) else None
-            broken.add(f"{directory}/{name}")
+            metadata = doc.tree.get("metadata")
+            name = metadata.get("name") if isinstance(metadata, dict) else None
+            broken.update({f"{directory}/{name}", _ref_from_path(path)})
             continue
         ref = f"{directory}/{component.metadata.name}"
-        if ref in found:
+        if ref in found or ref in duplicated:
+            first = found.pop(ref, None)
+            where = first.source.path if first else "another file"
             errors.append(doc.error(("metadata", "name"), f"{kind} '{component.metadata.name}' is also defined in "
-                                    f"{found[ref].source.path}", "rename one of them"))
+                                    f"{where}", "rename one of them"))
+            duplicated.add(ref)
+            broken.update({ref, _ref_from_path(path)} | ({_ref_from_path(first.source.path)} if first else set()))
             continue
         found[ref] = Component(ref, kind, component, doc)
     return found, broken
+
+
+def _ref_from_path(path: str) -> str:
+    """``components/serving/fraud.yaml`` -> ``serving/fraud``: the likely reference of a broken file."""
+    parts = path.rsplit("/", 2)
+    stem = parts[-1].rsplit(".", 1)[0]
+    return f"{parts[-2]}/{stem}" if len(parts) >= 2 else stem
 
 
 def _glob(reader: SourceReader, pattern: str, doc: Document, loc: tuple[str, ...], errors: list[SpecError]) -> list[str]:
@@ -147,10 +171,11 @@ def _load_packages(reader: SourceReader, components: dict[str, Component], error
         if component.kind != "Pipeline":
             continue
         spec = component.doc.spec
-        versions = {spec.version: ("spec", "package")}  # type: ignore[union-attr]
-        versions.update({v: ("spec", "previousVersions", v) for v in spec.previous_versions})  # type: ignore[union-attr]
+        assert isinstance(spec, PipelineSpec)
+        versions: dict[str, tuple[str, ...]] = {spec.version: ("spec", "package")}
+        versions.update({v: ("spec", "previousVersions", v) for v in spec.previous_versions})
         for version, loc in versions.items():
-            path = spec.package_for(version)  # type: ignore[union-attr]
+            path = spec.package_for(version)
             if path is None or path in packages:
                 continue
             inner: list[SpecError] = []

@@ -1,8 +1,10 @@
-"""One ruamel.yaml configuration for the whole project, hardened against hostile input.
+"""Reading YAML for the spec: fast (libyaml), YAML 1.2 scalars, located, and hardened against hostile input.
 
-Spec files come from pull requests, so parsing is bounded: file size, nesting depth,
-alias expansion (billion-laughs), recursive aliases, non-UTF-8 bytes and duplicate keys
-all become a located error instead of a crash or an exhausted machine.
+Spec files come from pull requests, so parsing is bounded: file size, nesting depth, alias
+expansion (billion laughs), recursive aliases, non-UTF-8 bytes and duplicate keys all become
+a located error instead of a crash or an exhausted machine. The tree returned is plain dicts
+and lists (subclasses that remember where each key and item was written), so errors can be
+reported as ``file:line:col``. Round-trip editing for people lives in ``spec/edit.py`` (ruamel).
 """
 
 from __future__ import annotations
@@ -11,11 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,104 +37,74 @@ class YamlParseError(Exception):
         self.line, self.col, self.message, self.hint = line, col, message, hint
 
 
-class _BoundedComposer(Composer):  # type: ignore[misc]
-    """Counts nodes as aliases would expand them and refuses recursive aliases."""
+class LocatedMap(dict[Any, Any]):
+    """A mapping that remembers the 0-based (line, col) of each key and of itself."""
 
-    node_budget: int = DEFAULT_LIMITS.max_nodes
+    __slots__ = ("key_pos", "pos")
 
-    def compose_document(self) -> Any:
-        self._expanded = 0
-        self._sizes: dict[int, int] = {}
-        self._open_anchors: set[str] = set()
-        return super().compose_document()
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        node = super().compose_node(parent, index)
-        self._charge(1, node)
-        return node
-
-    def compose_sequence_node(self, anchor: Any) -> Any:
-        return self._composing(super().compose_sequence_node, anchor)
-
-    def compose_mapping_node(self, anchor: Any) -> Any:
-        return self._composing(super().compose_mapping_node, anchor)
-
-    def _composing(self, compose: Any, anchor: Any) -> Any:
-        if anchor is None:
-            return compose(anchor)
-        self._open_anchors.add(anchor)
-        try:
-            return compose(anchor)
-        finally:
-            self._open_anchors.discard(anchor)
-
-    def return_alias(self, node: Any) -> Any:
-        if getattr(node, "anchor", None) in self._open_anchors:
-            raise _AliasError(node.start_mark, "recursive YAML alias")
-        self._charge(self._size(node), node)
-        return node
-
-    def _size(self, node: Node) -> int:
-        key = id(node)
-        if key not in self._sizes:
-            if isinstance(node, MappingNode):
-                total = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
-            elif isinstance(node, SequenceNode):
-                total = 1 + sum(self._size(item) for item in node.value)
-            else:
-                total = 1
-            self._sizes[key] = total
-        return self._sizes[key]
-
-    def _charge(self, amount: int, node: Any) -> None:
-        self._expanded += amount
-        if self._expanded > self.node_budget:
-            raise _AliasError(
-                node.start_mark, f"document expands to more than {self.node_budget} nodes"
-            )
+    def __init__(self, pos: tuple[int, int]) -> None:
+        super().__init__()
+        self.pos = pos
+        self.key_pos: dict[Any, tuple[int, int]] = {}
 
 
-class _AliasError(Exception):
-    def __init__(self, mark: Any, message: str) -> None:
-        super().__init__(message)
-        self.mark, self.message = mark, message
+class LocatedList(list[Any]):
+    """A sequence that remembers the 0-based (line, col) of each item and of itself."""
+
+    __slots__ = ("item_pos", "pos")
+
+    def __init__(self, pos: tuple[int, int]) -> None:
+        super().__init__()
+        self.pos = pos
+        self.item_pos: list[tuple[int, int]] = []
 
 
-# Quoted scalars and comments are skipped so their brackets do not count as nesting.
+class _Yaml12Loader(yaml.CSafeLoader):
+    """libyaml with the YAML 1.2 core schema: 'no', 'on' and '1:30' stay strings, '0o17' is octal."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in [
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    ("tag:yaml.org,2002:float",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     list("-+0123456789.")),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),
+]:
+    _Yaml12Loader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+
 _FLOW_TOKENS = re.compile(
     rb"""(?:(?<=[\s\[{,:])|^)(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')|(?:(?<=\s)|^)#[^\n]*|[\[\]{}]""",
     re.MULTILINE,
 )
+_BLOCK_PREFIX = re.compile(rb"^([ ]*)((?:[-?:][ ]+)*)", re.MULTILINE)
+_INDICATOR = re.compile(rb"[-?:][ ]")
+MAX_INDENT = 512
 
 
-def _check_flow_depth(data: bytes, max_depth: int) -> None:
-    """Refuse deep flow nesting before ruamel's scanner, which is quadratic on it, sees it."""
+def _check_nesting(data: bytes, max_depth: int) -> None:
+    """Refuse pathological nesting before libyaml's recursive composer sees it."""
     depth = 0
     for match in _FLOW_TOKENS.finditer(data):
         first = data[match.start()]
         if first in b"[{":
             depth += 1
             if depth > max_depth:
-                line = data.count(b"\n", 0, match.start()) + 1
-                col = match.start() - (data.rfind(b"\n", 0, match.start()) + 1) + 1
-                raise YamlParseError(
-                    line, col, f"YAML nesting deeper than {max_depth} levels",
-                    "flatten the structure",
-                )
+                _raise_at(data, match.start(), f"YAML nesting deeper than {max_depth} levels", "flatten the structure")
         elif first in b"]}":
             depth = max(0, depth - 1)
+    for match in _BLOCK_PREFIX.finditer(data):
+        indent, indicators = len(match.group(1)), len(_INDICATOR.findall(match.group(2)))
+        if indent > MAX_INDENT or indicators > max_depth:
+            _raise_at(data, match.start(), f"YAML nesting deeper than {max_depth} levels", "flatten the structure")
 
 
-def _make_yaml(limits: Limits) -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    yaml.max_depth = limits.max_depth
-
-    class Bounded(_BoundedComposer):
-        node_budget = limits.max_nodes
-
-    yaml.Composer = Bounded
-    return yaml
+def _raise_at(data: bytes, offset: int, message: str, hint: str) -> None:
+    line = data.count(b"\n", 0, offset) + 1
+    col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    raise YamlParseError(line, col, message, hint)
 
 
 def decode_utf8(data: bytes) -> str:
@@ -143,100 +112,153 @@ def decode_utf8(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise YamlParseError(
-            line, col, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-            "save the file as UTF-8",
-        ) from None
+        _raise_at(data, exc.start, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})", "save the file as UTF-8")
+        raise  # unreachable: _raise_at always raises
 
 
 def parse_yaml(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
-    """Parse one YAML document into ruamel round-trip objects (which carry line data)."""
+    """Parse one YAML document into located plain data (LocatedMap, LocatedList, scalars)."""
     if len(data) > limits.max_file_bytes:
-        raise YamlParseError(
-            1, 1, f"file is {len(data)} bytes, over the limit of {limits.max_file_bytes}",
-            "split it into smaller files",
-        )
+        raise YamlParseError(1, 1, f"file is {len(data)} bytes, over the limit of {limits.max_file_bytes}",
+                             "split it into smaller files")
     text = decode_utf8(data)
-    _check_flow_depth(data, limits.max_depth)
-    yaml = _make_yaml(limits)
+    _check_nesting(data, limits.max_depth)
     try:
-        documents = list(yaml.load_all(text))
-    except _AliasError as exc:
-        raise YamlParseError(
-            exc.mark.line + 1, exc.mark.column + 1, exc.message,
-            "use fewer or smaller anchors/aliases, or write the values out",
-        ) from None
-    except DuplicateKeyError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlParseError(
-            mark.line + 1, mark.column + 1, f"duplicate key {_duplicate_key(exc)}",
-            "remove or rename one of the two entries",
-        ) from None
-    except MarkedYAMLError as exc:
+        nodes = list(yaml.compose_all(text, Loader=_Yaml12Loader))
+    except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        hint = "reduce the nesting" if "depth" in problem else "fix the YAML syntax"
+        hint = "indent with spaces, not tabs" if "tab" in problem else "fix the YAML syntax"
         raise YamlParseError(line, col, f"invalid YAML: {problem}", hint) from None
-    except (YAMLError, RecursionError) as exc:
+    except yaml.YAMLError as exc:
         raise YamlParseError(1, 1, f"invalid YAML: {exc}", "fix the YAML syntax") from None
-    if len(documents) != 1:
-        raise YamlParseError(
-            1, 1, f"expected exactly one YAML document, found {len(documents)}",
-            "put each component or environment in its own file",
-        )
-    return documents[0]
+    if len(nodes) != 1:
+        raise YamlParseError(1, 1, f"expected exactly one YAML document, found {len(nodes)}",
+                             "put each component or environment in its own file")
+    return _Builder(limits).build(nodes[0])
 
 
-def _duplicate_key(exc: DuplicateKeyError) -> str:
-    problem = str(exc.problem or "")
-    start = problem.find('"')
-    end = problem.find('"', start + 1)
-    return problem[start : end + 1] if start >= 0 and end > start else "in mapping"
+class _Builder:
+    """Turns a libyaml node graph into located plain data, charging every node aliases expand to."""
+
+    _scalars = yaml.constructor.SafeConstructor()
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.expanded = 0
+        self.sizes: dict[int, int] = {}
+        self.sizing: set[int] = set()
+
+    def build(self, node: Node, depth: int = 1) -> Any:
+        self.expanded += 1
+        if depth > self.limits.max_depth:
+            self._fail(node, f"YAML nesting deeper than {self.limits.max_depth} levels", "flatten the structure")
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        if isinstance(node, SequenceNode):
+            return self._sequence(node, depth)
+        assert isinstance(node, MappingNode)
+        return self._mapping(node, depth)
+
+    def _size(self, node: Node) -> int:
+        """Nodes ``node`` expands to, aliases included (each shared node is sized once)."""
+        key = id(node)
+        if key not in self.sizes:
+            if key in self.sizing:
+                self._fail(node, "recursive YAML alias", "an anchor cannot contain an alias to itself")
+            self.sizing.add(key)
+            if isinstance(node, MappingNode):
+                total = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
+            elif isinstance(node, SequenceNode):
+                total = 1 + sum(self._size(item) for item in node.value)
+            else:
+                total = 1
+            self.sizing.discard(key)
+            self.sizes[key] = total
+        return self.sizes[key]
+
+    def _charge(self, node: Node, where: Node) -> None:
+        """Refuse before descending into a value that would take the document over its node budget."""
+        if self.expanded + self._size(node) > self.limits.max_nodes:
+            self._fail(where, f"value expands to more than {self.limits.max_nodes} nodes (YAML aliases)",
+                       "use fewer or smaller anchors/aliases, or write the values out")
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        if node.tag == "tag:yaml.org,2002:int":
+            text = node.value.lstrip("+")
+            if text.startswith(("0o", "0x")):
+                return int(text[2:], 8 if text[1] == "o" else 16)
+            return int(text, 10)
+        if node.tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:binary") or node.tag.startswith("!"):
+            return node.value
+        try:
+            return self._scalars.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            self._fail(node, f"cannot read value {node.value!r} as {node.tag.rsplit(':', 1)[-1]}",
+                       "quote it to make it a string")
+            raise  # unreachable
+
+    def _sequence(self, node: SequenceNode, depth: int) -> LocatedList:
+        out = LocatedList(_pos(node))
+        for item in node.value:
+            self._charge(item, item)
+            out.append(self.build(item, depth + 1))
+            out.item_pos.append(_pos(item))
+        return out
+
+    def _mapping(self, node: MappingNode, depth: int) -> LocatedMap:
+        out = LocatedMap(_pos(node))
+        merged: list[Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged.extend(value_node.value if isinstance(value_node, SequenceNode) else [value_node])
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self._fail(key_node, "mapping keys must be plain values", "use a string key")
+            key = self._scalar(key_node)
+            self._charge(value_node, key_node)
+            if key in out:
+                self._fail(key_node, f'duplicate key "{key}"', "remove or rename one of the two entries")
+            out[key] = self.build(value_node, depth + 1)
+            out.key_pos[key] = _pos(key_node)
+        for source in merged:
+            if not isinstance(source, MappingNode):
+                self._fail(source, "a merge key ('<<') needs a mapping", "merge an anchored mapping")
+            built = self.build(source, depth)
+            for key, value in built.items():
+                if key not in out:
+                    out[key] = value
+                    out.key_pos[key] = built.key_pos[key]
+        return out
+
+    @staticmethod
+    def _fail(node: Node, message: str, hint: str) -> None:
+        raise YamlParseError(node.start_mark.line + 1, node.start_mark.column + 1, message, hint)
+
+
+def _pos(node: Node) -> tuple[int, int]:
+    return node.start_mark.line, node.start_mark.column
 
 
 def locate(document: Any, loc: tuple[str | int, ...]) -> tuple[int, int]:
-    """1-based (line, col) of the deepest node of ``loc`` that exists in ``document``."""
-    node, line, col = document, 1, 1
-    for i, step in enumerate(loc):
-        lc = getattr(node, "lc", None)
-        if lc is None:
+    """1-based (line, col) of the deepest node of ``loc`` present in a parsed document."""
+    node = document
+    pos: tuple[int, int] = getattr(document, "pos", (0, 0))
+    for step in loc:
+        if isinstance(node, LocatedMap) and step in node:
+            pos, node = node.key_pos[step], node[step]
+        elif isinstance(node, LocatedList) and isinstance(step, int) and 0 <= step < len(node):
+            pos, node = node.item_pos[step], node[step]
+        else:
             break
-        try:
-            if isinstance(node, dict) and step in node:
-                is_last = i == len(loc) - 1
-                pos = lc.key(step) if is_last or not isinstance(node[step], (dict, list)) else lc.value(step)
-                if isinstance(node[step], (dict, list)) and not is_last:
-                    pos = lc.key(step)
-                line, col, node = pos[0] + 1, pos[1] + 1, node[step]
-            elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-                pos = lc.item(step)
-                line, col, node = pos[0] + 1, pos[1] + 1, node[step]
-            else:
-                break
-        except (KeyError, IndexError, TypeError):
-            break
-    else:
-        return line, col
-    if (line, col) == (1, 1) and getattr(document, "lc", None) is not None:
-        line, col = document.lc.line + 1, document.lc.col + 1
-    return line, col
+    return pos[0] + 1, pos[1] + 1
 
 
 def to_plain(value: Any) -> Any:
-    """Strip ruamel's round-trip types, leaving dicts, lists and builtin scalars."""
+    """Plain dicts and lists (and builtin scalars) for validation and rendering."""
     if isinstance(value, dict):
-        return {str(k) if not isinstance(k, (int, float, bool)) else k: to_plain(v) for k, v in value.items()}
+        return {k: to_plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [to_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
     return value

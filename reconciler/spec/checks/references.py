@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 import fnmatch
 
 from reconciler.errors import SpecError
@@ -21,7 +22,7 @@ def _promotion(spec: Spec) -> list[SpecError]:
     for i, stage in enumerate(spec.platform.spec.stages()):
         for j, name in enumerate(stage):
             loc = ("spec", "promotion", i) if len(stage) == 1 else ("spec", "promotion", i, j)
-            if name not in spec.environments:
+            if name not in spec.environments and name not in spec.broken:
                 found.append(spec.source.error(loc, f"promotion names environment '{name}', which is not defined",
                                                f"define it in environments/ or use one of: {_names(spec.environments)}"))
             if name in seen:
@@ -95,10 +96,10 @@ def _pin(spec: Spec, env_name: str, ref: str, doc: Document) -> list[SpecError]:
     return []
 
 
-def _names(items: dict[str, object]) -> str:
+def _names(items: Mapping[str, object]) -> str:
     return ", ".join(sorted(items)) or "(none)"
 
 
-def _suggest(ref: str, components: dict[str, object]) -> str:
+def _suggest(ref: str, components: Mapping[str, object]) -> str:
     close = difflib.get_close_matches(ref, list(components), n=1)
     return f"did you mean {close[0]}?" if close else f"known components: {_names(components)[:300]}"

@@ -33,13 +33,20 @@ def _trigger(item: Resolved, schedule: ScheduleSpec) -> list[SpecError]:
         except CronError as exc:
             found.append(item.error(("trigger", "cron"), str(exc),
                                     "example: '0 2 * * *' (02:00 daily) or '0 0 2 * * *' (the same with seconds)"))
-    if schedule.time_zone is not None:
-        try:
-            ZoneInfo(schedule.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
+    if schedule.start_time and schedule.end_time and schedule.end_time <= schedule.start_time:
+        found.append(item.error(("endTime",), "endTime must be after startTime", "fix the window or drop endTime"))
+    if schedule.time_zone is not None and not _known_zone(schedule.time_zone):
             found.append(item.error(("timeZone",), f"unknown time zone {schedule.time_zone!r}",
                                     "use an IANA name such as UTC or Europe/Berlin"))
     return found
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _pipeline_exists(spec: Spec, item: Resolved, schedule: ScheduleSpec) -> list[SpecError]:
@@ -64,7 +71,7 @@ def _binding(spec: Spec, view: EnvironmentView, item: Resolved, schedule: Schedu
         found.append(item.error(("pipeline",), f"in environment '{view.name}', cluster(s) {', '.join(missing)} run "
                                 f"{item.ref} but not {pipeline.ref}", "place the pipeline on the same clusters"))
     tz = view.model.spec.kfp.schedule_time_zone
-    if schedule.time_zone is not None and schedule.time_zone != tz:
+    if schedule.time_zone is not None and schedule.time_zone != tz and _known_zone(schedule.time_zone):
         found.append(item.error(("timeZone",), f"time zone {schedule.time_zone} differs from the KFP scheduler's "
                                 f"time zone {tz} in environment '{view.name}'",
                                 "KFP has one scheduler time zone per cluster: write the cron in that zone"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
-API_VERSION = "platformctl.dev/v1alpha1"
+ApiVersion = Literal["platformctl.dev/v1alpha1"]
+API_VERSION: ApiVersion = "platformctl.dev/v1alpha1"
 
 
 class SpecModel(BaseModel):
@@ -64,8 +65,8 @@ def quantity_value(quantity: str) -> float:
     if suffix in _BINARY:
         return number * _BINARY[suffix]
     if suffix[:1] in "eE" and suffix:
-        return number * 10 ** int(suffix[1:])
-    return number * _DECIMAL[suffix]
+        return number * 10.0 ** int(suffix[1:])
+    return number * float(_DECIMAL[suffix])
 
 
 class Gpu(SpecModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from reconciler.spec.models.base import API_VERSION, DnsLabel, Metadata, NamespaceName, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, DnsLabel, Metadata, NamespaceName, SpecModel
 
 ComponentRef = Annotated[
     str,
@@ -16,7 +16,8 @@ ComponentRef = Annotated[
 ComponentPattern = Annotated[
     str,
     StringConstraints(pattern=r"^(\*|notebooks|pipelines|schedules|tuning|serving)/[-a-z0-9*]+$"),
-    Field(description="a component reference, '*' allowed: serving/*, */fraud, */*"),
+    Field(description="a pattern over <kind>/<name> with '*' (serving/*, */fraud, */*); "
+                      "kinds: notebooks, pipelines, schedules, tuning, serving"),
 ]
 
 
@@ -37,9 +38,7 @@ class Cluster(SpecModel):
         default=None, description="a local directory acting as a cluster (the embedded default)"
     )
     namespace: NamespaceName | None = Field(default=None, description="overrides the environment's namespace")
-    components: tuple[ComponentPattern, ...] = Field(
-        default=("*/*",), description="which of the environment's components this cluster runs"
-    )
+    components: tuple[ComponentPattern, ...] = ("*/*",)
 
     @model_validator(mode="after")
     def _one_connection(self) -> Cluster:
@@ -83,7 +82,7 @@ class EnvironmentSpec(SpecModel):
     stage: str | None = None
     clusters: tuple[Cluster, ...] = Field(min_length=1)
     namespace: NamespaceName
-    components: tuple[ComponentPattern, ...] = Field(default=("*/*",), description="which components run here")
+    components: tuple[ComponentPattern, ...] = Field(default=("*/*",))
     versions: dict[ComponentRef, Annotated[str, StringConstraints(min_length=1)]] = Field(
         default={}, description="pinned version per component (what promotion edits)"
     )
@@ -109,7 +108,7 @@ class EnvironmentSpec(SpecModel):
 class Environment(SpecModel):
     """A ``kind: Environment`` file."""
 
-    api_version: Literal["platformctl.dev/v1alpha1"] = API_VERSION
+    api_version: ApiVersion = API_VERSION
     kind: Literal["Environment"]
     metadata: Metadata
     spec: EnvironmentSpec

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.spec.models.base import API_VERSION, DnsLabel, EnvVars, Metadata, Placement, Quantity, Resources, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, DnsLabel, EnvVars, Metadata, Placement, Quantity, Resources, SpecModel
 
 
 class Workspace(SpecModel):
@@ -14,14 +14,14 @@ class Workspace(SpecModel):
 
     size: Quantity = "10Gi"
     storage_class: str | None = None
-    mount_path: str = Field(default="/home/jovyan", pattern=r"^/")
+    mount_path: str = Field(default="/home/jovyan", pattern=r"^/", description="absolute path, e.g. /home/jovyan")
 
 
 class Volume(SpecModel):
     """An extra data volume: a new PVC of ``size`` or an ``existingClaim``."""
 
     name: DnsLabel
-    mount_path: str = Field(pattern=r"^/")
+    mount_path: str = Field(pattern=r"^/", description="absolute path in the container, e.g. /data")
     size: Quantity | None = None
     existing_claim: str | None = None
     storage_class: str | None = None
@@ -51,7 +51,7 @@ class NotebookSpec(SpecModel):
 class NotebookComponent(SpecModel):
     """A ``kind: Notebook`` component file."""
 
-    api_version: Literal["platformctl.dev/v1alpha1"] = API_VERSION
+    api_version: ApiVersion = API_VERSION
     kind: Literal["Notebook"]
     metadata: Metadata
     spec: NotebookSpec

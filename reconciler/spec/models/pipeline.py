@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from reconciler.spec.models.base import API_VERSION, Metadata, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, Metadata, SpecModel
 
 VersionName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9.\-]*[a-z0-9])?$", max_length=40)]
 RepoPath = Annotated[str, StringConstraints(min_length=1), Field(description="path inside the repository")]
@@ -34,7 +34,7 @@ class PipelineSpec(SpecModel):
 class PipelineComponent(SpecModel):
     """A ``kind: Pipeline`` component file."""
 
-    api_version: Literal["platformctl.dev/v1alpha1"] = API_VERSION
+    api_version: ApiVersion = API_VERSION
     kind: Literal["Pipeline"]
     metadata: Metadata
     spec: PipelineSpec

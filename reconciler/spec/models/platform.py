@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from reconciler.spec.models.base import API_VERSION, DnsLabel, Metadata, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, DnsLabel, Metadata, SpecModel
 from reconciler.spec.models.environment import ComponentRef
 
 SemVer = Annotated[
@@ -48,7 +48,7 @@ class PlatformSpec(SpecModel):
 class Platform(SpecModel):
     """A ``kind: Platform`` file (platform.yaml)."""
 
-    api_version: Literal["platformctl.dev/v1alpha1"] = API_VERSION
+    api_version: ApiVersion = API_VERSION
     kind: Literal["Platform"]
     metadata: Metadata
     spec: PlatformSpec

@@ -8,17 +8,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from reconciler.spec.models.base import API_VERSION, DnsLabel, Metadata, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, DnsLabel, Metadata, SpecModel
 from reconciler.spec.models.pipeline import VersionName
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
 def _duration(value: Any) -> Any:
-    if isinstance(value, str) and value and _DURATION.match(value):
-        days, hours, minutes, seconds = (int(g or 0) for g in _DURATION.match(value).groups())  # type: ignore[union-attr]
-        return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    return value
+    if not isinstance(value, str) or value.startswith("P"):
+        return value
+    match = _DURATION.match(value)
+    if not value or match is None:
+        raise ValueError(f"{value!r} is not a duration; write 90s, 15m, 6h, 1d12h or a number of seconds")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 Duration = Annotated[
@@ -70,17 +73,11 @@ class ScheduleSpec(SpecModel):
     service_account: str | None = None
     pipeline_root: str | None = None
 
-    @model_validator(mode="after")
-    def _window(self) -> ScheduleSpec:
-        if self.start_time and self.end_time and self.end_time <= self.start_time:
-            raise ValueError("endTime must be after startTime")
-        return self
-
 
 class ScheduleComponent(SpecModel):
     """A ``kind: Schedule`` component file."""
 
-    api_version: Literal["platformctl.dev/v1alpha1"] = API_VERSION
+    api_version: ApiVersion = API_VERSION
     kind: Literal["Schedule"]
     metadata: Metadata
     spec: ScheduleSpec

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.spec.models.base import API_VERSION, EnvVars, Metadata, Placement, Resources, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, EnvVars, Metadata, Placement, Resources, SpecModel
 
 STORAGE_SCHEMES = (
     "gs://", "s3://", "pvc://", "file://", "https://", "http://", "hdfs://", "webhdfs://",
@@ -74,7 +74,7 @@ class ServingSpec(SpecModel):
 class ServingComponent(SpecModel):
     """A ``kind: Serving`` component file."""
 
-    api_version: Literal["platformctl.dev/v1alpha1"] = API_VERSION
+    api_version: ApiVersion = API_VERSION
     kind: Literal["Serving"]
     metadata: Metadata
     spec: ServingSpec

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.spec.models.base import API_VERSION, EnvVars, Metadata, Placement, Resources, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, EnvVars, Metadata, Placement, Resources, SpecModel
 
 KATIB_ALGORITHMS = (
     "random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "pbt",
@@ -100,7 +100,7 @@ class TuningSpec(SpecModel):
 class TuningComponent(SpecModel):
     """A ``kind: Tuning`` component file."""
 
-    api_version: Literal["platformctl.dev/v1alpha1"] = API_VERSION
+    api_version: ApiVersion = API_VERSION
     kind: Literal["Tuning"]
     metadata: Metadata
     spec: TuningSpec

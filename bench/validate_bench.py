@@ -1,0 +1,40 @@
+"""Validate throughput on generated platforms: components/s and peak RSS.
+
+Usage: python bench/validate_bench.py [SIZES...]   (default: 100 1000 3000)
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.generate import generate  # noqa: E402
+from reconciler.source.directory import DirectorySource  # noqa: E402
+from reconciler.spec.load import load  # noqa: E402
+
+
+def main(sizes: list[int]) -> None:
+    """Print one line per size: components, environments, seconds, components/s."""
+    print(f"{'components':>10} {'envs':>5} {'resolved':>9} {'seconds':>8} {'components/s':>13}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            root = generate(Path(tmp) / f"p{size}", size)
+            best = float("inf")
+            for _ in range(3):
+                start = time.perf_counter()
+                spec = load(DirectorySource(root))
+                best = min(best, time.perf_counter() - start)
+            resolved = sum(len(v.components) for v in spec.environments.values())
+            print(f"{len(spec.components):>10} {len(spec.environments):>5} {resolved:>9} {best:>8.3f} "
+                  f"{len(spec.components) / best:>13.0f}")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {peak_mib:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [100, 1000, 3000])
