@@ -16,7 +16,7 @@ from typing import Any
 from reconciler.conformance import core, katib, kfp, kserve, registry, swf
 from reconciler.conformance.names import is_dns1123_label, is_dns1123_subdomain
 from reconciler.conformance.structural import FieldViolation, StructuralSchema, crd_schemas
-from reconciler.conformance.violations import NOT_SUPPORTED, not_supported, required
+from reconciler.conformance.violations import NOT_SUPPORTED, jsonable, not_supported, required
 
 __all__ = ["FieldViolation", "StructuralSchema", "crd_schemas", "supported_kinds", "validate_object"]
 
@@ -45,7 +45,11 @@ def validate_object(obj: Mapping[str, Any]) -> list[FieldViolation]:
         return [required("apiVersion", "must not be empty")]
     if not isinstance(kind, str) or not kind:
         return [required("kind", "must not be empty")]
-    return _validator_for(api_version, kind)(obj)
+    validate = _validator_for(api_version, kind)
+    try:
+        return validate(obj)
+    except (TypeError, ValueError):  # YAML-only scalars such as timestamps: check the JSON the client sends
+        return validate(jsonable(obj))
 
 
 @cache

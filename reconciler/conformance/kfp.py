@@ -10,7 +10,9 @@ needs the cluster; only an empty one is reported.
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,6 +52,16 @@ def pipeline_spec_violations(ir: Any, path: str) -> list[FieldViolation]:
     """Why a compiled KFP v2 IR document would be refused by the KFP API server."""
     if not isinstance(ir, Mapping):
         return [invalid(path, "", _INVALID_SPEC + "pipeline spec must be an object")]
+    # The same compiled IR is usually rendered once per environment: parse each text once.
+    return list(_ir_violations(json.dumps(ir, sort_keys=True, separators=(",", ":")), path))
+
+
+@lru_cache(maxsize=256)
+def _ir_violations(text: str, path: str) -> tuple[FieldViolation, ...]:
+    return tuple(_parse_ir(json.loads(text), path))
+
+
+def _parse_ir(ir: Mapping[str, Any], path: str) -> list[FieldViolation]:
     try:
         parsed = json_format.ParseDict(ir, pipeline_spec_pb2.PipelineSpec(), ignore_unknown_fields=False)
     except json_format.ParseError as err:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from reconciler.conformance.violations import go_quote
+
 _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("second", 0, 59, {}),
     ("minute", 0, 59, {}),
@@ -44,7 +46,9 @@ def _descriptor_error(spec: str) -> str | None:
         return None
     if spec.startswith("@every "):
         duration = spec[len("@every ") :]
-        return None if _GO_DURATION.match(duration) else f"Failed to parse duration {spec}: time: invalid duration {duration!r}"
+        if _GO_DURATION.match(duration):
+            return None
+        return f"Failed to parse duration {spec}: time: invalid duration {go_quote(duration)}"
     return f"Unrecognized descriptor: {spec}"
 
 
@@ -52,7 +56,7 @@ def _value(text: str, names: dict[str, int]) -> int | str:
     if text.lower() in names:
         return names[text.lower()]
     if not text.isdigit():
-        return f"Failed to parse int from {text}: strconv.Atoi: parsing {text!r}: invalid syntax"
+        return f"Failed to parse int from {text}: strconv.Atoi: parsing {go_quote(text)}: invalid syntax"
     return int(text)
 
 

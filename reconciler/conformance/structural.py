@@ -42,6 +42,7 @@ from reconciler.conformance.violations import (
     go_quote,
     invalid,
     join_path,
+    jsonable,
     not_supported,
     required,
     too_long,
@@ -71,8 +72,13 @@ class StructuralSchema:
         strict=True also reports every field the schema does not declare, as
         `fieldValidation=Strict` does ('unknown field "spec.foo"', FieldValueUnknown).
         """
-        if self._validator(strict).is_valid(obj):
-            return []
+        try:
+            if self._validator(strict).is_valid(obj):
+                return []
+        except (TypeError, ValueError):  # e.g. a datetime from an unquoted YAML timestamp
+            obj = jsonable(obj)
+            if self._validator(strict).is_valid(obj):
+                return []
         unknown: list[str] = []
         cleaned = _walk(obj, self.tree, "", unknown, drop_nulls=True, root=True)
         found = [v for err in self._validator(False).iter_errors(cleaned) for v in violations_of(err)]

@@ -7,8 +7,9 @@ like a `Status.details.causes[]` entry of a 422 answer.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,6 +110,20 @@ def _go_inner(value: Any) -> str:
     if isinstance(value, str):
         return go_quote(value)
     return _go_syntax(value)
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with YAML-only scalars made JSON: timestamps become RFC 3339 strings, tuples lists."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dt.datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def required(field: str, detail: str = "") -> FieldViolation:

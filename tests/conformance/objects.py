@@ -19,7 +19,7 @@ def upstream(name: str) -> list[dict[str, Any]]:
 
 
 def changed(obj: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A deep copy of `obj` with `path` (`a.b[0].c`; keys with dots in [brackets]) set or deleted."""
+    """A deep copy of `obj` with `path` (`a.b[0].c`; keys with dots in [brackets]) set, appended or deleted."""
     out = copy.deepcopy(obj)
     parts: list[str | int] = [key if index is None else index for key, index in _split(path)]
     node: Any = out
@@ -30,6 +30,8 @@ def changed(obj: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     last = parts[-1]
     if value is DELETE:
         del node[last]
+    elif isinstance(node, list) and last == len(node):
+        node.append(value)
     else:
         node[last] = value
     return out

@@ -354,3 +354,18 @@ def test_crd_schemas_indexes_served_versions() -> None:
     schemas = crd_schemas(crd)
     assert list(schemas) == ["v1"]
     assert schemas["v1"].validate({"spec": {}}) == [FieldViolation("spec.a", "FieldValueRequired", "Required value")]
+
+
+def test_root_metadata_constraints_from_the_crd_apply() -> None:
+    schema = StructuralSchema(
+        {"type": "object", "properties": {"metadata": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 10}}}}}
+    )
+    assert schema.validate({"metadata": {"name": "a-very-long-name", "labels": {"x": "y"}}}, strict=True) == [
+        FieldViolation("metadata.name", "FieldValueTooLong", "Too long: may not be more than 10 bytes")
+    ]
+
+
+def test_non_object_root_is_a_type_error() -> None:
+    assert SCHEMA.validate([]) == [  # type: ignore[arg-type]
+        FieldViolation("", "FieldValueTypeInvalid", 'Invalid value: "array":  in body must be of type object: "array"')
+    ]
