@@ -6,6 +6,7 @@ this module only wires it to the request: strict decoding, warnings, pruning ord
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -37,13 +38,36 @@ def decode_custom(
             "strict decoding error: " + ", ".join(f"unknown field {json.dumps(p)}" for p in unknown)
         )
     warnings = [f"unknown field {json.dumps(p)}" for p in unknown] if validation == "Warn" else []
-    if not unknown:
-        return obj, warnings
-    pruned = schema.prune(obj)
-    for key in _TOP:
-        if key in obj:
-            pruned[key] = obj[key]
-    return pruned, warnings
+    if unknown:
+        pruned = schema.prune(obj)
+        for key in _TOP:
+            if key in obj:
+                pruned[key] = obj[key]
+        obj = pruned
+    _default(version.schema or {}, obj)
+    return obj, warnings
+
+
+def _default(schema: Any, value: Any) -> None:
+    """Structural defaulting: absent (or non-nullable null) properties take `default`."""
+    if not isinstance(schema, dict):
+        return
+    if isinstance(value, dict):
+        for name, sub in (schema.get("properties") or {}).items():
+            if not isinstance(sub, dict):
+                continue
+            if "default" in sub and (name not in value or (value[name] is None and not sub.get("nullable"))):
+                value[name] = copy.deepcopy(sub["default"])
+            if name in value:
+                _default(sub, value[name])
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key, sub_value in value.items():
+                if key not in (schema.get("properties") or {}):
+                    _default(extra, sub_value)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for item in value:
+            _default(schema["items"], item)
 
 
 def schema_causes(version: Version, obj: dict[str, Any]) -> list[dict[str, str]]:
