@@ -21,6 +21,10 @@ from reconciler.source.directory import DirectorySource
 from reconciler.spec.document import Spec
 from reconciler.spec.load import load
 from reconciler.spec.schema import schemas
+from reconciler.render.verify import verify
+from reconciler.commands.render import render_groups, render_text, write_files
+from reconciler.commands.schedules import schedules_text
+from reconciler.source.revision import describe_revision
 
 P = ParamSpec("P")
 app = typer.Typer(
@@ -59,8 +63,17 @@ RepoArg = Annotated[
 
 
 def load_repo(path: Path) -> Spec:
-    """Load and validate the platform at ``path`` (raises SpecErrors)."""
-    return load(DirectorySource(path))
+    """Load the platform at ``path`` and check every rendered object against upstream schemas (raises SpecErrors)."""
+    spec = load(DirectorySource(path))
+    errors = verify(spec)
+    if errors:
+        raise SpecErrors(errors)
+    return spec
+
+
+def _report_spec_errors(exc: SpecErrors) -> int:
+    sys.stderr.write(report.errors_text(exc.errors))
+    return 1
 
 
 def _validate(
@@ -107,10 +120,75 @@ def schema(
     return 0
 
 
+class RenderOutput(str, Enum):
+    """Render output formats."""
+
+    yaml = "yaml"
+    json = "json"
+
+
+@command
+def render(
+    path: RepoArg = Path("."),
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment(s); default all")] = None,
+    cluster: Annotated[str | None, typer.Option("--cluster", "-c", help="only this cluster")] = None,
+    output: Annotated[RenderOutput, typer.Option("--output", "-o")] = RenderOutput.yaml,
+    out: Annotated[Path | None, typer.Option("--out", help="write one file per object under DIR/<env>/<cluster>/")] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="source revision to stamp; default: Git HEAD")] = None,
+) -> int:
+    """Print (or write) the Kubernetes objects each environment and cluster must hold."""
+    try:
+        spec = load_repo(path)
+        groups = render_groups(spec, env or [], cluster, revision or describe_revision(path))
+    except SpecErrors as exc:
+        return _report_spec_errors(exc)
+    except KeyError as exc:
+        sys.stderr.write(f"error: {exc.args[0]}\n")
+        return 2
+    if out is not None:
+        for written in write_files(groups, out):
+            sys.stdout.write(f"wrote {written}\n")
+        return 0
+    sys.stdout.write(render_text(groups, output.value))
+    return 0
+
+
+@command
+def schedules(
+    path: RepoArg = Path("."),
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment(s); default all")] = None,
+    count: Annotated[int, typer.Option("--next", "-n", min=1, max=1000, help="fire times per schedule")] = 5,
+    start: Annotated[str | None, typer.Option("--from", help="start instant (ISO 8601); default now")] = None,
+    window: Annotated[int, typer.Option("--gpu-window", min=1, help="minutes within which GPU runs clash")] = 60,
+) -> int:
+    """Show the next fire times of every schedule and warn where GPU schedules overlap."""
+    try:
+        spec = load_repo(path)
+        text = schedules_text(spec, env or [], count, start, window)
+    except SpecErrors as exc:
+        return _report_spec_errors(exc)
+    except (KeyError, ValueError) as exc:
+        sys.stderr.write(f"error: {exc.args[0]}\n")
+        return 2
+    sys.stdout.write(text)
+    return 0
+
+
 @command
 def demo(path: RepoArg = Path(".")) -> int:
-    """The README demo: validate the bundled platform and summarise it (no cluster needed)."""
-    return _validate(path, Output.text, Format.plain)
+    """The README demo: validate the bundled platform, summarise and render it (no cluster needed)."""
+    code = _validate(path, Output.text, Format.plain)
+    if code != 0:
+        return code
+    spec = load_repo(path)
+    groups = render_groups(spec, [], None, describe_revision(path))
+    target = path / ".platformctl" / "rendered"
+    files = write_files(groups, target)
+    sys.stdout.write(f"rendered {len(files)} objects for {len(groups)} clusters into {target}\n")
+    for env_name, cluster_name, manifests in groups:
+        kinds = sorted({m["kind"] for m in manifests})
+        sys.stdout.write(f"  {env_name}/{cluster_name}: {len(manifests)} objects ({', '.join(kinds)})\n")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

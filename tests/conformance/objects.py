@@ -9,7 +9,14 @@ from typing import Any
 import yaml
 
 UPSTREAM = Path(__file__).resolve().parent.parent / "data" / "upstream-conformance"
-DELETE = object()
+class _Delete:
+    """Marks a field to remove; its repr is stable so pytest ids match across xdist workers."""
+
+    def __repr__(self) -> str:
+        return "<delete>"
+
+
+DELETE = _Delete()
 
 
 def upstream(name: str) -> list[dict[str, Any]]:

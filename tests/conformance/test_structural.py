@@ -107,7 +107,12 @@ def _with(path: str, value: Any) -> dict[str, Any]:
     return obj
 
 
-_DELETE = object()
+class _Delete:
+    def __repr__(self) -> str:
+        return "<delete>"
+
+
+_DELETE = _Delete()
 
 
 def test_valid_object_passes_strict_and_lax() -> None:

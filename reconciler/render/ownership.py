@@ -1,0 +1,74 @@
+"""Ownership labels and annotations (design §5) and the rendered-spec hash, in one place."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from reconciler.objects import Manifest
+from reconciler.render.context import RenderContext
+
+DOMAIN = "platformctl.dev"
+MANAGED_BY = "platformctl"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_PART_OF = "app.kubernetes.io/part-of"
+LABEL_COMPONENT = "app.kubernetes.io/component"
+LABEL_INSTANCE = "app.kubernetes.io/instance"
+LABEL_VERSION = "app.kubernetes.io/version"
+LABEL_PLATFORM = f"{DOMAIN}/platform"
+LABEL_ENVIRONMENT = f"{DOMAIN}/environment"
+LABEL_COMPONENT_REF = f"{DOMAIN}/component"
+ANNOTATION_REVISION = f"{DOMAIN}/source-revision"
+ANNOTATION_SOURCE = f"{DOMAIN}/source-path"
+ANNOTATION_HASH = f"{DOMAIN}/spec-hash"
+ANNOTATION_KEEP = f"{DOMAIN}/prune"  # "disabled" keeps an object even when Git drops it
+
+# Annotations that describe where an object came from, not what it is: excluded from the hash.
+VOLATILE_ANNOTATIONS = frozenset({ANNOTATION_REVISION, ANNOTATION_HASH})
+
+_LABEL_VALUE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def label_value(text: str) -> str:
+    """A valid label value: at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends."""
+    cleaned = _LABEL_VALUE.sub("-", text)[:63].strip("._-")
+    return cleaned
+
+
+def ownership_labels(ctx: RenderContext, kind_dir: str, name: str, version: str | None) -> dict[str, str]:
+    """The recommended Kubernetes labels plus our platform/environment/component keys."""
+    labels = {
+        LABEL_MANAGED_BY: MANAGED_BY,
+        LABEL_PART_OF: label_value(ctx.platform),
+        LABEL_COMPONENT: kind_dir,
+        LABEL_INSTANCE: label_value(name),
+        LABEL_PLATFORM: label_value(ctx.platform),
+        LABEL_ENVIRONMENT: label_value(ctx.environment),
+        LABEL_COMPONENT_REF: f"{kind_dir}.{name}",
+    }
+    if version:
+        labels[LABEL_VERSION] = label_value(version)
+    return {**ctx.extra_labels, **labels}
+
+
+def finish(manifest: Manifest, ctx: RenderContext, source_path: str) -> Manifest:
+    """Add source annotations and the spec hash (computed over everything but volatile annotations)."""
+    metadata = manifest["metadata"]
+    annotations = {**ctx.extra_annotations, **metadata.get("annotations", {}), ANNOTATION_SOURCE: source_path}
+    metadata["annotations"] = annotations
+    annotations[ANNOTATION_HASH] = spec_hash(manifest)
+    annotations[ANNOTATION_REVISION] = ctx.revision
+    return manifest
+
+
+def spec_hash(manifest: Manifest) -> str:
+    """A stable digest of what an object says, ignoring where it came from."""
+    metadata = dict(manifest.get("metadata", {}))
+    metadata["annotations"] = {
+        k: v for k, v in metadata.get("annotations", {}).items() if k not in VOLATILE_ANNOTATIONS
+    }
+    body: dict[str, Any] = {**manifest, "metadata": metadata}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]

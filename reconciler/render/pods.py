@@ -1,0 +1,46 @@
+"""Pod-level building blocks shared by renderers: resources, env, placement (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.spec.models.base import Placement, Resources
+
+
+def resources(spec: Resources) -> dict[str, dict[str, Any]]:
+    """Requests and limits; limits default to the requests, GPUs go under the vendor's resource name."""
+    requests: dict[str, Any] = {"cpu": spec.cpu, "memory": spec.memory}
+    limits: dict[str, Any] = {"cpu": spec.cpu_limit or spec.cpu, "memory": spec.memory_limit or spec.memory}
+    if spec.gpu.count:
+        requests[spec.gpu.resource] = spec.gpu.count
+        limits[spec.gpu.resource] = spec.gpu.count
+    return {"requests": requests, "limits": limits}
+
+
+def env_list(env: dict[str, str]) -> list[dict[str, str]]:
+    """``{NAME: value}`` as a container env list, sorted by name for stable output."""
+    return [{"name": name, "value": value} for name, value in sorted(env.items())]
+
+
+def placement(spec: Placement) -> dict[str, Any]:
+    """nodeSelector and tolerations for a PodSpec (empty when unset)."""
+    out: dict[str, Any] = {}
+    if spec.node_selector:
+        out["nodeSelector"] = dict(sorted(spec.node_selector.items()))
+    if spec.tolerations:
+        out["tolerations"] = [t.model_dump(by_alias=True, exclude_none=True) for t in spec.tolerations]
+    return out
+
+
+def container(name: str, image: str, res: Resources, *, command: tuple[str, ...] = (), args: tuple[str, ...] = (),
+              env: dict[str, str] | None = None) -> dict[str, Any]:
+    """A core/v1 Container."""
+    out: dict[str, Any] = {"name": name, "image": image}
+    if command:
+        out["command"] = list(command)
+    if args:
+        out["args"] = list(args)
+    if env:
+        out["env"] = env_list(env)
+    out["resources"] = resources(res)
+    return out

@@ -1,0 +1,59 @@
+"""Serving component -> serving.kserve.io/v1beta1 InferenceService."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.objects import Manifest
+from reconciler.render.context import RenderContext
+from reconciler.render.ownership import finish, ownership_labels
+from reconciler.render.pods import container, env_list, placement, resources
+from reconciler.spec.document import Resolved
+from reconciler.spec.models import ServingSpec
+
+ANNOTATION_MODE = "serving.kserve.io/deploymentMode"
+
+
+def render_serving(item: Resolved, ctx: RenderContext) -> list[Manifest]:
+    """The InferenceService: predictor.model, scale, canary and an optional transformer."""
+    spec = item.spec
+    assert isinstance(spec, ServingSpec)
+    model: dict[str, Any] = {"modelFormat": {"name": spec.model.format}}
+    if spec.model.format_version:
+        model["modelFormat"]["version"] = spec.model.format_version
+    if spec.model.runtime:
+        model["runtime"] = spec.model.runtime
+    if spec.model.protocol:
+        model["protocolVersion"] = spec.model.protocol
+    model["storageUri"] = spec.model.storage_uri.replace("{version}", spec.version or "")
+    if spec.model.args:
+        model["args"] = list(spec.model.args)
+    if spec.model.env:
+        model["env"] = env_list(spec.model.env)
+    model["resources"] = resources(spec.resources)
+    predictor: dict[str, Any] = {"minReplicas": spec.replicas.min, "maxReplicas": spec.replicas.max}
+    if spec.autoscaling is not None:
+        predictor["scaleMetric"] = spec.autoscaling.metric
+        predictor["scaleTarget"] = spec.autoscaling.target
+    if spec.canary is not None:
+        predictor["canaryTrafficPercent"] = spec.canary.traffic_percent
+    if spec.timeout_seconds is not None:
+        predictor["timeout"] = spec.timeout_seconds
+    if spec.service_account:
+        predictor["serviceAccountName"] = spec.service_account
+    predictor.update(placement(spec.placement))
+    predictor["model"] = model
+    body: dict[str, Any] = {"predictor": predictor}
+    if spec.transformer is not None:
+        t = spec.transformer
+        body["transformer"] = {"containers": [container("kserve-container", t.image, t.resources, args=t.args,
+                                                        env=t.env)]}
+    manifest: Manifest = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": item.name, "namespace": ctx.namespace,
+                     "labels": ownership_labels(ctx, "serving", item.name, spec.version),
+                     "annotations": {ANNOTATION_MODE: spec.deployment_mode}},
+        "spec": body,
+    }
+    return [finish(manifest, ctx, item.source.path)]

@@ -1,0 +1,123 @@
+"""Tuning component -> kubeflow.org/v1beta1 Katib Experiment with a Job, PyTorchJob or TrainJob trial."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.objects import Manifest
+from reconciler.render.context import RenderContext
+from reconciler.render.ownership import finish, ownership_labels
+from reconciler.render.pods import container, env_list, placement, resources
+from reconciler.spec.document import Resolved
+from reconciler.spec.models import TuningSpec
+from reconciler.spec.models.tuning import MetricsCollector, Parameter, TrialTemplate
+
+PRIMARY_CONTAINER = {"Job": "training-container", "PyTorchJob": "pytorch", "TrainJob": "node"}
+NO_SIDECAR = {"sidecar.istio.io/inject": "false"}
+
+
+def render_tuning(item: Resolved, ctx: RenderContext) -> list[Manifest]:
+    """The Experiment: objective, algorithm, search space, trial template and budget."""
+    spec = item.spec
+    assert isinstance(spec, TuningSpec)
+    image = spec.trial_template.image.replace("{version}", spec.version or "")
+    body: dict[str, Any] = {
+        "objective": _objective(spec),
+        "algorithm": {"algorithmName": spec.algorithm.name, "algorithmSettings": _settings(spec.algorithm.settings)},
+        "parallelTrialCount": spec.trials.parallel,
+    }
+    if spec.trials.max is not None:
+        body["maxTrialCount"] = spec.trials.max
+    if spec.trials.max_failed is not None:
+        body["maxFailedTrialCount"] = spec.trials.max_failed
+    if spec.early_stopping is not None:
+        body["earlyStopping"] = {"algorithmName": spec.early_stopping.name,
+                                 "algorithmSettings": _settings(spec.early_stopping.settings)}
+    body["resumePolicy"] = spec.resume_policy
+    body["metricsCollectorSpec"] = _collector(spec.metrics_collector)
+    body["parameters"] = [_parameter(p) for p in spec.parameters]
+    body["trialTemplate"] = {
+        "primaryContainerName": PRIMARY_CONTAINER[spec.trial_template.kind],
+        "retain": spec.trial_template.retain,
+        "trialParameters": [{"name": p.name, "description": f"{p.type} parameter {p.name}", "reference": p.name}
+                            for p in spec.parameters],
+        "trialSpec": _trial_spec(spec.trial_template, image),
+    }
+    manifest: Manifest = {
+        "apiVersion": "kubeflow.org/v1beta1",
+        "kind": "Experiment",
+        "metadata": {"name": item.name, "namespace": ctx.namespace,
+                     "labels": ownership_labels(ctx, "tuning", item.name, spec.version)},
+        "spec": body,
+    }
+    return [finish(manifest, ctx, item.source.path)]
+
+
+def _objective(spec: TuningSpec) -> dict[str, Any]:
+    objective: dict[str, Any] = {"type": spec.objective.type, "objectiveMetricName": spec.objective.metric}
+    if spec.objective.goal is not None:
+        objective["goal"] = spec.objective.goal
+    if spec.objective.additional_metrics:
+        objective["additionalMetricNames"] = list(spec.objective.additional_metrics)
+    return objective
+
+
+def _settings(settings: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"name": k, "value": _text(v)} for k, v in sorted(settings.items())]
+
+
+def _text(value: Any) -> str:
+    """Katib carries every value as a string; whole numbers lose their '.0'."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _parameter(p: Parameter) -> dict[str, Any]:
+    space: dict[str, Any] = {}
+    if p.type in ("int", "double"):
+        space = {k: _text(v) for k, v in (("min", p.min), ("max", p.max), ("step", p.step)) if v is not None}
+    else:
+        space["list"] = [_text(v) for v in p.values]
+    if p.distribution:
+        space["distribution"] = p.distribution
+    return {"name": p.name, "parameterType": p.type, "feasibleSpace": space}
+
+
+def _collector(spec: MetricsCollector) -> dict[str, Any]:
+    out: dict[str, Any] = {"collector": {"kind": spec.kind}}
+    source: dict[str, Any] = {}
+    if spec.path:
+        kind = "Directory" if spec.kind == "TensorFlowEvent" else "File"
+        source["fileSystemPath"] = {"path": spec.path, "kind": kind, **({"format": spec.format} if spec.format else {})}
+    if spec.metrics_format:
+        source["filter"] = {"metricsFormat": list(spec.metrics_format)}
+    if source:
+        out["source"] = source
+    return out
+
+
+def _trial_spec(template: TrialTemplate, image: str) -> dict[str, Any]:
+    name = PRIMARY_CONTAINER[template.kind]
+    if template.kind == "TrainJob":
+        trainer: dict[str, Any] = {"image": image, "command": list(template.command), "numNodes": template.workers,
+                                   "resourcesPerNode": resources(template.resources)}
+        if template.env:
+            trainer["env"] = env_list(template.env)
+        return {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob",
+                "spec": {"runtimeRef": {"name": template.runtime}, "trainer": trainer}}
+    pod: dict[str, Any] = {
+        "containers": [container(name, image, template.resources, command=template.command, env=template.env)],
+        **placement(template.placement),
+    }
+    if template.kind == "Job":
+        pod["restartPolicy"] = "Never"
+        return {"apiVersion": "batch/v1", "kind": "Job",
+                "spec": {"template": {"metadata": {"annotations": NO_SIDECAR}, "spec": pod}}}
+    replica = {"restartPolicy": "OnFailure", "template": {"metadata": {"annotations": NO_SIDECAR}, "spec": pod}}
+    specs = {"Master": {"replicas": 1, **replica}}
+    if template.workers > 1:
+        specs["Worker"] = {"replicas": template.workers - 1, **replica}
+    return {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "spec": {"pytorchReplicaSpecs": specs}}

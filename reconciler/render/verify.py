@@ -1,0 +1,38 @@
+"""Render every environment and cluster and check each object against the upstream schemas.
+
+Part of ``platformctl validate``: a change that would render an object the cluster rejects
+fails before merge, located at the component's file and line.
+"""
+
+from __future__ import annotations
+
+from reconciler.conformance import validate_object
+from reconciler.errors import SpecError
+from reconciler.objects import ObjectKey
+from reconciler.render import render_environment
+from reconciler.render.origins import spec_location
+from reconciler.spec.document import Spec
+
+VERIFY_REVISION = "validate"
+
+
+def verify(spec: Spec) -> list[SpecError]:
+    """Conformance errors of every rendered object, each located in the spec file that caused it."""
+    found: dict[tuple[str, int, int, str], SpecError] = {}
+    for env_name, view in spec.environments.items():
+        for cluster, objects in render_environment(spec, env_name, VERIFY_REVISION).items():
+            for rendered in objects:
+                for violation in validate_object(rendered.manifest):
+                    key = ObjectKey.of(rendered.manifest)
+                    message = (f"rendered {key.kind} {key.name} would be rejected by the cluster: "
+                               f"{violation.field}: {violation.message}")
+                    hint = f"in environment {env_name}, cluster {cluster}; fix the spec value that produces this field"
+                    if rendered.component is None:
+                        error = view.source.error(("spec", "namespace"), message, hint)
+                    elif violation.field.startswith("metadata.name"):
+                        error = rendered.component.source.error(("metadata", "name"), message, hint)
+                    else:
+                        loc = spec_location(key.kind, violation.field)
+                        error = rendered.component.error(loc, message, hint)
+                    found.setdefault((error.path, error.line, error.col, error.message), error)
+    return list(found.values())
