@@ -8,9 +8,8 @@ from typing import Any
 
 from tests.kubeserver import discovery, handlers, openapi, reads, tables
 from tests.kubeserver.cluster import Cluster
-from tests.kubeserver.errors import ApiError, method_not_allowed, no_route
+from tests.kubeserver.errors import method_not_allowed, no_route
 from tests.kubeserver.protocol import Call, Reply, json_reply
-from tests.kubeserver.store import dumps
 
 
 @dataclass(slots=True)
@@ -133,11 +132,3 @@ class Api:
         reply.content_type = content_type
         reply.headers["Vary"] = "Accept"
         return reply
-
-
-def status_reply(err: ApiError) -> Reply:
-    """Reply carrying an error Status."""
-    return Reply(err.code, err.body(), dict(err.headers))
-
-
-__all__ = ["Api", "Route", "dumps", "status_reply"]

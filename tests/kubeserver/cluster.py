@@ -92,10 +92,10 @@ class Cluster:
             for record in self.store.items(key, name):
                 self.delete_object(key, record.obj)
         remaining = any(True for _ in self.store.namespaces_in_use(name))
-        record = self.store.get(NS_KEY, "", name)
-        if record is None or remaining:
+        ns_record = self.store.get(NS_KEY, "", name)
+        if ns_record is None or remaining:
             return
-        ns = record.obj
+        ns = ns_record.obj
         if not ns["metadata"].get("finalizers"):
             self.store.remove(NS_KEY, ns)
 

@@ -62,7 +62,7 @@ def kube_api_client(kube_config: Path) -> Iterator[ApiClient]:
     """An official-client ApiClient for the session server."""
     client = kubeconfig.api_client(kube_config)
     yield client
-    client.close()
+    client.close()  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,9 @@ from typing import Any
 import yaml
 
 from tests.kubeserver import managed, patches
-from tests.kubeserver.cluster import Cluster
+from tests.kubeserver.cluster import Cluster, now
 from tests.kubeserver.errors import (
-    ApiError, bad_request, cause, conflict, invalid, method_not_allowed, not_found,
-    unsupported_media_type,
+    bad_request, cause, conflict, invalid, method_not_allowed, not_found, unsupported_media_type,
 )
 from tests.kubeserver.protocol import Call, Reply, json_reply
 from tests.kubeserver.writes import Ctx, commit, fixed_ownership, normalize, update_ownership
@@ -146,7 +145,7 @@ def _apply(cluster: Cluster, call: Call, ctx: Ctx) -> Reply:
             }
             merged, managers = managed.apply(
                 base, config, {}, ctx.manager, ctx.api_version, ctx.subresource, force, node,
-                ctx.scope, _now())
+                ctx.scope, now())
             result, code = commit(ctx, None, merged, fixed_ownership(managers))
         else:
             current = managed.parse(live.obj["metadata"].get("managedFields"))
@@ -155,16 +154,10 @@ def _apply(cluster: Cluster, call: Call, ctx: Ctx) -> Reply:
                 raise conflict(ctx.rtype.plural, ctx.rtype.group, call.name)
             merged, managers = managed.apply(
                 live.obj, config, current, ctx.manager, ctx.api_version, ctx.subresource, force,
-                node, ctx.scope, _now())
+                node, ctx.scope, now())
             merged["metadata"]["resourceVersion"] = live.obj["metadata"]["resourceVersion"]
             result, code = commit(ctx, live, merged, fixed_ownership(managers))
     return _reply(ctx, code, result)
-
-
-def _now() -> str:
-    from tests.kubeserver.cluster import now
-
-    return now()
 
 
 _POLICIES = ("Orphan", "Background", "Foreground")
@@ -246,8 +239,3 @@ def delete_collection(cluster: Cluster, call: Call) -> Reply:
         rv = cluster.store.rv
     return json_reply(200, {"kind": rtype.kind + "List", "apiVersion": api_version,
                             "metadata": {"resourceVersion": str(rv)}, "items": items})
-
-
-def raise_error(err: ApiError) -> None:
-    """Re-raise helper for tables of handlers."""
-    raise err

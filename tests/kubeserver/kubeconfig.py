@@ -38,7 +38,9 @@ def api_client(path: Path, context: str | None = None) -> ApiClient:
     """An official-client ApiClient configured from a kubeconfig file."""
     from kubernetes import config
 
-    return config.new_client_from_config(config_file=str(path), context=context)
+    client: ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(path), context=context)
+    return client
 
 
 def dynamic_client(path: Path, context: str | None = None, cache_dir: Path | None = None) -> DynamicClient:
@@ -47,4 +49,4 @@ def dynamic_client(path: Path, context: str | None = None, cache_dir: Path | Non
 
     client = api_client(path, context)
     cache = (cache_dir or path.parent) / f"discovery-{context or 'default'}.json"
-    return DynamicClient(client, cache_file=str(cache))
+    return DynamicClient(client, cache_file=str(cache))  # type: ignore[no-untyped-call]

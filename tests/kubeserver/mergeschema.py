@@ -127,12 +127,12 @@ def _convert(schema: Mapping[str, Any]) -> Node:
     extra = schema.get("additionalProperties")
     if kind == "array":
         items = schema.get("items")
-        elem = _convert(items) if isinstance(items, Mapping) else DEDUCED_NODE
+        item = _convert(items) if isinstance(items, Mapping) else DEDUCED_NODE
         list_type = schema.get("x-kubernetes-list-type", "atomic")
         keys = tuple(schema.get("x-kubernetes-list-map-keys") or ())
         if list_type == "map" and not keys:
             list_type = "atomic"
-        return Node(LIST, elem=elem, list_type=list_type, keys=keys)
+        return Node(LIST, elem=item, list_type=list_type, keys=keys)
     if kind == "object" or props or isinstance(extra, Mapping):
         atomic = schema.get("x-kubernetes-map-type") == "atomic"
         if props or schema.get("x-kubernetes-embedded-resource"):
@@ -141,7 +141,7 @@ def _convert(schema: Mapping[str, Any]) -> Node:
                 fields.setdefault("apiVersion", SCALAR_NODE)
                 fields.setdefault("kind", SCALAR_NODE)
                 fields["metadata"] = OBJECT_META
-            elem = DEDUCED_NODE if preserve else None
+            elem: Node | None = DEDUCED_NODE if preserve else None
             if isinstance(extra, Mapping):
                 elem = _convert(extra)
             return Node(STRUCT, fields=fields, elem=elem, atomic=atomic)

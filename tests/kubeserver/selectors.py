@@ -17,7 +17,9 @@ _EXISTS_RE = re.compile(r"^(?P<neg>!?)\s*(?P<key>[^\s!=<>()]+)$")
 
 def _split(text: str) -> list[str]:
     """Split at commas outside parentheses."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1
@@ -87,6 +89,13 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+def _field_test(getter: Callable[[Mapping[str, Any]], Any], value: str, *, negate: bool) -> Matcher:
+    def test(obj: Mapping[str, Any]) -> bool:
+        return (str(getter(obj) or "") == value) != negate
+
+    return test
+
+
 def field_selector(
     text: str | None, extra: Mapping[str, Callable[[Mapping[str, Any]], Any]], custom: bool
 ) -> tuple[Matcher | None, dict[str, str]]:
@@ -98,7 +107,7 @@ def field_selector(
         "metadata.namespace": lambda o: (o.get("metadata") or {}).get("namespace", ""),
         **extra,
     }
-    tests = []
+    tests: list[Matcher] = []
     equal: dict[str, str] = {}
     for term in _split(text):
         m = re.match(r"^(?P<field>[^=!]+?)\s*(?P<op>==|!=|=)\s*(?P<value>.*)$", term)
@@ -111,11 +120,9 @@ def field_selector(
                 known = ", ".join(f'"{k}"' for k in getters)
                 raise bad_request(f'"{name}" is not a known field selector: only {known}')
             raise bad_request(f"field label not supported: {name}")
-        if op == "!=":
-            tests.append(lambda o, g=getter, v=value: str(g(o) or "") != v)
-        else:
+        if op != "!=":
             equal[name] = value
-            tests.append(lambda o, g=getter, v=value: str(g(o) or "") == v)
+        tests.append(_field_test(getter, value, negate=op == "!="))
 
     def match(obj: Mapping[str, Any]) -> bool:
         return all(t(obj) for t in tests)

@@ -93,13 +93,17 @@ def _columns(call: Call) -> list[tuple[str, str, Cell]]:
         for col in printer:
             cell = _jsonpath(str(col.get("jsonPath", "")))
             if col.get("type") == "date":
-                cols.append((col["name"], "date", lambda o, c=cell: age(c(o))))
+                cols.append((col["name"], "date", _aged(cell)))
             else:
                 cols.append((col["name"], str(col.get("type", "string")), cell))
         if not any(c.get("jsonPath") == ".metadata.creationTimestamp" for c in printer):
             cols.append(("Age", "date", _age))
         return cols
     return cols + _BUILTIN.get(rtype.plural, []) + [("Age", "date", _age)]
+
+
+def _aged(cell: Cell) -> Cell:
+    return lambda o: age(cell(o))
 
 
 _STEP = re.compile(r'\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[\?\(@\.([A-Za-z0-9_.-]+)\s*==\s*["\']([^"\']*)["\']\)\]')

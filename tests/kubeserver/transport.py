@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import select
 import socket
 import struct
@@ -91,7 +90,7 @@ class Handler(BaseHTTPRequestHandler):
         if not self.raw_requestline:
             self.close_connection = True
             return
-        if kube.faults.mode == "refuse":
+        if kube.faults.mode == "refuse":  # type: ignore[comparison-overlap]  # set concurrently
             self.close_connection = True
             _reset(self.connection)
             return
@@ -158,9 +157,9 @@ class Handler(BaseHTTPRequestHandler):
             reply = Reply(err.code, err.body(), dict(err.headers))
         except Exception as exc:  # a server bug: answer 500 and keep it for the test
             kube.errors.append(traceback.format_exc())
-            err = ApiError(500, "InternalError", f"Internal error occurred: {exc!r}",
+            bug = ApiError(500, "InternalError", f"Internal error occurred: {exc!r}",
                            {"causes": [{"message": repr(exc)}]})
-            reply = Reply(500, err.body())
+            reply = Reply(500, bug.body())
         verb = route.verb if route else method.lower()
         resource = route.resource if route else ""
         kube.log.add(RequestRecord(
@@ -208,5 +207,3 @@ def _fault_reply(rule: Rule) -> Reply:
         err.headers["Retry-After"] = str(rule.retry_after)
     return Reply(err.code, err.body(), dict(err.headers))
 
-
-__all__ = ["HTTPServer", "json"]
