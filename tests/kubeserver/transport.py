@@ -118,7 +118,9 @@ class Handler(BaseHTTPRequestHandler):
         return b""
 
     def _alive(self) -> bool:
-        """False once the client has closed its end (checked by watches while idle)."""
+        """False once the client has closed its end or the cluster is cut off (watches)."""
+        if self.server.kube.faults.mode == "refuse" or self.server.kube.stopping:
+            return False
         try:
             ready, _, _ = select.select([self.connection], [], [], 0)
             if ready:
@@ -185,6 +187,10 @@ class Handler(BaseHTTPRequestHandler):
         try:
             for chunk in reply.stream:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            if self.server.kube.faults.mode == "refuse":
+                self.close_connection = True
+                _reset(self.connection)  # a partition cuts open watches too
+                return
             self.wfile.write(b"0\r\n\r\n")
         finally:
             close = getattr(reply.stream, "close", None)

@@ -117,3 +117,19 @@ def test_request_counters_and_reset(kube_server: KubeServer, kube_namespace: str
     assert kube_server.count(resource="configmaps") == 4 and kube_server.count("get") == 1
     kube_server.reset_requests()
     assert kube_server.counts() == {} and kube_server.requests == []
+
+
+def test_refused_partition_cuts_open_watches(kube_server: KubeServer, kube_namespace: str) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", kube_server.port, timeout=5)
+    try:
+        conn.request("GET", f"/api/v1/namespaces/{kube_namespace}/configmaps?watch=true&timeoutSeconds=30")
+        resp = conn.getresponse()
+        assert resp.status == 200
+        cut = threading.Timer(0.1, kube_server.faults.partition, args=("refuse",))
+        cut.start()
+        with pytest.raises((ConnectionError, http.client.IncompleteRead)):
+            resp.read()
+        cut.join()
+    finally:
+        conn.close()
+        kube_server.faults.heal()
