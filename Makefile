@@ -28,8 +28,16 @@ test: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/platformctl schema
 
+## Regenerate the golden render files under tests/data/golden/ (review the diff!).
+golden: $(STAMP)
+	for env in dev staging prod-onprem prod-cloud; do \
+	  $(BIN)/platformctl render --env $$env --revision golden > tests/data/golden/$$env.yaml || exit 1; \
+	done
+
 bench: $(STAMP)
 	$(BIN)/python bench/validate_bench.py
+	$(BIN)/python bench/render_bench.py
+	$(BIN)/python bench/conformance_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from croniter import croniter
 
@@ -29,6 +30,7 @@ class Cron:
         return [it.get_next(datetime) for _ in range(count)]
 
 
+@lru_cache(maxsize=4096)
 def parse_cron(expression: str) -> Cron:
     """Read 5 fields as unix cron (rendered for KFP with a leading seconds field ``0``), 6 fields as KFP's form."""
     text = " ".join(expression.split())
