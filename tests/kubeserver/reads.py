@@ -6,6 +6,7 @@ import base64
 import binascii
 import itertools
 import json
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -45,16 +46,21 @@ class Pager:
         self._snapshots: OrderedDict[int, list[Record]] = OrderedDict()
         self._ids = itertools.count(1)
         self._keep = keep
+        self._lock = threading.Lock()
 
     def save(self, records: list[Record]) -> int:
-        snap_id = next(self._ids)
-        self._snapshots[snap_id] = records
-        while len(self._snapshots) > self._keep:
-            self._snapshots.popitem(last=False)
-        return snap_id
+        """Keep the rest of a list; returns the id its continue token carries."""
+        with self._lock:
+            snap_id = next(self._ids)
+            self._snapshots[snap_id] = records
+            while len(self._snapshots) > self._keep:
+                self._snapshots.popitem(last=False)
+            return snap_id
 
     def load(self, snap_id: int) -> list[Record] | None:
-        return self._snapshots.get(snap_id)
+        """The saved rest of a list, or None once evicted (then the live state is paged)."""
+        with self._lock:
+            return self._snapshots.get(snap_id)
 
 
 def _token(rv: int, start: str, snap_id: int) -> str:

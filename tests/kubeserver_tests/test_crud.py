@@ -257,3 +257,20 @@ def test_deleting_a_namespace_deletes_its_content(kube_server: KubeServer, kube_
     assert deleted["status"]["phase"] == "Terminating"
     assert call(kube_server, "GET", f"/api/v1/namespaces/{ns}").status == 404
     assert call(kube_server, "GET", f"/api/v1/namespaces/{ns}/configmaps/x").status == 404
+
+
+def test_typed_official_client_round_trip(kube_api_client, kube_namespace: str) -> None:
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube_api_client)
+    core.create_namespaced_config_map(kube_namespace, client.V1ConfigMap(
+        metadata=client.V1ObjectMeta(name="typed", labels={"a": "b"}), data={"k": "v"}))
+    listed = core.list_namespaced_config_map(kube_namespace, label_selector="a=b")
+    assert [c.metadata.name for c in listed.items] == ["typed"]
+    leases = client.CoordinationV1Api(kube_api_client)
+    lease = leases.create_namespaced_lease(kube_namespace, client.V1Lease(
+        metadata=client.V1ObjectMeta(name="leader"), spec=client.V1LeaseSpec(holder_identity="me")))
+    assert lease.spec.holder_identity == "me" and lease.metadata.resource_version
+    with pytest.raises(client.ApiException) as err:
+        core.read_namespaced_secret("missing", kube_namespace)
+    assert err.value.status == 404
