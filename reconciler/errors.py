@@ -30,3 +30,57 @@ class SpecErrors(PlatformctlError):
     def __init__(self, errors: list[SpecError]) -> None:
         self.errors = sorted(set(errors))
         super().__init__("\n".join(str(e) for e in self.errors))
+
+
+class ClusterError(PlatformctlError):
+    """A request to a cluster failed; carries the object it was about (if any) and the HTTP status."""
+
+    status: int = 0
+    reason: str = "Unknown"
+
+    def __init__(self, message: str, *, key: object | None = None, status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.key = key
+        if status is not None:
+            self.status = status
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}" if self.key is not None else self.message
+
+
+class NotFound(ClusterError):
+    """404: the object (or its kind: CRD not installed) does not exist."""
+
+    status, reason = 404, "NotFound"
+
+
+class Conflict(ClusterError):
+    """409: stale resourceVersion, already exists, or a field-manager conflict."""
+
+    status, reason = 409, "Conflict"
+
+
+class Forbidden(ClusterError):
+    """403: RBAC refused the request, or the namespace is terminating."""
+
+    status, reason = 403, "Forbidden"
+
+
+class Invalid(ClusterError):
+    """400/422: the server rejected the object; ``causes`` lists field errors."""
+
+    status, reason = 422, "Invalid"
+
+    def __init__(self, message: str, *, key: object | None = None, status: int | None = None,
+                 causes: list[str] | None = None) -> None:
+        super().__init__(message, key=key, status=status)
+        self.causes = causes or []
+
+
+class Unavailable(ClusterError):
+    """The cluster did not answer usefully: connection refused or timed out, 429, 5xx after retries."""
+
+    status, reason = 503, "Unavailable"

@@ -1,0 +1,1 @@
+"""Clusters: a protocol and two implementations (kube over the official client, localdir)."""

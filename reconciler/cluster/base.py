@@ -1,0 +1,102 @@
+"""The Cluster protocol every implementation follows (one contract test suite runs against all)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from reconciler.objects import Manifest, ObjectKey
+
+FIELD_MANAGER = "platformctl"
+
+
+@dataclass(frozen=True, slots=True)
+class KindRef:
+    """A kind as the cluster serves it: apiVersion, kind, plural resource name and scope."""
+
+    api_version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    @property
+    def group(self) -> str:
+        """The API group ('' for core)."""
+        return self.api_version.rpartition("/")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """What platformctl owns on one cluster for one environment, and from which revision."""
+
+    environment: str
+    revision: str
+    objects: tuple[ObjectKey, ...]
+    api_versions: dict[str, str]  # "group/kind" -> apiVersion, so pruning needs no discovery
+
+    def keys(self) -> frozenset[ObjectKey]:
+        """The owned object keys."""
+        return frozenset(self.objects)
+
+
+class Cluster(Protocol):
+    """A place objects live. Every write is server-side apply semantics with field manager ``platformctl``.
+
+    Implementations raise the ClusterError family of ``reconciler.errors`` (NotFound, Conflict,
+    Forbidden, Invalid, Unavailable), never client-library exceptions.
+    """
+
+    name: str
+
+    def kind(self, api_version: str, kind: str) -> KindRef:
+        """How the cluster serves a kind; NotFound when it does not (e.g. CRD not installed)."""
+        ...
+
+    def list(self, kind: KindRef, namespace: str | None, label_selector: str = "") -> list[Manifest]:
+        """Every object of a kind (in a namespace, or all namespaces with None): one LIST request (paged)."""
+        ...
+
+    def get(self, kind: KindRef, namespace: str | None, name: str) -> Manifest | None:
+        """One object, or None when it does not exist."""
+        ...
+
+    def apply(self, manifest: Manifest, *, dry_run: bool = False, force: bool = True) -> Manifest:
+        """Server-side apply; returns the object as stored (or as it would be, with dry_run)."""
+        ...
+
+    def delete(self, kind: KindRef, namespace: str | None, name: str, *, dry_run: bool = False) -> bool:
+        """Delete (background propagation); False when it was already gone."""
+        ...
+
+    def read_inventory(self, environment: str, namespace: str) -> Inventory | None:
+        """The stored inventory, or None when none was written yet."""
+        ...
+
+    def write_inventory(self, inventory: Inventory, namespace: str) -> None:
+        """Store the inventory (a ConfigMap, or a file for localdir)."""
+        ...
+
+    def request_counts(self) -> dict[str, int]:
+        """Requests made so far by verb (get, list, patch, delete, ...), for tests and metrics."""
+        ...
+
+
+def kind_of(manifest: Manifest, kinds: Sequence[KindRef]) -> KindRef | None:
+    """The KindRef in ``kinds`` matching a manifest's apiVersion and kind."""
+    for ref in kinds:
+        if ref.api_version == manifest.get("apiVersion") and ref.kind == manifest.get("kind"):
+            return ref
+    return None
+
+
+def strip_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy without fields the server owns (status, managedFields, uid, resourceVersion, ...)."""
+    metadata = {k: v for k, v in obj.get("metadata", {}).items() if k not in _SERVER_METADATA}
+    return {k: v for k, v in {**obj, "metadata": metadata}.items() if k != "status"}
+
+
+_SERVER_METADATA = frozenset({
+    "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
+    "deletionTimestamp", "deletionGracePeriodSeconds",
+})
