@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -147,13 +148,14 @@ def load_crds() -> list[dict[str, Any]]:
     """The upstream CRDs shipped in reconciler/data/crds (parsed once per process)."""
     if not _CRD_CACHE:
         for path in sorted(CRD_DIR.glob("*.yaml")):
-            for doc in yaml.load_all(path.read_text(), Loader=_Loader):
+            fast = CRD_DIR / "json" / f"{path.stem}.json"  # same content, loads ~10x faster
+            docs = [json.loads(fast.read_text())] if fast.exists() else list(
+                yaml.load_all(path.read_text(), Loader=_Loader))
+            for doc in docs:
                 if doc and doc.get("kind") == "CustomResourceDefinition":
                     _CRD_CACHE.append(doc)
     return _CRD_CACHE
 
 
 def _json_bytes(obj: Any) -> bytes:
-    import json
-
     return json.dumps(obj).encode()
