@@ -6,12 +6,13 @@ invalid, 2 usage error (and, for plan/diff, changes present).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, ParamSpec
+from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import typer
 
@@ -25,6 +26,9 @@ from reconciler.render.verify import verify
 from reconciler.commands.render import render_groups, render_text, write_files
 from reconciler.commands.schedules import schedules_text
 from reconciler.source.revision import describe_revision
+
+if TYPE_CHECKING:
+    from reconciler.engine import ApplyOptions, Result
 
 P = ParamSpec("P")
 app = typer.Typer(
@@ -172,6 +176,99 @@ def schedules(
         return 2
     sys.stdout.write(text)
     return 0
+
+
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on")]
+
+
+def _reconcile(path: Path, env: str, options: ApplyOptions) -> list[Result]:
+    from reconciler.commands.reconcile import run
+
+    spec = load_repo(path)
+    return run(spec, path.resolve(), env, describe_revision(path), options)
+
+
+@command
+def plan(
+    env: EnvOpt,
+    path: RepoArg = Path("."),
+    output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
+    diff: Annotated[bool, typer.Option("--diff/--no-diff", help="show unified YAML diffs")] = True,
+    prune: Annotated[bool, typer.Option("--prune/--no-prune", help="plan pruning of objects Git dropped")] = True,
+) -> int:
+    """Compare what Git renders with what the clusters hold (exit 0 in sync, 2 changes, 1 error)."""
+    from reconciler.changes import exit_code, plan_text, results_json
+    from reconciler.engine import ApplyOptions
+
+    try:
+        results = _reconcile(path, env, ApplyOptions(apply=False, prune=prune))
+    except SpecErrors as exc:
+        return _report_spec_errors(exc)
+    except KeyError as exc:
+        sys.stderr.write(f"error: {exc.args[0]}\n")
+        return 2
+    sys.stdout.write(results_json(results) if output is Output.json else plan_text(results, show_diff=diff))
+    return exit_code(results)
+
+
+@command
+def apply(
+    env: EnvOpt,
+    path: RepoArg = Path("."),
+    prune: Annotated[bool, typer.Option("--prune/--no-prune", help="delete objects Git no longer holds")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="apply without asking")] = False,
+    prune_protected: Annotated[bool, typer.Option("--prune-protected", help="also prune namespaces, PVCs, CRDs")] = False,
+    allow_mass_prune: Annotated[bool, typer.Option("--allow-mass-prune", help="override the deletion budget")] = False,
+    output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
+) -> int:
+    """Converge every cluster of an environment: dry-run all, apply in order, optionally prune."""
+    from reconciler.changes import apply_text, plan_text, results_json
+    from reconciler.engine import ApplyOptions
+
+    options = ApplyOptions(prune=prune, prune_protected=prune_protected, allow_mass_prune=allow_mass_prune)
+    try:
+        if not yes:
+            planned = _reconcile(path, env, dataclasses.replace(options, apply=False))
+            sys.stdout.write(plan_text(planned))
+            if any(not r.ok for r in planned):
+                return 1
+            if not any(r.plan is not None and r.plan.has_changes for r in planned):
+                return 0
+            if not sys.stdin.isatty():
+                sys.stderr.write("error: refusing to apply without --yes when not attached to a terminal\n")
+                return 1
+            if not typer.confirm("Apply these changes?", default=False):
+                return 1
+        results = _reconcile(path, env, options)
+    except SpecErrors as exc:
+        return _report_spec_errors(exc)
+    except KeyError as exc:
+        sys.stderr.write(f"error: {exc.args[0]}\n")
+        return 2
+    sys.stdout.write(results_json(results) if output is Output.json else apply_text(results))
+    return 0 if all(r.ok for r in results) else 1
+
+
+@command
+def status(
+    env: EnvOpt,
+    path: RepoArg = Path("."),
+    output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
+) -> int:
+    """A table of components x clusters with sync state and health (exit 1 when a cluster fails)."""
+    from reconciler.commands.status import status_json, status_rows, status_table
+    from reconciler.engine import ApplyOptions
+
+    try:
+        results = _reconcile(path, env, ApplyOptions(apply=False))
+    except SpecErrors as exc:
+        return _report_spec_errors(exc)
+    except KeyError as exc:
+        sys.stderr.write(f"error: {exc.args[0]}\n")
+        return 2
+    rows = status_rows(results)
+    sys.stdout.write(status_json(rows) if output is Output.json else status_table(rows))
+    return 0 if all(r.ok for r in results) else 1
 
 
 @command

@@ -1,0 +1,65 @@
+"""Compare desired with live on the fields we manage, and show the difference as YAML (pure)."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import yaml
+
+from reconciler.objects import Manifest
+from reconciler.render.ownership import VOLATILE_ANNOTATIONS
+
+MASK = "***"
+
+
+def projection(live: Any, desired: Any) -> Any:
+    """``live`` cut down to the fields ``desired`` sets (so server defaults and status never count as drift)."""
+    if isinstance(live, dict) and isinstance(desired, dict):
+        return {k: projection(live[k], v) for k, v in desired.items() if k in live}
+    if isinstance(live, list) and isinstance(desired, list) and len(live) == len(desired):
+        return [projection(a, b) for a, b in zip(live, desired, strict=True)]
+    return live
+
+
+def comparable(manifest: Manifest) -> Manifest:
+    """What we compare: no status, no volatile annotations (source revision, hash)."""
+    metadata = dict(manifest.get("metadata", {}))
+    annotations = {k: v for k, v in (metadata.get("annotations") or {}).items() if k not in VOLATILE_ANNOTATIONS}
+    if annotations:
+        metadata["annotations"] = annotations
+    else:
+        metadata.pop("annotations", None)
+    return {k: v for k, v in {**manifest, "metadata": metadata}.items() if k != "status"}
+
+
+def in_sync(desired: Manifest, live: Manifest) -> bool:
+    """True when every field we manage already has the desired value."""
+    want = comparable(desired)
+    return bool(projection(live, want) == want)
+
+
+def masked(manifest: Manifest | None) -> Manifest | None:
+    """Secrets with their values replaced by ``***``."""
+    if manifest is None or manifest.get("kind") != "Secret":
+        return manifest
+    out = dict(manifest)
+    for field in ("data", "stringData"):
+        if isinstance(out.get(field), dict):
+            out[field] = {k: MASK for k in out[field]}
+    return out
+
+
+def _text(manifest: Manifest | None) -> list[str]:
+    if manifest is None:
+        return []
+    dumped = yaml.dump(masked(manifest), Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False, width=120)
+    return dumped.splitlines(keepends=True)
+
+
+def unified_diff(name: str, desired: Manifest | None, live: Manifest | None) -> str:
+    """A unified YAML diff from live (projected onto what we manage) to desired; secrets masked."""
+    want = comparable(desired) if desired is not None else None
+    have = comparable(projection(live, want) if want is not None and live is not None else live) if live else None
+    lines = difflib.unified_diff(_text(have), _text(want), fromfile=f"live/{name}", tofile=f"desired/{name}", n=3)
+    return "".join(lines)

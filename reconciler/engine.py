@@ -1,0 +1,253 @@
+"""Reconcile one (environment, cluster): live -> plan -> dry-run all -> apply -> inventory -> prune -> health.
+
+Each step lives in its own module; this one only orders them and returns early on failure,
+the way flux's kustomize-controller reads.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from reconciler.cluster.base import Cluster, Inventory, KindRef
+from reconciler.errors import ClusterError, NotFound
+from reconciler.inventory import api_version_of, inventory_of, same_contents
+from reconciler.objects import Manifest, ObjectKey, apply_rank
+from reconciler.plan import Action, Plan, PlanEntry, budget_refusal, make_plan
+from reconciler.render.schedule import bind_pipeline_ids
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplyOptions:
+    """How a reconcile behaves; the defaults are the safe ones."""
+
+    apply: bool = True
+    """False: plan only (no writes at all)."""
+    prune: bool = True
+    """Delete objects Git no longer holds (inventory objects only)."""
+    prune_protected: bool = False
+    """Also delete protected kinds (namespaces, PVCs, CRDs)."""
+    allow_mass_prune: bool = False
+    """Override the environment's deletion budget."""
+    max_prune_fraction: float = 0.3
+    """Share of owned objects one reconcile may delete (the environment's policy)."""
+    concurrency: int = 8
+    """Writes in flight at once per cluster (objects of the same apply rank)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One object's outcome, past tense: created, configured, unchanged, pruned, skipped, failed."""
+
+    key: ObjectKey
+    action: str
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What one cluster of one environment must hold."""
+
+    environment: str
+    cluster: str
+    namespace: str
+    revision: str
+    manifests: list[Manifest]
+
+
+@dataclass(slots=True)
+class Result:
+    """The outcome of reconciling one target."""
+
+    target: Target
+    plan: Plan | None = None
+    changes: list[Change] = field(default_factory=list)
+    error: str | None = None
+    live: dict[ObjectKey, Manifest] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """No error stopped the reconcile."""
+        return self.error is None
+
+
+_PAST = {Action.CREATE: "created", Action.UPDATE: "configured", Action.UNCHANGED: "unchanged",
+         Action.PRUNE: "pruned", Action.SKIP: "skipped"}
+
+
+def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOptions()) -> Result:
+    """Converge one cluster to its target; never half-applies (every write is dry-run first)."""
+    result = Result(target)
+    try:
+        # 1. What we owned after the last reconcile (pruning acts on this, never on labels).
+        previous = cluster.read_inventory(target.environment, target.namespace)
+        owned = previous.keys() if previous else frozenset()
+        # 2. Live state: one LIST per kind we render or own.
+        kinds = _kinds(cluster, target.manifests, previous)
+        result.live = _live(cluster, kinds, target.namespace)
+        # 3. Plan (schedules bound to the pipelines that are live now, so the diff is honest).
+        desired = _bind_schedules(target.manifests, result.live)
+        result.plan = make_plan(desired, result.live, owned, prune_protected=options.prune_protected)
+        if not options.prune:
+            result.plan = _without_prunes(result.plan)
+        # 4. The deletion budget: refuse plans that delete too much.
+        refusal = budget_refusal(result.plan, options.max_prune_fraction, override=options.allow_mass_prune)
+        if refusal:
+            result.error = refusal
+            return result
+        if not options.apply:
+            return result
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+            # 5. Stage one, as flux does: namespaces first, since nothing inside one can be dry-run before it exists.
+            stage_one = [e for e in result.plan.entries if e.key.kind in _STAGE_ONE and e.desired is not None]
+            failures = _dry_run(cluster, [e for e in stage_one if e.action is not Action.UNCHANGED], kinds, pool)
+            if not failures:
+                _apply(cluster, result, stage_one, pool)
+            # 6. Dry-run every other write; one failure means none of them is written.
+            rest = [e for e in result.plan.entries if e.key.kind not in _STAGE_ONE]
+            failures += _dry_run(cluster, [e for e in rest if e.action is not Action.UNCHANGED
+                                           and e.action is not Action.SKIP], kinds, pool)
+            if failures or result.error:
+                result.error = result.error or (f"{len(failures)} object(s) rejected by the cluster's dry run; "
+                                                "nothing else was applied")
+                result.changes.extend(failures)
+                return result
+            # 7. Remember stale objects before touching anything, so a crash cannot orphan them.
+            pending = [(e.key, str((e.live or {}).get("apiVersion", ""))) for e in result.plan.prunes]
+            stored = _store_inventory(cluster, target, previous,
+                                      inventory_of(target.environment, target.revision, desired, pending))
+            # 8. Apply in dependency order; schedules are re-bound to pipelines created a moment ago.
+            _apply(cluster, result, rest, pool)
+            if result.error:
+                return result
+        # 9. Prune what Git no longer holds, in reverse order, then record the final inventory.
+        kept = _prune(cluster, result, kinds)
+        _store_inventory(cluster, target, stored, inventory_of(target.environment, target.revision, desired, kept))
+    except ClusterError as exc:
+        result.error = str(exc)
+    return result
+
+
+_STAGE_ONE = frozenset({"Namespace", "CustomResourceDefinition"})
+
+
+def _kinds(cluster: Cluster, manifests: list[Manifest], previous: Inventory | None) -> dict[tuple[str, str], KindRef]:
+    wanted = {(str(m["apiVersion"]), str(m["kind"])) for m in manifests}
+    if previous is not None:
+        for key in previous.objects:
+            version = api_version_of(previous, key)
+            if version:
+                wanted.add((version, key.kind))
+    return {pair: cluster.kind(*pair) for pair in sorted(wanted)}
+
+
+def _live(cluster: Cluster, kinds: Mapping[tuple[str, str], KindRef], namespace: str) -> dict[ObjectKey, Manifest]:
+    live: dict[ObjectKey, Manifest] = {}
+    for kind in kinds.values():
+        if kind.namespaced:
+            objects = cluster.list(kind, namespace)
+        elif kind.kind == "Namespace":  # ours only: never list every namespace of a shared cluster
+            found = cluster.get(kind, None, namespace)
+            objects = [found] if found is not None else []
+        else:
+            objects = cluster.list(kind, None)
+        live.update((ObjectKey.of(o), o) for o in objects)
+    return live
+
+
+def _bind_schedules(manifests: list[Manifest], live: Mapping[ObjectKey, Manifest]) -> list[Manifest]:
+    uids = {(o["kind"], o["metadata"]["name"]): o["metadata"].get("uid", "")
+            for o in live.values() if o.get("kind") in ("Pipeline", "PipelineVersion")}
+    return [bind_pipeline_ids(m, uids) if m.get("kind") == "ScheduledWorkflow" else m for m in manifests]
+
+
+def _without_prunes(plan: Plan) -> Plan:
+    kept = tuple(e if e.action is not Action.PRUNE else PlanEntry(e.key, Action.SKIP, None, e.live,
+                                                                  reason="pruning is off")
+                 for e in plan.entries)
+    return Plan(kept, plan.owned_before)
+
+
+def _dry_run(cluster: Cluster, entries: list[PlanEntry], kinds: Mapping[tuple[str, str], KindRef],
+             pool: concurrent.futures.Executor) -> list[Change]:
+    def check(entry: PlanEntry) -> Change | None:
+        try:
+            if entry.desired is not None:
+                cluster.apply(entry.desired, dry_run=True)
+            else:
+                kind = kinds[(str((entry.live or {})["apiVersion"]), entry.key.kind)]
+                cluster.delete(kind, entry.key.namespace or None, entry.key.name, dry_run=True)
+        except NotFound as exc:
+            return None if entry.desired is None else Change(entry.key, "failed", exc.message)
+        except ClusterError as exc:
+            return Change(entry.key, "failed", exc.message)
+        return None
+
+    return [c for c in pool.map(check, entries) if c is not None]
+
+
+def _apply(cluster: Cluster, result: Result, entries: list[PlanEntry], pool: concurrent.futures.Executor) -> None:
+    """Write entries rank by rank (concurrently within a rank); stop after a rank with a failure."""
+    live = result.live
+    wanted = [e for e in entries if e.desired is not None]
+    for _rank, group in itertools.groupby(wanted, key=lambda e: apply_rank(e.desired or {})):
+        submitted = [(e, pool.submit(_apply_one, cluster, e, live)) for e in group]
+        for entry, future in submitted:
+            try:
+                stored = future.result()
+            except ClusterError as exc:
+                result.changes.append(Change(entry.key, "failed", exc.message))
+                result.error = f"applying {entry.key} failed: {exc.message}"
+                continue
+            if stored is not None:
+                live[entry.key] = stored
+            result.changes.append(Change(entry.key, _PAST[entry.action]))
+        if result.error:
+            return
+
+
+def _apply_one(cluster: Cluster, entry: PlanEntry, live: Mapping[ObjectKey, Manifest]) -> Manifest | None:
+    manifest = entry.desired or {}
+    if manifest.get("kind") == "ScheduledWorkflow":
+        manifest = _bind_schedules([manifest], live)[0]
+        if entry.action is Action.UNCHANGED and entry.live is not None and _ids_match(manifest, entry.live):
+            return None
+    elif entry.action is Action.UNCHANGED:
+        return None
+    return cluster.apply(manifest)
+
+
+def _ids_match(manifest: Manifest, live: Manifest) -> bool:
+    spec, current = manifest.get("spec", {}), live.get("spec", {})
+    return all(spec.get(k) == current.get(k) for k in ("pipelineId", "pipelineVersionId"))
+
+
+def _prune(cluster: Cluster, result: Result, kinds: Mapping[tuple[str, str], KindRef]) -> list[tuple[ObjectKey, str]]:
+    """Delete stale objects; returns those that could not be deleted (they stay in the inventory)."""
+    assert result.plan is not None
+    kept: list[tuple[ObjectKey, str]] = []
+    for entry in result.plan.entries:
+        if entry.action is Action.SKIP:
+            result.changes.append(Change(entry.key, "skipped", entry.reason))
+    for entry in result.plan.prunes:
+        kind = kinds[(str((entry.live or {})["apiVersion"]), entry.key.kind)]
+        try:
+            cluster.delete(kind, entry.key.namespace or None, entry.key.name)
+        except ClusterError as exc:
+            result.changes.append(Change(entry.key, "failed", exc.message))
+            result.error = f"pruning {entry.key} failed: {exc.message}"
+            kept.append((entry.key, kind.api_version))
+            continue
+        result.live.pop(entry.key, None)
+        result.changes.append(Change(entry.key, "pruned"))
+    return kept
+
+
+def _store_inventory(cluster: Cluster, target: Target, stored: Inventory | None, new: Inventory) -> Inventory | None:
+    """Write the inventory when what it owns changed; returns what is stored now."""
+    if same_contents(stored, new):
+        return stored
+    cluster.write_inventory(new, target.namespace)
+    return new

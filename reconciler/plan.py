@@ -1,0 +1,126 @@
+"""Pair desired with live and the inventory: what to create, update, leave, prune or skip (pure).
+
+One function (``make_plan``) yields every decision, including what to prune, in the spirit of
+gitops-engine's reconcile and kapp's change set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from reconciler.diff import in_sync, unified_diff
+from reconciler.objects import Manifest, ObjectKey, apply_rank
+from reconciler.render.ownership import ANNOTATION_KEEP
+
+PROTECTED_KINDS = frozenset({"Namespace", "PersistentVolumeClaim", "CustomResourceDefinition"})
+
+
+class Action(str, Enum):
+    """What the plan does with one object."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    PRUNE = "prune"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEntry:
+    """One decision: the object, the action, why, and the diff a reviewer reads."""
+
+    key: ObjectKey
+    action: Action
+    desired: Manifest | None = None
+    live: Manifest | None = None
+    diff: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every decision for one (environment, cluster), writes in apply order, prunes in reverse."""
+
+    entries: tuple[PlanEntry, ...]
+    owned_before: int
+
+    def by_action(self, action: Action) -> list[PlanEntry]:
+        """Entries with one action."""
+        return [e for e in self.entries if e.action is action]
+
+    @property
+    def writes(self) -> list[PlanEntry]:
+        """Creates and updates, in apply order."""
+        return [e for e in self.entries if e.action in (Action.CREATE, Action.UPDATE)]
+
+    @property
+    def prunes(self) -> list[PlanEntry]:
+        """Objects to delete, in reverse apply order."""
+        return self.by_action(Action.PRUNE)
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether applying would change anything."""
+        return any(e.action in (Action.CREATE, Action.UPDATE, Action.PRUNE) for e in self.entries)
+
+
+def make_plan(
+    desired: list[Manifest],
+    live: Mapping[ObjectKey, Manifest],
+    inventory: frozenset[ObjectKey],
+    *,
+    prune_protected: bool = False,
+) -> Plan:
+    """Decide per object. Pruning considers the inventory only: labels never make an object ours."""
+    entries: list[PlanEntry] = []
+    wanted = {ObjectKey.of(m): m for m in desired}
+    for key, manifest in wanted.items():
+        current = live.get(key)
+        if current is None:
+            entries.append(PlanEntry(key, Action.CREATE, manifest, None, unified_diff(str(key), manifest, None)))
+        elif in_sync(manifest, current):
+            entries.append(PlanEntry(key, Action.UNCHANGED, manifest, current))
+        else:
+            reason = "" if key in inventory else "adopting an object platformctl did not create"
+            entries.append(PlanEntry(key, Action.UPDATE, manifest, current, unified_diff(str(key), manifest, current),
+                                     reason))
+    stale = [key for key in inventory if key not in wanted]
+    prunes: list[PlanEntry] = []
+    for key in stale:
+        current = live.get(key)
+        if current is None:
+            continue  # already gone: it simply leaves the inventory
+        keep = _keep_reason(current, prune_protected)
+        if keep:
+            entries.append(PlanEntry(key, Action.SKIP, None, current, reason=keep))
+        else:
+            prunes.append(PlanEntry(key, Action.PRUNE, None, current, unified_diff(str(key), None, current)))
+    prunes.sort(key=lambda e: (-apply_rank(e.live or {}), e.key))
+    ordered = sorted(entries, key=lambda e: (apply_rank(e.desired or e.live or {}), e.key))
+    return Plan(tuple(ordered + prunes), len(inventory))
+
+
+def _keep_reason(live: Manifest, prune_protected: bool) -> str:
+    annotations = live.get("metadata", {}).get("annotations") or {}
+    if annotations.get(ANNOTATION_KEEP) == "disabled":
+        return f"annotated {ANNOTATION_KEEP}: disabled"
+    if live.get("kind") in PROTECTED_KINDS and not prune_protected:
+        return f"{live.get('kind')} is protected from pruning (use --prune-protected to delete it)"
+    return ""
+
+
+def budget_refusal(plan: Plan, max_fraction: float, *, override: bool) -> str | None:
+    """Why the plan deletes too much (None when within the environment's deletion budget)."""
+    prunes = len(plan.prunes)
+    if override or prunes == 0:
+        return None
+    remaining = sum(1 for e in plan.entries if e.action in (Action.CREATE, Action.UPDATE, Action.UNCHANGED))
+    if remaining == 0:
+        return f"the plan deletes everything platformctl owns here ({prunes} objects); refusing without an override"
+    owned = max(plan.owned_before, 1)
+    if prunes / owned > max_fraction:
+        return (f"the plan deletes {prunes} of {owned} owned objects ({prunes / owned:.0%}), over the environment's "
+                f"deletion budget of {max_fraction:.0%}; refusing without an override")
+    return None
