@@ -273,7 +273,11 @@ def status(
 
 @command
 def demo(path: RepoArg = Path(".")) -> int:
-    """The README demo: validate the bundled platform, summarise and render it (no cluster needed)."""
+    """The README demo, no cluster needed: validate, render, reconcile dev into its local directory, show status."""
+    from reconciler.changes import apply_text
+    from reconciler.commands.status import status_rows, status_table
+    from reconciler.engine import ApplyOptions
+
     code = _validate(path, Output.text, Format.plain)
     if code != 0:
         return code
@@ -281,10 +285,17 @@ def demo(path: RepoArg = Path(".")) -> int:
     groups = render_groups(spec, [], None, describe_revision(path))
     target = path / ".platformctl" / "rendered"
     files = write_files(groups, target)
-    sys.stdout.write(f"rendered {len(files)} objects for {len(groups)} clusters into {target}\n")
-    for env_name, cluster_name, manifests in groups:
-        kinds = sorted({m["kind"] for m in manifests})
-        sys.stdout.write(f"  {env_name}/{cluster_name}: {len(manifests)} objects ({', '.join(kinds)})\n")
+    sys.stdout.write(f"\nrendered {len(files)} objects for {len(groups)} clusters into {target}/\n")
+    local = [env for env, view in spec.environments.items()
+             if all(c.directory is not None for c in view.model.spec.clusters)]
+    for env in local:
+        sys.stdout.write(f"\n$ platformctl apply --env {env} --prune --yes\n")
+        results = _reconcile(path, env, ApplyOptions(prune=True))
+        sys.stdout.write(apply_text(results))
+        sys.stdout.write(f"\n$ platformctl status --env {env}\n")
+        sys.stdout.write(status_table(status_rows(_reconcile(path, env, ApplyOptions(apply=False)))))
+        if not all(r.ok for r in results):
+            return 1
     return 0
 
 

@@ -1,0 +1,117 @@
+"""Pure planning: pairing desired with live and the inventory, diffs, and the deletion budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler.diff import in_sync, unified_diff
+from reconciler.objects import Manifest, ObjectKey
+from reconciler.plan import Action, budget_refusal, make_plan
+from reconciler.render.ownership import ANNOTATION_KEEP, ANNOTATION_REVISION
+
+
+def obj(kind: str, name: str, spec: dict[str, Any] | None = None, *, api: str = "kubeflow.org/v1",
+        annotations: dict[str, str] | None = None, **extra: Any) -> Manifest:
+    metadata: dict[str, Any] = {"name": name, "namespace": "ml"}
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"apiVersion": api, "kind": kind, "metadata": metadata, **({"spec": spec} if spec is not None else {}), **extra}
+
+
+def live_of(manifest: Manifest, **server: Any) -> Manifest:
+    """What a server returns: our fields plus server metadata, defaults and status."""
+    metadata = {**manifest["metadata"], "uid": "u-1", "resourceVersion": "42", "generation": 3,
+                "managedFields": [{"manager": "platformctl"}], "creationTimestamp": "2026-01-01T00:00:00Z"}
+    spec = {**manifest.get("spec", {}), **server.pop("defaults", {})}
+    return {**manifest, "metadata": metadata, "spec": spec, "status": {"conditions": [{"type": "Ready"}]}, **server}
+
+
+def key(manifest: Manifest) -> ObjectKey:
+    return ObjectKey.of(manifest)
+
+
+def test_server_fields_defaults_and_status_are_not_drift() -> None:
+    desired = obj("Notebook", "nb", {"template": {"spec": {"containers": [{"name": "nb", "image": "a:1"}]}}},
+                  annotations={ANNOTATION_REVISION: "new-commit"})
+    live = live_of({**desired, "metadata": {**desired["metadata"], "annotations": {ANNOTATION_REVISION: "old"}}},
+                   defaults={"extra": "defaulted-by-server"})
+    assert in_sync(desired, live)
+    plan = make_plan([desired], {key(desired): live}, frozenset({key(desired)}))
+    assert [e.action for e in plan.entries] == [Action.UNCHANGED]
+    assert not plan.has_changes
+
+
+def test_changed_field_is_an_update_with_a_yaml_diff() -> None:
+    desired = obj("InferenceService", "m", {"predictor": {"minReplicas": 3}}, api="serving.kserve.io/v1beta1")
+    live = live_of(obj("InferenceService", "m", {"predictor": {"minReplicas": 2}}, api="serving.kserve.io/v1beta1"))
+    [entry] = make_plan([desired], {key(desired): live}, frozenset({key(desired)})).entries
+    assert entry.action is Action.UPDATE
+    assert "-    minReplicas: 2\n+    minReplicas: 3" in entry.diff
+    assert "uid" not in entry.diff and "status" not in entry.diff
+
+
+def test_live_object_we_never_owned_is_adopted_not_silently_updated() -> None:
+    desired = obj("Notebook", "nb", {"a": 1})
+    live = live_of(obj("Notebook", "nb", {"a": 2}))
+    [entry] = make_plan([desired], {key(desired): live}, frozenset()).entries
+    assert entry.action is Action.UPDATE and "adopting" in entry.reason
+
+
+def test_only_inventory_objects_are_pruned_in_reverse_apply_order() -> None:
+    pipeline = obj("Pipeline", "p", {}, api="pipelines.kubeflow.org/v2beta1")
+    schedule = obj("ScheduledWorkflow", "s", {}, api="kubeflow.org/v1beta1")
+    stranger = obj("Notebook", "not-ours", {})
+    live = {key(o): live_of(o) for o in (pipeline, schedule, stranger)}
+    plan = make_plan([], live, frozenset({key(pipeline), key(schedule)}))
+    assert [(e.action, e.key.name) for e in plan.entries] == [(Action.PRUNE, "s"), (Action.PRUNE, "p")]
+
+
+@pytest.mark.parametrize(("manifest", "protected"), [
+    (obj("PersistentVolumeClaim", "data", {}, api="v1"), True),
+    ({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ml"}}, True),
+    (obj("Notebook", "keep-me", {}, annotations={ANNOTATION_KEEP: "disabled"}), True),
+    (obj("Notebook", "nb", {}), False),
+])
+def test_protected_objects_are_skipped_unless_asked(manifest: Manifest, protected: bool) -> None:
+    live = {key(manifest): live_of(manifest)}
+    [entry] = make_plan([], live, frozenset(live)).entries
+    assert entry.action is (Action.SKIP if protected else Action.PRUNE)
+    if manifest["kind"] in ("PersistentVolumeClaim", "Namespace"):
+        [forced] = make_plan([], live, frozenset(live), prune_protected=True).entries
+        assert forced.action is Action.PRUNE
+
+
+def test_objects_already_gone_just_leave_the_inventory() -> None:
+    gone = obj("Notebook", "gone", {})
+    assert make_plan([], {}, frozenset({key(gone)})).entries == ()
+
+
+def _owned(n: int) -> dict[ObjectKey, Manifest]:
+    return {key(o): live_of(o) for o in (obj("Notebook", f"nb-{i}", {}) for i in range(n))}
+
+
+def test_budget_refuses_deleting_more_than_the_policy_allows() -> None:
+    live = _owned(10)
+    keep = [m for m in (obj("Notebook", f"nb-{i}", {}) for i in range(6))]
+    plan = make_plan(keep, live, frozenset(live))
+    assert len(plan.prunes) == 4
+    refusal = budget_refusal(plan, 0.3, override=False)
+    assert refusal is not None and "4 of 10 owned objects (40%)" in refusal
+    assert budget_refusal(plan, 0.5, override=False) is None
+    assert budget_refusal(plan, 0.3, override=True) is None
+
+
+def test_budget_always_refuses_deleting_everything_without_override() -> None:
+    live = _owned(3)
+    plan = make_plan([], live, frozenset(live))
+    refusal = budget_refusal(plan, 1.0, override=False)
+    assert refusal is not None and "deletes everything" in refusal
+
+
+def test_secrets_are_masked_in_diffs() -> None:
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ml"},
+              "data": {"token": "c2VjcmV0"}}
+    text = unified_diff("Secret/ml/s", secret, None)
+    assert "c2VjcmV0" not in text and "token: '***'" in text
