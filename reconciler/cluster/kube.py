@@ -1,0 +1,233 @@
+"""KubeCluster: the Cluster protocol over a real API server with the official ``kubernetes`` client.
+
+This module family (kube, kube_transport) is the only importer of ``kubernetes``. Requests are
+plain REST on the paths of ``resource_path`` with JSON bodies; writes are server-side apply
+(field manager ``platformctl``). Transport concerns (rate limit, retries, timeouts, request
+counts) live in ``kube_transport``; error mapping in ``kube_errors``.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+import yaml
+from kubernetes import config as kube_config
+from kubernetes.client import ApiClient, Configuration
+from kubernetes.config.config_exception import ConfigException
+
+from reconciler.cluster.base import FIELD_MANAGER, Inventory, KindRef
+from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory, inventory_name
+from reconciler.cluster.kinds import known_kind, resource_path
+from reconciler.cluster.kube_errors import error_for, is_route_not_found
+from reconciler.cluster.kube_options import KubeOptions
+from reconciler.cluster.kube_transport import Response, Transport
+from reconciler.errors import ClusterError, Invalid, NotFound
+from reconciler.objects import Manifest, ObjectKey
+
+__all__ = ["KubeCluster", "KubeOptions", "INVENTORY_KEY", "inventory_configmap"]
+
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+INVENTORY_KEY = "inventory.json"
+INVENTORY_LABELS = {"app.kubernetes.io/managed-by": "platformctl", "platformctl.dev/inventory": "true"}
+_CONFIGMAP = KindRef("v1", "ConfigMap", "configmaps", True)
+
+
+class KubeCluster:
+    """A Kubernetes cluster reached through a kubeconfig context or the in-cluster service account.
+
+    Thread-safe: the engine applies objects from a thread pool through one instance.
+    """
+
+    def __init__(self, name: str, *, kubeconfig: str | None = None, context: str | None = None,
+                 in_cluster: bool = False, options: KubeOptions = KubeOptions()) -> None:
+        self.name = name
+        self.options = options
+        self._transport = Transport(_api_client(name, kubeconfig, context, in_cluster, options), name, options)
+        self._lock = threading.Lock()
+        self._discovered: dict[str, dict[str, KindRef]] = {}  # apiVersion -> kind -> ref; hits only
+
+    # --- kinds --------------------------------------------------------------------
+    def kind(self, api_version: str, kind: str) -> KindRef:
+        """KNOWN_KINDS without a request; other kinds by discovery of their group-version (cached)."""
+        known = known_kind(api_version, kind)
+        if known is not None:
+            return known
+        with self._lock:
+            served = self._discovered.get(api_version)
+        if served is None:
+            served = self._discover(api_version, kind)
+        ref = served.get(kind)
+        if ref is None:
+            raise NotFound(f"cluster {self.name} serves {api_version} but not kind {kind}")
+        return ref
+
+    def _discover(self, api_version: str, kind: str) -> dict[str, KindRef]:
+        path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+        response = self._transport.request("GET", path, verb="get")
+        if response.status == 404:
+            # Not cached: the CRD may be applied a moment later in the same reconcile.
+            raise NotFound(f"cluster {self.name} does not serve {api_version} (wanted kind {kind}); "
+                           "is its CustomResourceDefinition installed?", status=404)
+        body = self._ok(response, None, None)
+        served = {
+            str(r["kind"]): KindRef(api_version, str(r["kind"]), str(r["name"]), bool(r.get("namespaced")))
+            for r in body.get("resources") or [] if "/" not in str(r.get("name", ""))
+        }
+        with self._lock:
+            self._discovered[api_version] = served
+        return served
+
+    # --- reads --------------------------------------------------------------------
+    def list(self, kind: KindRef, namespace: str | None, label_selector: str = "") -> list[Manifest]:
+        """Every object of a kind, in pages of ``options.page_size``; items carry apiVersion and kind."""
+        items: list[Manifest] = []
+        token = ""
+        while True:
+            query = [("limit", str(self.options.page_size))]
+            if label_selector:
+                query.append(("labelSelector", label_selector))
+            if token:
+                query.append(("continue", token))
+            response = self._transport.request("GET", resource_path(kind, namespace), verb="list",
+                                               query=query, kind=kind)
+            body = self._ok(response, None, kind)
+            for item in body.get("items") or []:
+                # LIST items come without apiVersion/kind; fill them so they read like a GET.
+                items.append({"apiVersion": kind.api_version, "kind": kind.kind, **item})
+            token = str((body.get("metadata") or {}).get("continue") or "")
+            if not token:
+                return items
+
+    def get(self, kind: KindRef, namespace: str | None, name: str) -> Manifest | None:
+        """One object, or None when it does not exist (NotFound when the kind is not served)."""
+        key = _key(kind, namespace, name)
+        response = self._transport.request("GET", resource_path(kind, namespace, name), verb="get",
+                                           key=key, kind=kind)
+        if response.status == 404 and not is_route_not_found(response.json()):
+            return None
+        return self._ok(response, key, kind)
+
+    # --- writes -------------------------------------------------------------------
+    def apply(self, manifest: Manifest, *, dry_run: bool = False, force: bool = True) -> Manifest:
+        """Server-side apply (PATCH apply-patch+yaml, fieldManager=platformctl); the stored object."""
+        key = ObjectKey.of(manifest)
+        kind = self.kind(str(manifest.get("apiVersion", "")), str(manifest.get("kind", "")))
+        metadata = manifest.get("metadata") or {}
+        if not key.name:
+            raise Invalid("metadata.name: Required value", key=key, causes=["metadata.name: Required value"])
+        namespace = key.namespace or None
+        if kind.namespaced and namespace is None:
+            raise Invalid("metadata.namespace: Required value: the kind is namespaced", key=key,
+                          causes=["metadata.namespace: Required value"])
+        body = manifest
+        if not kind.namespaced and "namespace" in metadata:
+            body = {**manifest, "metadata": {k: v for k, v in metadata.items() if k != "namespace"}}
+            namespace = None
+        query = [("fieldManager", FIELD_MANAGER)]
+        if force:
+            query.append(("force", "true"))
+        if dry_run:
+            query.append(("dryRun", "All"))
+        response = self._transport.request(
+            "PATCH", resource_path(kind, namespace, key.name), verb="patch", query=query, body=body,
+            content_type=APPLY_CONTENT_TYPE, key=key, kind=kind)
+        return self._ok(response, key, kind)
+
+    def delete(self, kind: KindRef, namespace: str | None, name: str, *, dry_run: bool = False) -> bool:
+        """Delete with background propagation; False when the object was already gone."""
+        key = _key(kind, namespace, name)
+        query = [("propagationPolicy", "Background")]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        response = self._transport.request("DELETE", resource_path(kind, namespace, name), verb="delete",
+                                           query=query, key=key, kind=kind)
+        if response.status == 404 and not is_route_not_found(response.json()):
+            return False
+        self._ok(response, key, kind)
+        return True
+
+    # --- inventory ----------------------------------------------------------------
+    def read_inventory(self, environment: str, namespace: str) -> Inventory | None:
+        """The inventory ConfigMap's content, or None when there is none yet."""
+        found = self.get(_CONFIGMAP, namespace, inventory_name(environment))
+        if found is None:
+            return None
+        text = (found.get("data") or {}).get(INVENTORY_KEY)
+        where = f"ConfigMap {namespace}/{inventory_name(environment)} on cluster {self.name}"
+        return decode_inventory(str(text) if text is not None else "", where)
+
+    def write_inventory(self, inventory: Inventory, namespace: str) -> None:
+        """Server-side apply the inventory ConfigMap (a no-op on the server when unchanged)."""
+        self.apply(inventory_configmap(inventory, namespace))
+
+    # --- observability ------------------------------------------------------------
+    def request_counts(self) -> dict[str, int]:
+        """HTTP requests sent per verb (get, list, patch, delete), retries included."""
+        return self._transport.counts()
+
+    @property
+    def retries(self) -> int:
+        """How many requests were retries (after 429, 5xx or a connection error)."""
+        return self._transport.retries
+
+    @property
+    def throttled_seconds(self) -> float:
+        """Seconds requests spent waiting for the client-side rate limiter."""
+        return self._transport.throttled_seconds
+
+    def close(self) -> None:
+        """Close pooled connections; the instance must not be used afterwards."""
+        self._transport.close()
+
+    def __enter__(self) -> KubeCluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ok(self, response: Response, key: object | None, kind: KindRef | None) -> dict[str, Any]:
+        """The JSON body of a 2xx answer; the typed error otherwise."""
+        if response.status >= 300:
+            raise error_for(response.status, response.headers, response.raw, key=key, kind=kind,
+                            cluster=self.name)
+        body = response.json()
+        if not isinstance(body, dict):
+            raise ClusterError(f"cluster {self.name} answered {response.status} without a JSON object",
+                               key=key, status=response.status)
+        return body
+
+
+def inventory_configmap(inventory: Inventory, namespace: str) -> Manifest:
+    """The ConfigMap that stores an inventory in a namespace."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": inventory_name(inventory.environment), "namespace": namespace,
+                     "labels": copy.deepcopy(INVENTORY_LABELS)},
+        "data": {INVENTORY_KEY: encode_inventory(inventory)},
+    }
+
+
+def _key(kind: KindRef, namespace: str | None, name: str) -> ObjectKey:
+    return ObjectKey(kind.group, kind.kind, (namespace or "") if kind.namespaced else "", name)
+
+
+def _api_client(cluster: str, kubeconfig: str | None, context: str | None, in_cluster: bool,
+                options: KubeOptions) -> ApiClient:
+    """An ApiClient with urllib3's own retries off (ours are the only ones) and a sized pool."""
+    configuration = Configuration()
+    configuration.retries = False
+    configuration.connection_pool_maxsize = options.pool_size
+    try:
+        if in_cluster:
+            kube_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            return ApiClient(configuration=configuration)
+        client: ApiClient = kube_config.new_client_from_config(  # type: ignore[no-untyped-call]
+            config_file=kubeconfig, context=context, client_configuration=configuration)
+        return client
+    except (ConfigException, OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:
+        where = "in-cluster config" if in_cluster else f"kubeconfig {kubeconfig or '~/.kube/config'}"
+        raise ClusterError(f"cannot load {where} for cluster {cluster}"
+                           f"{f' (context {context})' if context else ''}: {exc}") from None

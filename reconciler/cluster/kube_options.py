@@ -1,0 +1,45 @@
+"""How KubeCluster talks to one API server: rate limit, retries, timeouts, pool (one frozen dataclass)."""
+
+from __future__ import annotations
+
+import random as _random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KubeOptions:
+    """Client behaviour towards one cluster. Every default is the production value.
+
+    Rate limit: a token bucket per cluster, taken by every HTTP attempt (retries included).
+    Retries: 429 (waiting ``Retry-After``), 500/502/503/504 and connection errors or timeouts;
+    safe because every request platformctl makes is idempotent (GET, LIST, apply PATCH, DELETE).
+    """
+
+    qps: float = 50.0
+    """Sustained requests per second to this cluster (client-side); 0 disables the limit."""
+    burst: int = 100
+    """Requests allowed at once before ``qps`` applies."""
+    max_retries: int = 5
+    """Retries after the first attempt; then Unavailable."""
+    backoff_base: float = 0.2
+    """First retry waits up to this many seconds; doubles each retry (full jitter)."""
+    backoff_cap: float = 10.0
+    """Longest backoff between two attempts, in seconds."""
+    retry_after_cap: float = 60.0
+    """Longest ``Retry-After`` honoured, so a confused server cannot stall a worker for hours."""
+    connect_timeout: float = 5.0
+    """Seconds to establish a TCP connection."""
+    read_timeout: float = 30.0
+    """Seconds to wait for the server to answer (each read)."""
+    pool_size: int = 16
+    """HTTP connections kept open to the cluster (match the engine's worker threads)."""
+    page_size: int = 500
+    """Objects per LIST page (``limit``); the rest follows with ``continue``."""
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    """Sleeper for backoff and throttling (tests inject one that records instead of waiting)."""
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    """Monotonic clock of the rate limiter."""
+    random: Callable[[], float] = field(default=_random.random, repr=False)
+    """Uniform [0, 1) source for jitter."""

@@ -1,0 +1,134 @@
+"""One HTTP request to an API server through the official client: throttled, retried, counted.
+
+Requests go through ``ApiClient.param_serialize`` + ``call_api`` (auth, TLS, token refresh by
+the client) and the body is read raw: JSON in, JSON out, no model classes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import urllib3
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+from reconciler.cluster.base import KindRef
+from reconciler.cluster.kube_errors import MAX_MESSAGE, RETRYABLE_STATUSES, error_for, parse_body, retry_after
+from reconciler.cluster.kube_options import KubeOptions
+from reconciler.cluster.throttle import TokenBucket, full_jitter
+from reconciler.errors import ClusterError, Unavailable
+
+USER_AGENT = "platformctl"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A final answer (2xx, or an error the caller interprets)."""
+
+    status: int
+    headers: Mapping[str, str]
+    raw: bytes
+
+    def json(self) -> Any:
+        """The decoded body (None when it is not JSON)."""
+        return parse_body(self.raw)
+
+
+class Transport:
+    """Sends requests to one cluster; thread-safe (urllib3's pool is, counters are locked)."""
+
+    def __init__(self, client: ApiClient, cluster: str, options: KubeOptions) -> None:
+        self._client = client
+        client.user_agent = USER_AGENT  # param_serialize sends the client's default headers
+        self._cluster = cluster
+        self._options = options
+        self._bucket = TokenBucket(options.qps, options.burst, clock=options.clock, sleep=options.sleep)
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._retries = 0
+
+    def request(self, method: str, path: str, *, verb: str, query: Sequence[tuple[str, str]] = (),
+                body: Any = None, content_type: str | None = None, key: object | None = None,
+                kind: KindRef | None = None) -> Response:
+        """Send until a non-retryable answer comes back; Unavailable once retries are spent."""
+        opts = self._options
+        attempt = 0
+        while True:
+            self._bucket.acquire()
+            with self._lock:
+                self._counts[verb] += 1
+            try:
+                response = self._send(method, path, query, body, content_type)
+            except (urllib3.exceptions.HTTPError, OSError, ApiException) as exc:  # ApiException: TLS failures
+                failure: Response | Exception = exc
+                wait = full_jitter(attempt, opts.backoff_base, opts.backoff_cap, opts.random)
+            else:
+                if response.status not in RETRYABLE_STATUSES:
+                    return response
+                failure = response
+                asked = retry_after(response.headers, response.json())
+                wait = (min(asked, opts.retry_after_cap) if asked is not None
+                        else full_jitter(attempt, opts.backoff_base, opts.backoff_cap, opts.random))
+            if attempt >= opts.max_retries:
+                raise self._exhausted(failure, attempt + 1, key, kind)
+            attempt += 1
+            with self._lock:
+                self._retries += 1
+            opts.sleep(wait)
+
+    def _send(self, method: str, path: str, query: Sequence[tuple[str, str]], body: Any,
+              content_type: str | None) -> Response:
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        # The REST layer JSON-encodes dict bodies for JSON and for apply-patch+yaml alike
+        # (JSON is YAML), so the apply body needs no YAML serializer.
+        method_, url, header_params, data, _ = self._client.param_serialize(
+            method, path, query_params=list(query) or None, header_params=headers,
+            body=body, auth_settings=["BearerToken"])
+        answer = self._client.call_api(
+            method_, url, header_params, data,
+            _request_timeout=(self._options.connect_timeout, self._options.read_timeout))
+        raw_response: Any = answer.response  # urllib3 HTTPResponse, body not read yet
+        try:
+            raw = bytes(raw_response.data or b"")
+        finally:
+            raw_response.release_conn()
+        return Response(int(answer.status), raw_response.headers, raw)
+
+    def _exhausted(self, failure: Response | Exception, attempts: int, key: object | None,
+                   kind: KindRef | None) -> ClusterError:
+        suffix = f" (gave up after {attempts} attempts)"
+        if isinstance(failure, Response):
+            error = error_for(failure.status, failure.headers, failure.raw, key=key, kind=kind,
+                              cluster=self._cluster)
+            error.message += suffix
+            error.args = (error.message,)
+            return error
+        text = f"{type(failure).__name__}: {failure}"
+        text = text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+        return Unavailable(f"cannot reach cluster {self._cluster}: {text}{suffix}", key=key)
+
+    def counts(self) -> dict[str, int]:
+        """HTTP requests sent per verb, retries included."""
+        with self._lock:
+            return dict(self._counts)
+
+    @property
+    def retries(self) -> int:
+        """Attempts that were retries."""
+        with self._lock:
+            return self._retries
+
+    @property
+    def throttled_seconds(self) -> float:
+        """Total seconds requests waited for the rate limiter."""
+        return self._bucket.waited
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._client.close()  # type: ignore[no-untyped-call]
