@@ -1,0 +1,126 @@
+"""Cold apply and no-op reconcile of N objects against the test API server, beside kubectl.
+
+Usage: python bench/apply_bench.py [N ...]   (default: 100 1000 5000)
+Each run gets a fresh server process (bench/serve.py) with the real upstream CRDs installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.generate import generate  # noqa: E402
+from reconciler.cluster.kube import KubeCluster  # noqa: E402
+from reconciler.cluster.kube_options import KubeOptions  # noqa: E402
+from reconciler.engine import ApplyOptions, Target, reconcile  # noqa: E402
+from reconciler.fleet import targets  # noqa: E402
+from reconciler.source.directory import DirectorySource  # noqa: E402
+from reconciler.spec.load import load  # noqa: E402
+from tests.kubeserver.kubeconfig import write as write_kubeconfig  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+OPTIONS = KubeOptions(qps=float(os.environ.get("BENCH_QPS", "50")), burst=int(os.environ.get("BENCH_BURST", "100")), pool_size=32)
+
+
+class Server:
+    """A bench/serve.py process."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, str(HERE / "serve.py")], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+
+    def ask(self, command: str) -> dict[str, int]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        answer: dict[str, int] = json.loads(self.process.stdout.readline())
+        return answer
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+class _Url:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+def manifests(count: int, tmp: Path) -> list[dict[str, Any]]:
+    """``count`` rendered objects (namespace first) from a generated platform."""
+    spec = load(DirectorySource(generate(tmp / "platform", max(8, count))))
+    [target] = [t for t in targets(spec, "dev", "bench") if t.cluster == "c1"]
+    return target.manifests[:count]
+
+
+def run_platformctl(server: Server, config: Path, objects: list[dict[str, Any]]) -> list[str]:
+    cluster = KubeCluster("bench", kubeconfig=str(config), context="bench", options=OPTIONS)
+    target = Target("dev", "bench", "ml-dev", "bench", objects)
+    rows = []
+    for label in ("cold apply", "no-op"):
+        server.ask("reset")
+        start = time.perf_counter()
+        result = reconcile(cluster, target, ApplyOptions(concurrency=16))
+        elapsed = time.perf_counter() - start
+        assert result.ok, result.error
+        rows.append(f"platformctl {label:<10} {len(objects):>6} {elapsed:>8.2f} s  {_counts(server.ask('counts'))}")
+    return rows
+
+
+def run_kubectl(server: Server, config: Path, objects: list[dict[str, Any]], tmp: Path) -> list[str]:
+    path = tmp / "objects.yaml"
+    path.write_text(yaml.safe_dump_all(objects, sort_keys=False))
+    rows = []
+    for label in ("cold apply", "no-op"):
+        server.ask("reset")
+        start = time.perf_counter()
+        subprocess.run(["kubectl", "--kubeconfig", str(config), "--context", "bench", "apply", "--server-side",
+                        "--force-conflicts", "--field-manager", "kubectl-bench", "-f", str(path)],
+                       check=True, capture_output=True)
+        elapsed = time.perf_counter() - start
+        rows.append(f"kubectl     {label:<10} {len(objects):>6} {elapsed:>8.2f} s  {_counts(server.ask('counts'))}")
+    return rows
+
+
+def _counts(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    return f"{total:>6} requests  " + ", ".join(f"{verb} {n}" for verb, n in sorted(counts.items()))
+
+
+def main(sizes: list[int]) -> None:
+    """Print one line per tool, phase and size."""
+    print(f"{'tool':<11} {'phase':<10} {'objects':>6} {'wall':>10}  requests")
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            objects = manifests(size, tmp)
+            for tool in ("platformctl", "kubectl"):
+                if tool == "kubectl" and shutil.which("kubectl") is None:
+                    print("kubectl not installed: skipped")
+                    continue
+                server = Server()
+                try:
+                    config = write_kubeconfig(tmp / f"config-{tool}", {"bench": _Url(server.url)})  # type: ignore[dict-item]
+                    rows = (run_platformctl(server, config, objects) if tool == "platformctl"
+                            else run_kubectl(server, config, objects, tmp))
+                finally:
+                    server.close()
+                print("\n".join(rows), flush=True)
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [100, 1000, 5000])

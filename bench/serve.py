@@ -1,0 +1,37 @@
+"""Run one test API server (tests/kubeserver) in its own process for benchmarks.
+
+Prints its URL on the first line, then request counts as JSON whenever a line arrives on
+stdin ("counts" / "reset"); exits when stdin closes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.kubeserver.server import KubeServer  # noqa: E402
+
+
+def main() -> None:
+    """Serve until stdin closes."""
+    with KubeServer("bench", history=200_000) as server:
+        server.install_crds()
+        print(server.url, flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "reset":
+                server.reset_requests()
+                print("{}", flush=True)
+            elif command == "counts":
+                counts: dict[str, int] = {}
+                for record in server.requests:
+                    verb = record.verb + (" (dry-run)" if "dryRun=All" in record.path else "")
+                    counts[verb] = counts.get(verb, 0) + 1
+                print(json.dumps(counts, sort_keys=True), flush=True)
+
+
+if __name__ == "__main__":
+    main()
