@@ -63,16 +63,19 @@ def glob(reader: SourceReader, pattern: str) -> list[str]:
 class MemorySource:
     """A repository held in memory (tests, Git trees)."""
 
-    def __init__(self, files: dict[str, bytes]) -> None:
+    def __init__(self, files: dict[str, bytes], refused: dict[str, str] | None = None) -> None:
         self._files = {check_relative(k): v for k, v in files.items()}
+        self._refused = {check_relative(k): v for k, v in (refused or {}).items()}
 
     def read(self, path: str) -> bytes:
-        """The bytes of ``path``."""
+        """The bytes of ``path``; a file refused when the repository was read raises its reason."""
         path = check_relative(path)
+        if path in self._refused:
+            raise SourceFileError(path, self._refused[path], "replace it with a regular file within the limits")
         if path not in self._files:
-            raise SourceFileError(path, "file not found", "check the path")
+            raise SourceFileError(path, "file not found", "check the path and that the file is committed")
         return self._files[path]
 
     def files(self) -> list[str]:
-        """All paths, sorted."""
-        return sorted(self._files)
+        """All paths (refused ones included, so globs still report them), sorted."""
+        return sorted({*self._files, *self._refused})
