@@ -17,6 +17,7 @@ from reconciler.inventory import api_version_of, inventory_of, same_contents
 from reconciler.objects import Manifest, ObjectKey, apply_rank
 from reconciler.plan import Action, Plan, PlanEntry, budget_refusal, make_plan
 from reconciler.render.schedule import bind_pipeline_ids
+from reconciler.tenancy import tenancy_violations
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +81,12 @@ _PAST = {Action.CREATE: "created", Action.UPDATE: "configured", Action.UNCHANGED
 def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOptions()) -> Result:
     """Converge one cluster to its target; never half-applies (every write is dry-run first)."""
     result = Result(target)
+    # 0. Tenancy, before any API call: only the environment's own namespace on this cluster.
+    outside = tenancy_violations(target.manifests, target.namespace)
+    if outside:
+        result.error = "refused before contacting the cluster: " + "; ".join(outside[:5]) + (
+            f" (and {len(outside) - 5} more)" if len(outside) > 5 else "")
+        return result
     try:
         # 1. What we owned after the last reconcile (pruning acts on this, never on labels).
         previous = cluster.read_inventory(target.environment, target.namespace)

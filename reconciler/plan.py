@@ -106,9 +106,21 @@ def _keep_reason(live: Manifest, prune_protected: bool) -> str:
     annotations = live.get("metadata", {}).get("annotations") or {}
     if annotations.get(ANNOTATION_KEEP) == "disabled":
         return f"annotated {ANNOTATION_KEEP}: disabled"
+    others = shared_with(live)
+    if others:
+        return f"shared: also applied by {', '.join(others)}; remove it there first or delete it by hand"
     if live.get("kind") in PROTECTED_KINDS and not prune_protected:
         return f"{live.get('kind')} is protected from pruning (use --prune-protected to delete it)"
     return ""
+
+
+def shared_with(live: Manifest, manager: str = "platformctl") -> list[str]:
+    """Other server-side appliers of an object (controllers' status and metadata updates do not count)."""
+    entries = live.get("metadata", {}).get("managedFields") or []
+    return sorted({
+        str(e.get("manager")) for e in entries
+        if e.get("operation") == "Apply" and e.get("manager") != manager and not e.get("subresource")
+    })
 
 
 def budget_refusal(plan: Plan, max_fraction: float, *, override: bool) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.spec.models.base import Placement, Resources
+from reconciler.spec.models.base import Placement, Resources, SecretRef
 
 
 def resources(spec: Resources) -> dict[str, dict[str, Any]]:
@@ -17,9 +17,13 @@ def resources(spec: Resources) -> dict[str, dict[str, Any]]:
     return {"requests": requests, "limits": limits}
 
 
-def env_list(env: dict[str, str]) -> list[dict[str, str]]:
-    """``{NAME: value}`` as a container env list, sorted by name for stable output."""
-    return [{"name": name, "value": value} for name, value in sorted(env.items())]
+def env_list(env: dict[str, str | SecretRef]) -> list[dict[str, Any]]:
+    """``{NAME: value}`` as a container env list (secret references as ``valueFrom``), sorted by name."""
+    return [
+        {"name": name, "value": value} if isinstance(value, str)
+        else {"name": name, "valueFrom": {"secretKeyRef": {"name": value.secret, "key": value.key}}}
+        for name, value in sorted(env.items())
+    ]
 
 
 def placement(spec: Placement) -> dict[str, Any]:
@@ -33,7 +37,7 @@ def placement(spec: Placement) -> dict[str, Any]:
 
 
 def container(name: str, image: str, res: Resources, *, command: tuple[str, ...] = (), args: tuple[str, ...] = (),
-              env: dict[str, str] | None = None) -> dict[str, Any]:
+              env: dict[str, str | SecretRef] | None = None) -> dict[str, Any]:
     """A core/v1 Container."""
     out: dict[str, Any] = {"name": name, "image": image}
     if command:

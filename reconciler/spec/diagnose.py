@@ -7,6 +7,7 @@ this module only decides what to say.
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -35,12 +36,14 @@ def problems(error: ValidationError, model: type[BaseModel]) -> list[Problem]:
 
 
 def _drop_shadowed(found: list[Problem], error: ValidationError) -> list[Problem]:
-    """A failing item also fails its container's length check; report only the item."""
+    """Report only the deepest error: a failing item also fails its container's length check, and a mapping
+    given where ``str | Model`` is allowed also fails the ``str`` branch."""
     kinds = [item["type"] for item in error.errors(include_url=False)]
     deeper = [p.loc for p in found]
     return [
         p for p, kind in zip(found, kinds, strict=True)
-        if not (kind == "too_short" and any(len(d) > len(p.loc) and d[: len(p.loc)] == p.loc for d in deeper))
+        if not ((kind == "too_short" or kind.endswith("_type"))
+                and any(len(d) > len(p.loc) and d[: len(p.loc)] == p.loc for d in deeper))
     ]
 
 
@@ -57,8 +60,21 @@ def _drop_misspelled_missing(found: list[Problem]) -> list[Problem]:
 
 
 def _is_union_tag(step: Any) -> bool:
-    # pydantic adds tags such as 'int' or 'function-after[...]' for union members
-    return isinstance(step, str) and (step.startswith("function-") or step in _UNION_TAGS)
+    # pydantic adds tags such as 'int', 'function-after[...]' or a model's class name for union members
+    return isinstance(step, str) and (step.startswith("function-") or step in _UNION_TAGS or step in _model_names())
+
+
+@functools.cache
+def _model_names() -> frozenset[str]:
+    from reconciler.spec.models.base import SpecModel
+
+    names: set[str] = set()
+    pending: list[type[BaseModel]] = [SpecModel]
+    while pending:
+        cls = pending.pop()
+        names.add(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    return frozenset(names)
 
 
 _UNION_TAGS = {"int", "float", "str", "bool", "list[any]", "dict[str,any]", "Gpu", "tuple[str, ...]"}

@@ -116,7 +116,7 @@ def _is_number(value: object) -> bool:
 
 def _trial_template(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
     template, found = tuning.trial_template, []
-    texts = [*template.command, *template.env.values()]
+    texts = [*template.command, *(v for v in template.env.values() if isinstance(v, str))]
     used = {name for text in texts for name in PLACEHOLDER.findall(text)}
     declared = {p.name for p in tuning.parameters}
     for name in sorted(used - declared):

@@ -109,9 +109,17 @@ class Placement(SpecModel):
     tolerations: tuple[Toleration, ...] = ()
 
 
+class SecretRef(SpecModel):
+    """A value kept in a Kubernetes Secret: ``{secret: db-credentials, key: password}``."""
+
+    secret: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
+    key: Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)]
+
+
 EnvVars = Annotated[
-    dict[Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")], str],
-    Field(description="environment variables, name to value (plain text; never put secrets here)"),
+    dict[Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")], str | SecretRef],
+    Field(description="environment variables: name to a plain value, or {secret, key} for a value kept in a "
+                      "Kubernetes Secret (plaintext secrets are refused)"),
 ]
 
 
