@@ -16,8 +16,10 @@ def connect(spec: ClusterSpec, repo_root: Path) -> Cluster:
         directory = Path(spec.directory)
         return LocalDirCluster(spec.name, directory if directory.is_absolute() else repo_root / directory)
     from reconciler.cluster.kube import KubeCluster
+    from reconciler.cluster.kube_options import KubeOptions
 
+    options = KubeOptions(qps=spec.rate_limit.qps, burst=spec.rate_limit.burst)
     if spec.in_cluster:
-        return KubeCluster(spec.name, in_cluster=True)
+        return KubeCluster(spec.name, in_cluster=True, options=options)
     assert spec.kubeconfig is not None
-    return KubeCluster(spec.name, kubeconfig=spec.kubeconfig.path, context=spec.kubeconfig.context)
+    return KubeCluster(spec.name, kubeconfig=spec.kubeconfig.path, context=spec.kubeconfig.context, options=options)

@@ -28,6 +28,13 @@ class Kubeconfig(SpecModel):
     path: str | None = None
 
 
+class RateLimit(SpecModel):
+    """Client-side request budget for one cluster (a token bucket)."""
+
+    qps: float = Field(default=200.0, ge=0, description="sustained requests per second; 0 turns the limit off")
+    burst: int = Field(default=400, ge=0, description="requests allowed at once before qps applies")
+
+
 class Cluster(SpecModel):
     """One cluster of an environment: exactly one of kubeconfig, inCluster or directory."""
 
@@ -39,6 +46,7 @@ class Cluster(SpecModel):
     )
     namespace: NamespaceName | None = Field(default=None, description="overrides the environment's namespace")
     components: tuple[ComponentPattern, ...] = ("*/*",)
+    rate_limit: RateLimit = RateLimit()
 
     @model_validator(mode="after")
     def _one_connection(self) -> Cluster:
