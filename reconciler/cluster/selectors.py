@@ -37,10 +37,10 @@ class Selector:
 
 def parse_selector(text: str) -> Selector:
     """Parse a selector; Invalid (like the API server's 400) when a term cannot be read."""
-    return Selector(text, tuple(_term(term, text) for term in _split(text)))
+    return Selector(text, tuple(_term(term, text) for term in split_terms(text)))
 
 
-def _split(text: str) -> list[str]:
+def split_terms(text: str) -> list[str]:
     """Terms separated by commas outside parentheses."""
     terms: list[str] = []
     current: list[str] = []

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from reconciler.cluster.selectors import split_terms
 from tests.kubeserver.errors import bad_request
 
 Matcher = Callable[[Mapping[str, Any]], bool]
@@ -15,31 +16,12 @@ _CMP_RE = re.compile(r"^(?P<key>[^\s!=<>()]+)\s*(?P<op>==|!=|=|<|>)\s*(?P<value>
 _EXISTS_RE = re.compile(r"^(?P<neg>!?)\s*(?P<key>[^\s!=<>()]+)$")
 
 
-def _split(text: str) -> list[str]:
-    """Split at commas outside parentheses."""
-    parts: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current))
-    return [p.strip() for p in parts if p.strip()]
-
-
 def label_selector(text: str | None) -> Matcher | None:
     """A matcher over `metadata.labels`, or None for an empty selector; 400 on bad syntax."""
     if not text or not text.strip():
         return None
     tests: list[Callable[[Mapping[str, str]], bool]] = []
-    for term in _split(text):
+    for term in split_terms(text):
         tests.append(_label_term(term))
 
     def match(obj: Mapping[str, Any]) -> bool:
@@ -109,7 +91,7 @@ def field_selector(
     }
     tests: list[Matcher] = []
     equal: dict[str, str] = {}
-    for term in _split(text):
+    for term in split_terms(text):
         m = re.match(r"^(?P<field>[^=!]+?)\s*(?P<op>==|!=|=)\s*(?P<value>.*)$", term)
         if not m:
             raise bad_request(f"invalid selector: '{text}'; can't understand '{term}'")
