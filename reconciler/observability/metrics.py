@@ -1,0 +1,215 @@
+"""Prometheus metrics of one daemon, named like flux's ``gotk_*`` and Argo CD's ``argocd_*``.
+
+``Metrics`` owns its own ``CollectorRegistry`` so tests and several daemons in one process never
+collide. Label values are only names (environments, clusters, components, verbs), statuses, HTTP
+codes and revision SHAs: never a spec value, a message or anything secret.
+
+Thread-safe: workers report from their own threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
+
+__all__ = ["Metrics", "CONTENT_TYPE", "RECONCILE_BUCKETS", "HEALTH_STATUSES", "APPLIED_ACTIONS"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+"""The classic text format every Prometheus version scrapes (all our names are plain legacy names)."""
+
+RECONCILE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+"""Seconds: a no-op reconcile of a small environment to a slow first apply of a large one."""
+HEALTH_STATUSES = ("Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown")
+"""Every value of ``platformctl_component_health``'s ``status`` label (``reconciler.health.Status``)."""
+APPLIED_ACTIONS = ("created", "configured")
+"""Change actions that count as a write in ``platformctl_objects_applied_total``."""
+
+_MAX_LABEL = 128
+
+
+class Metrics:
+    """Every metric the daemon exports, and one method per thing that happened."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._snapshots: dict[tuple[str, str, str], float] = {}  # (metric, cluster, source + verb) -> last value
+        self._components: dict[tuple[str, str], set[str]] = {}  # target -> components with health series
+        target = ["environment", "cluster"]
+        r = self.registry
+        self._duration = Histogram("platformctl_reconcile_duration_seconds",
+                                   "Duration of one reconcile of an environment on a cluster.",
+                                   [*target, "result"], buckets=RECONCILE_BUCKETS, registry=r)
+        self._last_success = Gauge("platformctl_reconcile_last_success_timestamp_seconds",
+                                   "Unix time the last successful reconcile of a target finished.", target, registry=r)
+        self._applied = Counter("platformctl_objects_applied_total",
+                                "Objects written (created or configured) by reconciles.", target, registry=r)
+        self._pruned = Counter("platformctl_objects_pruned_total",
+                               "Objects deleted because Git no longer holds them.", target, registry=r)
+        self._failed = Counter("platformctl_objects_failed_total",
+                               "Objects a reconcile failed to dry-run, apply or prune.", target, registry=r)
+        self._drift = Counter("platformctl_drift_detected_total",
+                              "Objects found to differ from Git by drift checks.", target, registry=r)
+        self._drifted = Gauge("platformctl_drifted_objects",
+                              "Objects that differed from Git at the last drift check.", target, registry=r)
+        self._revision = Info("platformctl_last_applied_revision",
+                              "Revision last applied successfully to a target (value 1).", target, registry=r)
+        self._health = Gauge("platformctl_component_health",
+                             "1 for a component's current health status, 0 for the others.",
+                             [*target, "component", "status"], registry=r)
+        self._up = Gauge("platformctl_cluster_up", "1 when the cluster answered the last reconcile, else 0.",
+                         target, registry=r)
+        self._requests = Counter("platformctl_api_requests_total",
+                                 "Kubernetes API requests sent, retries included.", ["cluster", "verb"], registry=r)
+        self._errors = Counter("platformctl_api_request_errors_total",
+                               "Kubernetes API requests that failed, by HTTP status (0: no answer).",
+                               ["cluster", "code"], registry=r)
+        self._retries = Counter("platformctl_api_request_retries_total",
+                                "Kubernetes API requests that were retries (after 429, 5xx or a connection error).",
+                                ["cluster"], registry=r)
+        self._throttled = Counter("platformctl_client_throttled_seconds_total",
+                                  "Seconds requests waited for the client-side rate limiter.", ["cluster"], registry=r)
+        self._fetches = Counter("platformctl_git_fetch_total", "Git fetches, by result.", ["result"], registry=r)
+        self._source = Info("platformctl_source_revision",
+                            "Revision of the source last loaded and whether it loaded (value 1).", registry=r)
+        self._leader = Gauge("platformctl_leader", "1 while this replica holds the leader lease.", registry=r)
+        self._leader.set(0)
+
+    # --- reconciles -----------------------------------------------------------------
+    def reconcile_finished(self, environment: str, cluster: str, seconds: float, *, ok: bool,
+                           changes: Mapping[str, int]) -> None:
+        """One reconcile ended; ``changes`` counts objects per action (created, configured, pruned, ...)."""
+        env, name = _label(environment), _label(cluster)
+        self._duration.labels(env, name, "success" if ok else "failure").observe(max(0.0, seconds))
+        if ok:
+            self._last_success.labels(env, name).set(self._clock())
+        applied = sum(max(0, int(changes.get(action, 0))) for action in APPLIED_ACTIONS)
+        for counter, count in ((self._applied, applied), (self._pruned, int(changes.get("pruned", 0))),
+                               (self._failed, int(changes.get("failed", 0)))):
+            series = counter.labels(env, name)  # created at 0 so rate() works from the first reconcile
+            if count > 0:
+                series.inc(count)
+
+    def drift_detected(self, environment: str, cluster: str, objects: int) -> None:
+        """A drift check found ``objects`` objects differing from Git (0: in sync)."""
+        env, name = _label(environment), _label(cluster)
+        self._drifted.labels(env, name).set(max(0, objects))
+        series = self._drift.labels(env, name)
+        if objects > 0:
+            series.inc(objects)
+
+    def revision_applied(self, environment: str, cluster: str, revision: str) -> None:
+        """``revision`` is now applied to the target (replaces the previous revision's series)."""
+        self._revision.labels(_label(environment), _label(cluster)).info({"revision": _label(revision)})
+
+    def component_health(self, environment: str, cluster: str, component: str, status: str) -> None:
+        """A component's health roll-up; ``status`` is a ``Status`` value (others read as Unknown)."""
+        current = _status(status)
+        env, name, comp = _label(environment), _label(cluster), _label(component)
+        with self._lock:
+            self._components.setdefault((env, name), set()).add(comp)
+        for value in HEALTH_STATUSES:
+            self._health.labels(env, name, comp, value).set(1 if value == current else 0)
+
+    def cluster_reachable(self, environment: str, cluster: str, up: bool) -> None:
+        """Whether the cluster answered (a ClusterError of kind Unavailable means no)."""
+        self._up.labels(_label(environment), _label(cluster)).set(1 if up else 0)
+
+    def forget(self, environment: str, cluster: str, component: str | None = None) -> None:
+        """Drop the series of a component, or of a whole target, no longer in the spec."""
+        env, name = _label(environment), _label(cluster)
+        if component is not None:
+            with self._lock:
+                self._components.get((env, name), set()).discard(_label(component))
+            for value in HEALTH_STATUSES:
+                _remove(self._health, env, name, _label(component), value)
+            return
+        for metric in (self._last_success, self._applied, self._pruned, self._failed, self._drift, self._drifted,
+                       self._revision, self._up):
+            _remove(metric, env, name)
+        for result in ("success", "failure"):
+            _remove(self._duration, env, name, result)
+        with self._lock:
+            components = self._components.pop((env, name), set())
+        for comp in components:
+            for value in HEALTH_STATUSES:
+                _remove(self._health, env, name, comp, value)
+
+    # --- Kubernetes API client ------------------------------------------------------
+    def api_requests(self, cluster: str, counts: Mapping[str, int], *, source: str = "") -> None:
+        """A cumulative snapshot of requests per verb (``KubeCluster.request_counts()``); adds the deltas.
+
+        Snapshots are compared per (cluster, ``source``): pass a distinct ``source`` when several
+        clients report for one cluster name. A count lower than the last one means the client was
+        recreated, and the new count is added whole (as Prometheus treats counter resets).
+        """
+        name = _label(cluster)
+        for verb, total in counts.items():
+            delta = self._delta("requests", name, f"{source}\0{verb}", float(total))
+            if delta > 0:
+                self._requests.labels(name, _label(verb)).inc(delta)
+
+    def api_error(self, cluster: str, code: int) -> None:
+        """One failed request: its HTTP status, or 0 when the server never answered."""
+        self._errors.labels(_label(cluster), str(int(code))).inc()
+
+    def api_retries(self, cluster: str, total: int, *, source: str = "") -> None:
+        """A cumulative snapshot of retries (``KubeCluster.retries``)."""
+        delta = self._delta("retries", _label(cluster), source, float(total))
+        if delta > 0:
+            self._retries.labels(_label(cluster)).inc(delta)
+
+    def throttled(self, cluster: str, total_seconds: float, *, source: str = "") -> None:
+        """A cumulative snapshot of seconds spent rate-limited (``KubeCluster.throttled_seconds``)."""
+        delta = self._delta("throttled", _label(cluster), source, float(total_seconds))
+        if delta > 0:
+            self._throttled.labels(_label(cluster)).inc(delta)
+
+    # --- source and leadership ------------------------------------------------------
+    def git_fetched(self, ok: bool) -> None:
+        """One fetch from the Git remote finished."""
+        self._fetches.labels("success" if ok else "failure").inc()
+
+    def source_loaded(self, revision: str, ok: bool) -> None:
+        """The source at ``revision`` was loaded (``ok``) or failed to load (the last good one keeps running)."""
+        self._source.info({"revision": _label(revision), "ok": "true" if ok else "false"})
+
+    def leader(self, is_leader: bool) -> None:
+        """This replica gained or lost the leader lease."""
+        self._leader.set(1 if is_leader else 0)
+
+    # --- exposition -----------------------------------------------------------------
+    def render(self) -> tuple[bytes, str]:
+        """The exposition text of every metric, and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE
+
+    def _delta(self, metric: str, cluster: str, series: str, total: float) -> float:
+        with self._lock:
+            previous = self._snapshots.get((metric, cluster, series), 0.0)
+            self._snapshots[(metric, cluster, series)] = total
+        return total - previous if total >= previous else total
+
+
+def _label(value: str) -> str:
+    """A label value: the string itself, clipped so a runaway name cannot bloat every scrape."""
+    text = str(value)
+    return text if len(text) <= _MAX_LABEL else text[:_MAX_LABEL]
+
+
+def _status(status: str) -> str:
+    text = str(getattr(status, "value", status))
+    for known in HEALTH_STATUSES:
+        if text.lower() == known.lower():
+            return known
+    return "Unknown"
+
+
+def _remove(metric: Counter | Gauge | Histogram | Info, *labels: str) -> None:
+    try:
+        metric.remove(*labels)
+    except KeyError:
+        pass

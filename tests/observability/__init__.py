@@ -1,0 +1,1 @@
+"""Tests of logs, metrics, HTTP endpoints and the in-cluster install."""
