@@ -24,7 +24,7 @@ import jsonschema_rs
 from reconciler.conformance import registry
 from reconciler.conformance.formats import FORMAT_CHECKERS, is_rfc3339
 from reconciler.conformance.openapi_doc import explain
-from reconciler.conformance.robfig_cron import cron_error
+from reconciler.spec.robfig_cron import cron_error
 from reconciler.conformance.violations import FieldViolation, forbidden, invalid
 
 _TIME = {"type": "string", "format": "date-time"}

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.spec.robfig_cron import go_quote as go_quote
+
 REQUIRED = "FieldValueRequired"
 INVALID = "FieldValueInvalid"
 NOT_SUPPORTED = "FieldValueNotSupported"
@@ -54,9 +56,6 @@ def child(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def go_quote(text: str) -> str:
-    """Go's `%q` for a string (close enough: JSON escaping keeps printable Unicode)."""
-    return json.dumps(text, ensure_ascii=False)
 
 
 def go_float(value: float) -> str:

@@ -46,7 +46,7 @@ def ownership_labels(ctx: RenderContext, kind_dir: str, name: str, version: str 
         LABEL_INSTANCE: label_value(name),
         LABEL_PLATFORM: label_value(ctx.platform),
         LABEL_ENVIRONMENT: label_value(ctx.environment),
-        LABEL_COMPONENT_REF: f"{kind_dir}.{name}",
+        LABEL_COMPONENT_REF: label_value(f"{kind_dir}.{name}"),
     }
     if version:
         labels[LABEL_VERSION] = label_value(version)

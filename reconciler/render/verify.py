@@ -9,11 +9,27 @@ from __future__ import annotations
 from reconciler.conformance import validate_object
 from reconciler.errors import SpecError
 from reconciler.objects import ObjectKey
-from reconciler.render import render_environment
+from reconciler.render import Rendered, render_environment
 from reconciler.render.origins import spec_location
 from reconciler.spec.document import Spec
 
 VERIFY_REVISION = "validate"
+
+
+def _collisions(objects: list[Rendered]) -> list[SpecError]:
+    """Two components rendering the same object name would overwrite each other: name both."""
+    owners: dict[ObjectKey, Rendered] = {}
+    found = []
+    for rendered in objects:
+        key = ObjectKey.of(rendered.manifest)
+        first = owners.setdefault(key, rendered)
+        if first is rendered or rendered.component is None:
+            continue
+        other = first.component.ref if first.component else "the environment"
+        found.append(rendered.component.source.error(
+            ("metadata", "name"), f"{rendered.component.ref} renders {key}, which {other} also renders",
+            "rename the component or the volume so the generated names differ"))
+    return found
 
 
 def verify(spec: Spec) -> list[SpecError]:
@@ -21,6 +37,8 @@ def verify(spec: Spec) -> list[SpecError]:
     found: dict[tuple[str, int, int, str], SpecError] = {}
     for env_name, view in spec.environments.items():
         for cluster, objects in render_environment(spec, env_name, VERIFY_REVISION).items():
+            for error in _collisions(objects):
+                found.setdefault((error.path, error.line, error.col, error.message), error)
             for rendered in objects:
                 for violation in validate_object(rendered.manifest):
                     key = ObjectKey.of(rendered.manifest)

@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from croniter import croniter
 
+from reconciler.spec.robfig_cron import cron_error
+
 DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 
 
@@ -31,6 +33,14 @@ class Cron:
 
 
 @lru_cache(maxsize=4096)
+def _kfp_accepts(cron: Cron) -> Cron:
+    """KFP parses crons with robfig/cron v1, stricter than unix cron (weekdays 0-6, no L or #)."""
+    problem = cron_error(cron.kfp)
+    if problem is not None:
+        raise CronError(f"{cron.source!r} renders as KFP cron {cron.kfp!r}, which KFP rejects: {problem}")
+    return cron
+
+
 def parse_cron(expression: str) -> Cron:
     """Read 5 fields as unix cron (rendered for KFP with a leading seconds field ``0``), 6 fields as KFP's form."""
     text = " ".join(expression.split())
@@ -42,13 +52,13 @@ def parse_cron(expression: str) -> Cron:
     if len(fields) == 5:
         if not croniter.is_valid(text):
             raise CronError(f"{text!r} is not a valid 5-field cron (minute hour day-of-month month day-of-week)")
-        return Cron(text, "0 " + text, False)
+        return _kfp_accepts(Cron(text, "0 " + text, False))
     if len(fields) == 6:
         if not croniter.is_valid(text, second_at_beginning=True):
             raise CronError(
                 f"{text!r} is not a valid 6-field KFP cron (second minute hour day-of-month month day-of-week)"
             )
-        return Cron(text, text, True)
+        return _kfp_accepts(Cron(text, text, True))
     raise CronError(
         f"{text!r} has {len(fields)} fields; write 5 (minute hour day-of-month month day-of-week, "
         "unix cron) or 6 (second first, the KFP form)"

@@ -235,8 +235,21 @@ def _resolve_one(component: Component, env: Environment, doc: Document, errors: 
                 errors.append(base.error(problem.loc, message, problem.hint))
             return base
     pinned = False
-    if pin is not None and "version" in type(spec_model).model_fields:
+    if pin is not None and isinstance(spec_model, PipelineSpec):
+        spec_model = _pin_pipeline(spec_model, pin)
+        pinned = True
+    elif pin is not None and "version" in type(spec_model).model_fields:
         spec_model = spec_model.model_copy(update={"version": pin})
         pinned = True
     return Resolved(ref, component.kind, component.doc.metadata, spec_model, component.source, doc,
                     override_tree, pinned)
+
+
+def _pin_pipeline(spec: PipelineSpec, pin: str) -> PipelineSpec:
+    """Run an older compiled package: ``version`` and ``package`` always name the same compiled pipeline."""
+    package = spec.package_for(pin)
+    if package is None or pin == spec.version:
+        return spec  # an unknown pin is reported by the reference checks
+    previous = {v: p for v, p in spec.previous_versions.items() if v != pin}
+    previous[spec.version] = spec.package
+    return spec.model_copy(update={"version": pin, "package": package, "previous_versions": previous})

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from reconciler.conformance import FieldViolation, validate_object
-from reconciler.conformance.robfig_cron import cron_error
+from reconciler.spec.robfig_cron import cron_error
 from tests.conformance.objects import DELETE, changed, pipeline, pipeline_version, swf, upstream
 
 IR = "spec.pipelineSpec"

@@ -88,7 +88,7 @@ def _pin(spec: Spec, env_name: str, ref: str, doc: Document) -> list[SpecError]:
                           "add it to spec.components or remove the pin")]
     pin = spec.environments[env_name].model.spec.versions[ref]
     if component.kind == "Pipeline":
-        pipeline = component.doc.spec
+        pipeline = component.doc.spec  # as written: the pin chooses among these
         known = [pipeline.version, *pipeline.previous_versions]  # type: ignore[union-attr]
         if pin not in known:
             return [doc.error(loc, f"{ref} has no compiled package for version '{pin}'",

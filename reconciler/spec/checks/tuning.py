@@ -33,8 +33,13 @@ def check(spec: Spec) -> list[SpecError]:
             tuning = item.spec
             found += _objective(item, tuning) + _counts(item, tuning) + _algorithm(item, tuning)
             found += _trial_template(item, tuning)
+            seen: set[str] = set()
             for i, parameter in enumerate(tuning.parameters):
                 found += _feasible_space(item, i, parameter, tuning.algorithm.name)
+                if parameter.name in seen:
+                    found.append(item.error(("parameters", i, "name"), f"parameter '{parameter.name}' is declared "
+                                            "twice", "give each parameter a unique name"))
+                seen.add(parameter.name)
     return found
 
 
@@ -89,6 +94,8 @@ def _feasible_space(item: Resolved, i: int, p: Parameter, algorithm: str) -> lis
                 if value is not None and not float(value).is_integer():
                     found.append(item.error((*loc, key), f"parameter '{p.name}' is int but {key} is {value}",
                                             "use whole numbers or type double"))
+        if p.step is not None and p.step <= 0:
+            found.append(item.error((*loc, "step"), f"parameter '{p.name}': step must be positive", "use a step > 0"))
         if algorithm == "grid" and p.step is None:
             found.append(item.error(loc, f"grid search needs a step for numeric parameter '{p.name}'", "add step"))
     else:

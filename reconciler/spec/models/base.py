@@ -39,8 +39,10 @@ _QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][+
 def _quantity(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("expected a Kubernetes quantity such as 500m, 2 or 4Gi, not a boolean")
-    if isinstance(value, (int, float)):
-        value = format(value, "g")
+    if isinstance(value, int):
+        value = str(value)
+    elif isinstance(value, float):
+        value = str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, str) and not _QUANTITY.match(value):
         raise ValueError(f"{value!r} is not a Kubernetes quantity (examples: 500m, 2, 1.5, 4Gi, 100Mi)")
     return value

@@ -8,9 +8,13 @@ are descriptors. Error texts are robfig's.
 
 from __future__ import annotations
 
+import json
 import re
 
-from reconciler.conformance.violations import go_quote
+def go_quote(text: str) -> str:
+    """Go's `%q` for a string (close enough: JSON escaping keeps printable Unicode)."""
+    return json.dumps(text, ensure_ascii=False)
+
 
 _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("second", 0, 59, {}),
