@@ -272,6 +272,62 @@ def status(
 
 
 @command
+def _run(
+    repo: Annotated[str | None, typer.Option("--repo", help="repository path or URL [PLATFORMCTL_REPO; default .]")] = None,
+    branch: Annotated[str | None, typer.Option("--branch", help="branch to apply [PLATFORMCTL_BRANCH; main]")] = None,
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment(s) to manage "
+                                                                  "[PLATFORMCTL_ENVIRONMENTS; all]")] = None,
+    interval: Annotated[str | None, typer.Option("--interval", help="Git poll interval, 0 off "
+                                                                    "[PLATFORMCTL_INTERVAL; 30s]")] = None,
+    drift_interval: Annotated[str | None, typer.Option("--drift-interval", help="drift check interval, 0 off "
+                                                                                "[PLATFORMCTL_DRIFT_INTERVAL; 5m]")] = None,
+    listen: Annotated[str | None, typer.Option("--listen", help="host:port of the endpoints, 'off' for none "
+                                                                "[PLATFORMCTL_LISTEN; 127.0.0.1:8080]")] = None,
+    once: Annotated[bool, typer.Option("--once", help="reconcile every target once and exit (0 all converged)")] = False,
+    prune: Annotated[bool | None, typer.Option("--prune/--no-prune", help="delete objects Git dropped "
+                                                                          "[PLATFORMCTL_PRUNE; on]")] = None,
+    self_heal: Annotated[bool | None, typer.Option("--self-heal/--no-self-heal", help="drift checks apply "
+                                                   "[PLATFORMCTL_SELF_HEAL; on]")] = None,
+    watch: Annotated[bool | None, typer.Option("--watch/--no-watch", help="watch a local repository's refs "
+                                                                          "[PLATFORMCTL_WATCH; on]")] = None,
+    lease: Annotated[str | None, typer.Option("--lease", help="auto, kube, file or none [PLATFORMCTL_LEASE]")] = None,
+    lease_namespace: Annotated[str | None, typer.Option("--lease-namespace", help="namespace of the Lease "
+                                                        "[PLATFORMCTL_LEASE_NAMESPACE; platformctl-system]")] = None,
+    state_dir: Annotated[str | None, typer.Option("--state-dir", help="clone and file lease "
+                                                                      "[PLATFORMCTL_STATE_DIR]")] = None,
+    allowed_signers: Annotated[str | None, typer.Option("--allowed-signers", help="SSH allowed_signers: apply "
+                                                        "only commits they signed [PLATFORMCTL_ALLOWED_SIGNERS]")] = None,
+    gnupg_home: Annotated[str | None, typer.Option("--gnupg-home", help="GPG home of the allowed keys "
+                                                                        "[PLATFORMCTL_GNUPGHOME]")] = None,
+    webhook_secret_file: Annotated[str | None, typer.Option("--webhook-secret-file", help="file holding the "
+                                                            "webhook HMAC secret [PLATFORMCTL_WEBHOOK_SECRET(_FILE)]")] = None,
+    identity: Annotated[str | None, typer.Option("--identity", help="lease holder identity "
+                                                                    "[PLATFORMCTL_IDENTITY; host-pid]")] = None,
+    log_format: Annotated[str | None, typer.Option("--log-format", help="json, console or auto "
+                                                                        "[PLATFORMCTL_LOG_FORMAT]")] = None,
+) -> int:
+    """Run the GitOps daemon: apply the branch head to every managed cluster, heal drift, serve endpoints."""
+    from reconciler.daemon.config import ConfigError, build_config
+    from reconciler.daemon.service import run as run_daemon
+
+    flags = {"repo": repo, "branch": branch, "environments": env, "poll_interval": interval,
+             "drift_interval": drift_interval, "listen": listen, "prune": prune, "self_heal": self_heal,
+             "watch": watch, "lease": lease, "lease_namespace": lease_namespace, "state_dir": state_dir,
+             "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity,
+             "log_format": log_format, "webhook_secret_file": webhook_secret_file}
+    try:
+        config = build_config(flags)
+    except ConfigError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    try:
+        return run_daemon(config, once=once)
+    except Exception as exc:  # noqa: BLE001 - the GitSourceError/ClusterError of a bad start, as one line
+        sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
+        return 1
+
+
+@command
 def demo(path: RepoArg = Path(".")) -> int:
     """The README demo, no cluster needed: validate, render, reconcile dev into its local directory, show status."""
     from reconciler.changes import apply_text

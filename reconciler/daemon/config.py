@@ -1,0 +1,233 @@
+"""DaemonConfig: every setting of ``platformctl run`` in one frozen dataclass, from flags and the environment.
+
+Precedence: a command-line flag, else its ``PLATFORMCTL_*`` variable, else the default below.
+Durations are ``500ms``, ``30s``, ``5m``, ``1h``, ``1d`` or plain seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.source.tracking import is_url
+from reconciler.source.verify import SignaturePolicy
+
+LEASE_BACKENDS = ("auto", "kube", "file", "none")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the flag or variable."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DaemonConfig:
+    """How the daemon runs. Every default is the production value."""
+
+    repo: str = "."
+    """Local repository path (watched) or URL (cloned into the state directory, fetched)."""
+    branch: str = "main"
+    """Branch whose head is applied."""
+    environments: tuple[str, ...] = ()
+    """Environments to manage; empty: every environment of the spec."""
+    poll_interval: float = 30.0
+    """Seconds between Git polls (fetch for a URL); 0 turns polling off (watcher/webhook only)."""
+    drift_interval: float = 300.0
+    """Seconds between drift checks of each target (re-reconcile of the last good revision); 0: off."""
+    watch: bool = True
+    """Watch a local repository's refs with watchdog (ignored for a URL)."""
+    prune: bool = True
+    """Delete objects Git no longer holds (inventory objects only, within the deletion budget)."""
+    self_heal: bool = True
+    """Drift checks apply what differs; False: they only report it."""
+    listen: str | None = "127.0.0.1:8080"
+    """host:port of /healthz, /readyz, /metrics, the status page and /webhook; None: no endpoints."""
+    webhook_secret: bytes | None = dataclasses.field(default=None, repr=False)
+    """HMAC secret of GitHub push webhooks; None accepts unsigned pushes (local use only)."""
+    allowed_signers: Path | None = None
+    """SSH allowed_signers file: when set, only commits signed by a listed key are applied."""
+    gnupg_home: Path | None = None
+    """GPG home whose keyring holds the allowed keys: when set, GPG-signed commits are checked against it."""
+    lease: str = "auto"
+    """Leader election: ``kube`` (a Lease), ``file`` (state directory), ``none``; ``auto``: file when every
+    managed cluster is a local directory, else kube."""
+    lease_namespace: str = "platformctl-system"
+    """Namespace of the Lease."""
+    lease_name: str = "platformctl-leader"
+    """Name of the Lease (and of the file lease)."""
+    lease_kubeconfig: str | None = None
+    """Kubeconfig of the cluster holding the Lease; None: in-cluster service account."""
+    lease_context: str | None = None
+    """Context in ``lease_kubeconfig``."""
+    lease_duration: float = 15.0
+    """Seconds a lease lasts without renewal (leaseDurationSeconds)."""
+    renew_deadline: float = 10.0
+    """The leader stops applying when it has not renewed for this long (< lease_duration)."""
+    retry_period: float = 2.0
+    """Seconds between lease acquire/renew attempts."""
+    identity: str = ""
+    """This replica's holderIdentity; empty: hostname-pid."""
+    state_dir: Path | None = None
+    """Clone, file lease; None: <repo>/.platformctl/daemon for a path, ./.platformctl/daemon for a URL."""
+    cluster_root: Path | None = None
+    """Where relative ``directory:`` clusters live; None: the local repository, or the state directory."""
+    backoff_base: float = 2.0
+    """Seconds before the first retry of a failed reconcile; doubles per failure, with jitter."""
+    backoff_cap: float = 300.0
+    """Longest wait between retries of one target."""
+    shutdown_grace: float = 30.0
+    """Seconds a shutdown waits for applies in flight before abandoning them."""
+    log_format: str = "auto"
+    """``json``, ``console`` or ``auto`` (JSON unless stderr is a terminal)."""
+    log_level: str = "info"
+    """debug, info, warning or error."""
+
+    def __post_init__(self) -> None:
+        for name in ("poll_interval", "drift_interval", "backoff_base", "backoff_cap", "shutdown_grace"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must not be negative")
+        if self.lease not in LEASE_BACKENDS:
+            raise ConfigError(f"lease must be one of {', '.join(LEASE_BACKENDS)}, not {self.lease!r}")
+        if not 0 < self.retry_period < self.renew_deadline < self.lease_duration:
+            raise ConfigError("need 0 < retry_period < renew_deadline < lease_duration")
+        if self.log_format not in ("auto", "json", "console"):
+            raise ConfigError(f"log format must be auto, json or console, not {self.log_format!r}")
+        if self.listen is not None:
+            listen_address(self.listen)
+
+    @property
+    def remote(self) -> bool:
+        """Whether ``repo`` is a URL."""
+        return is_url(self.repo)
+
+    @property
+    def signature_policy(self) -> SignaturePolicy:
+        """The commit signature policy (off when neither key source is set)."""
+        return SignaturePolicy(allowed_signers=self.allowed_signers, gnupg_home=self.gnupg_home)
+
+    def resolved_state_dir(self) -> Path:
+        """The state directory, defaults applied."""
+        if self.state_dir is not None:
+            return self.state_dir
+        return Path(".platformctl/daemon") if self.remote else Path(self.repo) / ".platformctl" / "daemon"
+
+    def resolved_cluster_root(self) -> Path:
+        """The directory relative ``directory:`` clusters resolve against."""
+        if self.cluster_root is not None:
+            return self.cluster_root
+        return self.resolved_state_dir() if self.remote else Path(self.repo)
+
+    def resolved_identity(self) -> str:
+        """holderIdentity: the configured one, else ``<hostname>-<pid>``."""
+        return self.identity or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``500ms``, ``30s``, ``5m``, ``1h``, ``1d`` or ``42``."""
+    found = _DURATION.match(str(text))
+    if found is None:
+        raise ValueError(f"{text!r} is not a duration (use e.g. 30s, 5m, 1h)")
+    return float(found[1]) * _UNITS[found[2]]
+
+
+def parse_bool(text: str) -> bool:
+    """true/false, yes/no, on/off, 1/0."""
+    value = str(text).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{text!r} is not a boolean (use true or false)")
+
+
+def listen_address(text: str) -> tuple[str, int]:
+    """(host, port) of ``host:port`` or ``[v6]:port``."""
+    host, sep, port = str(text).rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"listen address {text!r} is not host:port")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name for name in re.split(r"[\s,]+", text.strip()) if name)
+
+
+def _optional_listen(text: str) -> str | None:
+    return None if text.strip().lower() in ("", "off", "none") else text.strip()
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "repo": str, "branch": str, "environments": _names, "poll_interval": parse_duration,
+    "drift_interval": parse_duration, "watch": parse_bool, "prune": parse_bool, "self_heal": parse_bool,
+    "listen": _optional_listen, "allowed_signers": Path, "gnupg_home": Path, "lease": str,
+    "lease_namespace": str, "lease_name": str, "lease_kubeconfig": str, "lease_context": str,
+    "lease_duration": parse_duration, "renew_deadline": parse_duration, "retry_period": parse_duration,
+    "identity": str, "state_dir": Path, "cluster_root": Path, "backoff_base": parse_duration,
+    "backoff_cap": parse_duration, "shutdown_grace": parse_duration, "log_format": str, "log_level": str,
+}
+ENVIRONMENT = {
+    "repo": "PLATFORMCTL_REPO", "branch": "PLATFORMCTL_BRANCH", "environments": "PLATFORMCTL_ENVIRONMENTS",
+    "poll_interval": "PLATFORMCTL_INTERVAL", "drift_interval": "PLATFORMCTL_DRIFT_INTERVAL",
+    "watch": "PLATFORMCTL_WATCH", "prune": "PLATFORMCTL_PRUNE", "self_heal": "PLATFORMCTL_SELF_HEAL",
+    "listen": "PLATFORMCTL_LISTEN", "allowed_signers": "PLATFORMCTL_ALLOWED_SIGNERS",
+    "gnupg_home": "PLATFORMCTL_GNUPGHOME", "lease": "PLATFORMCTL_LEASE",
+    "lease_namespace": "PLATFORMCTL_LEASE_NAMESPACE", "lease_name": "PLATFORMCTL_LEASE_NAME",
+    "lease_kubeconfig": "PLATFORMCTL_LEASE_KUBECONFIG", "lease_context": "PLATFORMCTL_LEASE_CONTEXT",
+    "lease_duration": "PLATFORMCTL_LEASE_DURATION", "renew_deadline": "PLATFORMCTL_LEASE_RENEW_DEADLINE",
+    "retry_period": "PLATFORMCTL_LEASE_RETRY_PERIOD", "identity": "PLATFORMCTL_IDENTITY",
+    "state_dir": "PLATFORMCTL_STATE_DIR", "cluster_root": "PLATFORMCTL_CLUSTER_ROOT",
+    "backoff_base": "PLATFORMCTL_BACKOFF_BASE", "backoff_cap": "PLATFORMCTL_BACKOFF_CAP",
+    "shutdown_grace": "PLATFORMCTL_SHUTDOWN_GRACE", "log_format": "PLATFORMCTL_LOG_FORMAT",
+    "log_level": "PLATFORMCTL_LOG_LEVEL",
+}
+"""The variable of each setting (the webhook secret is PLATFORMCTL_WEBHOOK_SECRET or ..._FILE)."""
+
+
+def build_config(flags: Mapping[str, object], environ: Mapping[str, str] = os.environ) -> DaemonConfig:
+    """A DaemonConfig from flags (field name -> value, None when not given) over variables over defaults.
+
+    Flag values may be strings (parsed like variables) or already typed. ``webhook_secret_file``
+    is accepted as a flag; the secret itself only from a file or a variable, never argv.
+    """
+    values: dict[str, Any] = {}
+    for name, parse in _PARSERS.items():
+        raw = flags.get(name)
+        where = f"--{name.replace('_', '-')}"
+        if raw is None or raw == () or raw == []:
+            env_name = ENVIRONMENT[name]
+            if environ.get(env_name, "") == "":
+                continue
+            raw, where = environ[env_name], env_name
+        try:
+            values[name] = parse(raw) if isinstance(raw, str) else (
+                tuple(str(v) for v in raw) if isinstance(raw, (list, tuple)) else raw)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    values["webhook_secret"] = _webhook_secret(flags.get("webhook_secret_file"), environ)
+    try:
+        return DaemonConfig(**values)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _webhook_secret(flag_file: object, environ: Mapping[str, str]) -> bytes | None:
+    path = flag_file or environ.get("PLATFORMCTL_WEBHOOK_SECRET_FILE")
+    if path:
+        try:
+            secret = Path(str(path)).read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(f"webhook secret file {path}: {exc.strerror or exc}") from None
+        if not secret:
+            raise ConfigError(f"webhook secret file {path} is empty")
+        return secret
+    value = environ.get("PLATFORMCTL_WEBHOOK_SECRET", "")
+    return value.encode() if value else None

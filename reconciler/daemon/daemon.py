@@ -1,0 +1,368 @@
+"""The daemon's control loop: leadership, source refresh, and handing jobs to per-target workers.
+
+``step()`` is one pass, run on the caller's thread and decided entirely by the injected clock:
+
+1. renew (or try to acquire) the lease when its tick is due;
+2. if a trigger fired (webhook, file watcher) or the poll is due: resolve the branch, and when
+   the commit changed, verify + load + check it. A commit that fails keeps the last good
+   revision running and is reported with its ``file:line:col`` errors;
+3. start a worker for each target of the last good revision;
+4. when leading: submit a job to each target whose revision changed, whose retry backoff ended
+   or whose drift check is due.
+
+Workers run reconciles on their own threads and report back; tests call ``step()`` and then
+``wait_idle()`` instead of sleeping. ``run_forever()`` loops on ``step()``, sleeping until the
+next deadline or a trigger.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from reconciler.daemon.clock import Clock, Scheduler, SystemClock
+from reconciler.daemon.config import DaemonConfig
+from reconciler.daemon.leader import AlwaysLeader, Leadership
+from reconciler.daemon.revisions import Desired, LoadedRevision, RevisionRejected, TargetKey, load_revision
+from reconciler.daemon.reporting import log_outcome, report_outcome
+from reconciler.daemon.status import SourceState, TargetState, document, rows_after
+from reconciler.daemon.triggers import CoalescingTrigger, push_handler
+from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker
+from reconciler.engine import ApplyOptions, Result
+from reconciler.observability.logging import target_fields
+from reconciler.observability.metrics import Metrics
+from reconciler.source.tracking import Source
+
+log = structlog.get_logger("platformctl.daemon")
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What one ``step()`` did."""
+
+    leader: bool
+    reasons: dict[str, int] = field(default_factory=dict)
+    """Why the source was refreshed (trigger and poll counts); empty: not refreshed."""
+    head: str | None = None
+    loaded: str | None = None
+    rejected: str | None = None
+    submitted: list[tuple[str, str, str]] = field(default_factory=list)
+    """(environment, cluster, reason) of each job handed to a worker."""
+
+
+class Daemon:
+    """Keeps every managed cluster at the last good revision of one branch."""
+
+    def __init__(self, config: DaemonConfig, source: Source, *, connect: Connect, metrics: Metrics,
+                 leadership: Leadership | None = None, clock: Clock | None = None,
+                 rand: Callable[[], float] = random.random) -> None:
+        self.config = config
+        self.source = source
+        self.metrics = metrics
+        self.clock = clock or SystemClock()
+        self.leadership = leadership or AlwaysLeader(config.resolved_identity())
+        self.scheduler = Scheduler(self.clock)
+        self._connect = connect
+        self._rand = rand
+        self._cond = threading.Condition()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._abandon = threading.Event()
+        self.trigger = CoalescingTrigger(self._wake)
+        self.on_push = push_handler(self.trigger, config.branch)
+        """The Endpoints ``on_push`` callback (returns at once; the next step refreshes)."""
+        self.source_state = SourceState(source.description, source.branch)
+        self.good: LoadedRevision | None = None
+        self._states: dict[TargetKey, TargetState] = {}
+        self._workers: dict[TargetKey, TargetWorker] = {}
+        self._retired: list[TargetWorker] = []
+        self._leader = False
+        self._shut = False
+        self.trigger.fire("start")
+        self.scheduler.at("lease", self.clock.monotonic())
+        metrics.leader(False)
+
+    # --- the loop -----------------------------------------------------------------------
+    def step(self, *, force: bool = False) -> StepReport:
+        """One pass of the control loop (see the module docstring); ``force`` reconciles every target now."""
+        leading = self._lead()
+        reasons = self.trigger.take()
+        if self.scheduler.pop_due("poll"):
+            reasons["poll"] = reasons.get("poll", 0) + 1
+        if force:
+            reasons["once"] = 1
+        head = loaded = rejected = None
+        if reasons and not self._stop.is_set():
+            if self.config.poll_interval > 0:
+                self.scheduler.after("poll", self.config.poll_interval)
+            head, loaded, rejected = self._refresh()
+        with self._cond:
+            self._sync_workers()
+            submitted = self._submit(force) if leading and not self._stop.is_set() else self._idle_deadlines()
+        return StepReport(leading, reasons, head, loaded, rejected, submitted)
+
+    def run_once(self, timeout: float = 600.0) -> list[Result] | None:
+        """Refresh, load and reconcile every target once; the results, or None when nothing could run."""
+        report = self.step(force=True)
+        if not report.leader or self.good is None:
+            return None
+        self.wait_idle(timeout)
+        with self._cond:
+            return [self._states[(env, cluster)].last_result or Result(self.good.desired[(env, cluster)].target,
+                                                                       error="no result (abandoned)")
+                    for env, cluster, _reason in report.submitted]
+
+    def run_forever(self) -> None:
+        """Step until ``request_stop()``, sleeping until the next deadline or trigger; then shut down."""
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    self.step()
+                except Exception:  # noqa: BLE001 - the loop must survive any one bad pass
+                    log.exception("daemon step failed")
+                delay = self.scheduler.next_in()
+                self._wake.wait(60.0 if delay is None else min(60.0, max(0.01, delay)))
+        finally:
+            self.shutdown()
+
+    def request_stop(self) -> None:
+        """Ask ``run_forever`` to end (safe from a signal handler)."""
+        self._stop.set()
+        self._wake.set()
+
+    def shutdown(self) -> None:
+        """Drop queued jobs, let applies in flight finish (or abandon them after the grace period),
+        stop workers, release the lease. Idempotent."""
+        with self._cond:
+            if self._shut:
+                return
+            self._shut = True
+            self._stop.set()
+            for worker in self._workers.values():
+                worker.drop_pending()
+            finished = self._cond.wait_for(self._nothing_running, timeout=self.config.shutdown_grace)
+            if not finished:
+                log.warning("abandoning applies in flight", grace=self.config.shutdown_grace)
+                self._abandon.set()
+                self._cond.notify_all()
+                finished = self._cond.wait_for(self._nothing_running, timeout=5.0)
+            workers = [*self._workers.values(), *self._retired]
+            for worker in workers:
+                worker.stop()
+        for worker in workers:
+            worker.join(timeout=1.0)
+        if finished:
+            self.leadership.release()
+        else:
+            log.warning("an apply is still in flight; the lease is left to expire instead of being released")
+        self.metrics.leader(False)
+        log.info("daemon stopped", identity=self.leadership.identity)
+
+    # --- waiting (tests, run_once) ------------------------------------------------------
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no worker runs or holds a job (bounded); True when idle."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not any(w.busy for w in self._workers.values()), timeout)
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Block until ``predicate()`` (evaluated under the daemon's lock after every job) holds, bounded."""
+        with self._cond:
+            return self._cond.wait_for(predicate, timeout)
+
+    # --- what the endpoints show ----------------------------------------------------------
+    def ready(self) -> bool:
+        """Ready once a good revision is loaded, until shutdown."""
+        return self.good is not None and not self._stop.is_set()
+
+    def status(self) -> dict[str, Any]:
+        """The status document for the status page and /status.json."""
+        with self._cond:
+            return document(self.source_state, list(self._states.values()), leader=self._leader,
+                            ready=self.ready(), election=self.leadership.describe())
+
+    def targets(self) -> list[TargetState]:
+        """Every managed target's state, in spec order."""
+        with self._cond:
+            return list(self._states.values())
+
+    def target(self, environment: str, cluster: str) -> TargetState:
+        """The live state of one target (read it under ``wait_until`` or after ``wait_idle``)."""
+        return self._states[(environment, cluster)]
+
+    # --- leadership -----------------------------------------------------------------------
+    def _lead(self) -> bool:
+        if self.scheduler.pop_due("lease") and not self._stop.is_set():
+            self.scheduler.after("lease", self.leadership.retry_period)  # first: a failing tick keeps ticking
+            self.leadership.tick()
+        leading = self.leadership.holds() and not self._stop.is_set()
+        if leading != self._leader:
+            self._leader = leading
+            self.metrics.leader(leading)
+            log.info("leading" if leading else "standing by", identity=self.leadership.identity)
+            with self._cond:
+                for key, state in self._states.items():
+                    state.submitted = None  # on gaining the lease, reconcile everything once
+                    if not leading:
+                        self._workers[key].drop_pending()
+        return leading
+
+    def refusal(self) -> str | None:
+        """Why a worker must not write now, or None (checked by every worker before every write)."""
+        if self._abandon.is_set():
+            return "the daemon is shutting down"
+        if not self.leadership.holds():
+            return f"{self.leadership.identity} does not hold the leader lease"
+        return None
+
+    # --- source -------------------------------------------------------------------------
+    def _refresh(self) -> tuple[str | None, str | None, str | None]:
+        state = self.source_state
+        try:
+            head = self.source.head()
+        except Exception as exc:  # noqa: BLE001 - GitSourceError and anything GitPython raises
+            state.fetch_error = f"cannot read {self.source.description}: {exc}"
+            if self.source.fetches:
+                self.metrics.git_fetched(False)
+            log.warning("source refresh failed; keeping the last good revision", error=state.fetch_error,
+                        revision=state.good)
+            return None, None, None
+        if self.source.fetches:
+            self.metrics.git_fetched(True)
+        state.fetch_error, state.head, state.last_refresh = None, head, self.clock.now()
+        if head == state.attempted:
+            return head, None, None
+        state.attempted = head
+        try:
+            loaded = load_revision(self.source, head, self.config.environments, self.config.signature_policy)
+        except RevisionRejected as exc:
+            with self._cond:
+                state.rejected, state.stage, state.errors = head, exc.stage, exc.errors
+                if exc.stage == "source":
+                    state.attempted = None  # a read failure may pass; try again on the next refresh
+                self._cond.notify_all()
+            self.metrics.source_loaded(head, False)
+            log.error("revision rejected; keeping the last good revision", revision=head, stage=exc.stage,
+                      errors=exc.errors[:20], running=state.good)
+            return head, None, head
+        with self._cond:
+            self.good = loaded
+            state.good, state.signer = head, loaded.signer
+            state.rejected, state.stage, state.errors = None, "", []
+            self._cond.notify_all()
+        self.metrics.source_loaded(head, True)
+        log.info("revision loaded", revision=head, targets=len(loaded.desired), signer=loaded.signer or None)
+        return head, head, None
+
+    # --- workers (caller holds the condition) ----------------------------------------------
+    def _sync_workers(self) -> None:
+        if self.good is None:
+            return
+        for key in self.good.desired:
+            if key not in self._workers:
+                self._states.setdefault(key, TargetState(*key))
+                worker = TargetWorker(key, connect=self._connect, clock=self.clock, refusal=self.refusal,
+                                      condition=self._cond, on_done=self._finished,
+                                      on_api_error=lambda cluster, code: self.metrics.api_error(cluster, code))
+                self._workers[key] = worker
+                worker.start()
+        for key in [k for k in self._workers if k not in self.good.desired]:
+            log.warning("target no longer in the spec; its objects are left in place", environment=key[0],
+                        cluster=key[1])
+            worker = self._workers.pop(key)
+            worker.stop()
+            self._retired.append(worker)
+            self._states.pop(key, None)
+            self.scheduler.cancel(("retry", key))
+            self.scheduler.cancel(("drift", key))
+            self.metrics.forget(*key)
+
+    def _submit(self, force: bool) -> list[tuple[str, str, str]]:
+        assert self.good is not None or not self._workers
+        submitted: list[tuple[str, str, str]] = []
+        for key, desired in (self.good.desired.items() if self.good is not None else []):
+            state, worker = self._states[key], self._workers[key]
+            reason = "once" if force else self._reason(key, state, desired)
+            if reason is None:
+                continue
+            self.scheduler.cancel(("retry", key))
+            self.scheduler.cancel(("drift", key))
+            state.submitted, state.next_retry = desired.target.revision, None
+            report_only = reason == "drift" and not self.config.self_heal
+            options = ApplyOptions(apply=not report_only, prune=self.config.prune,
+                                   max_prune_fraction=desired.max_prune_fraction)
+            worker.submit(Job(desired, reason, options))
+            submitted.append((key[0], key[1], reason))
+        return submitted
+
+    def _reason(self, key: TargetKey, state: TargetState, desired: Desired) -> str | None:
+        revision = desired.target.revision
+        if self.scheduler.when(("retry", key)) is not None:
+            if self.scheduler.due(("retry", key)):
+                return "retry"
+            if state.reachable is False or state.submitted == revision:
+                return None  # wait out the backoff (a dead cluster waits even when a new commit arrives)
+            return "revision"  # the cluster answers and there is a new commit: it may fix the failure
+        if state.submitted != revision:
+            return "revision" if state.applied != revision else "resync"
+        if self.scheduler.pop_due(("drift", key)):
+            return "drift"
+        return None
+
+    def _idle_deadlines(self) -> list[tuple[str, str, str]]:
+        """Not leading: no target deadlines stay armed (so the loop does not spin on them)."""
+        for key in self._states:
+            self.scheduler.cancel(("retry", key))
+            self.scheduler.cancel(("drift", key))
+        return []
+
+    def _nothing_running(self) -> bool:
+        return not any(w.running for w in [*self._workers.values(), *self._retired])
+
+    def _finished(self, worker: TargetWorker, outcome: Outcome) -> None:
+        """A worker's report (called on the worker's thread, holding the condition)."""
+        self._wake.set()
+        state = self._states.get(worker.key)
+        if state is None or self._workers.get(worker.key) is not worker:
+            return
+        job, result = outcome.job, outcome.result
+        revision = job.desired.target.revision
+        bound = log.bind(**target_fields(environment=state.environment, cluster=state.cluster, revision=revision))
+        if outcome.refused:
+            state.error, state.submitted = f"abandoned: {result.error}", None
+            bound.warning("reconcile abandoned", reason=job.reason, error=result.error)
+            return
+        now = self.clock.now()
+        shown_before = {row.component for row in state.rows}
+        state.attempted, state.last_reconcile, state.last_result = revision, now, result
+        state.reachable, state.last_seen = outcome.reachable, outcome.last_seen or state.last_seen
+        if result.ok:
+            if job.options.apply:
+                state.applied, state.last_success = revision, now
+            state.error, state.failures = None, 0
+            if self.config.drift_interval > 0:
+                self.scheduler.after(("drift", worker.key), self.config.drift_interval)
+        else:
+            state.error = result.error
+            state.failures += 1
+            delay = self._backoff(state.failures)
+            self.scheduler.after(("retry", worker.key), delay)
+            state.next_retry = now + timedelta(seconds=delay)
+        state.rows = rows_after(result, applied=job.options.apply, reachable=outcome.reachable,
+                                last_seen=state.last_seen)
+        drifted = len(result.plan.writes) if job.reason == "drift" and result.plan is not None else None
+        if drifted is not None:
+            state.drifted = drifted
+        report_outcome(self.metrics, state, outcome, drifted, shown_before)
+        log_outcome(bound, state, outcome, drifted)
+
+    def _backoff(self, failures: int) -> float:
+        """Exponential with equal jitter: half the step fixed, half random (never an instant retry)."""
+        step = min(self.config.backoff_cap, self.config.backoff_base * float(2 ** min(failures - 1, 30)))
+        return step / 2 + float(self._rand()) * step / 2

@@ -1,0 +1,112 @@
+"""A Cluster wrapper for daemon workers: no write without leadership, and reachability bookkeeping.
+
+Every real write (apply, delete, inventory) first asks the guard; when the replica has lost its
+lease or is shutting down, the write is refused with ``WriteRefused`` (a ClusterError, so the
+engine stops the reconcile cleanly at that point; its inventory is crash-safe). Dry runs and
+reads are always allowed. Each answer from the server (even an error status) counts as
+"seen"; an ``Unavailable`` marks the cluster unreachable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from reconciler.cluster.base import Cluster, Inventory, KindRef
+from reconciler.daemon.clock import Clock
+from reconciler.errors import ClusterError, Unavailable
+from reconciler.objects import Manifest
+
+T = TypeVar("T")
+
+
+class WriteRefused(ClusterError):
+    """A write the daemon stopped itself from making (lease lost, shutting down)."""
+
+    reason = "WriteRefused"
+
+
+class GuardedCluster:
+    """Delegates to ``inner``; ``refusal()`` returns why writes must stop now, or None."""
+
+    def __init__(self, inner: Cluster, refusal: Callable[[], str | None], clock: Clock,
+                 on_error: Callable[[int], None] | None = None) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._refusal = refusal
+        self._clock = clock
+        self._on_error = on_error
+        self._lock = threading.Lock()
+        self.reachable: bool | None = None
+        """None until the first request; then whether the last request got an answer."""
+        self.last_seen: datetime | None = None
+        """When the cluster last answered a request."""
+        self.refused = False
+        """A write was refused since the worker last reset this flag."""
+
+    def kind(self, api_version: str, kind: str) -> KindRef:
+        """Delegated."""
+        return self._call(lambda: self.inner.kind(api_version, kind))
+
+    def list(self, kind: KindRef, namespace: str | None, label_selector: str = "") -> list[Manifest]:
+        """Delegated."""
+        return self._call(lambda: self.inner.list(kind, namespace, label_selector))
+
+    def get(self, kind: KindRef, namespace: str | None, name: str) -> Manifest | None:
+        """Delegated."""
+        return self._call(lambda: self.inner.get(kind, namespace, name))
+
+    def apply(self, manifest: Manifest, *, dry_run: bool = False, force: bool = True) -> Manifest:
+        """Refused unless allowed (dry runs always pass)."""
+        if not dry_run:
+            self._check()
+        return self._call(lambda: self.inner.apply(manifest, dry_run=dry_run, force=force))
+
+    def delete(self, kind: KindRef, namespace: str | None, name: str, *, dry_run: bool = False) -> bool:
+        """Refused unless allowed (dry runs always pass)."""
+        if not dry_run:
+            self._check()
+        return self._call(lambda: self.inner.delete(kind, namespace, name, dry_run=dry_run))
+
+    def read_inventory(self, environment: str, namespace: str) -> Inventory | None:
+        """Delegated."""
+        return self._call(lambda: self.inner.read_inventory(environment, namespace))
+
+    def write_inventory(self, inventory: Inventory, namespace: str) -> None:
+        """Refused unless allowed."""
+        self._check()
+        self._call(lambda: self.inner.write_inventory(inventory, namespace))
+
+    def request_counts(self) -> dict[str, int]:
+        """Delegated."""
+        return self.inner.request_counts()
+
+    def _check(self) -> None:
+        reason = self._refusal()
+        if reason:
+            self.refused = True
+            raise WriteRefused(f"cluster {self.name}: write refused: {reason}")
+
+    def _call(self, request: Callable[[], T]) -> T:
+        try:
+            answer = request()
+        except Unavailable:
+            with self._lock:
+                self.reachable = False
+            if self._on_error is not None:
+                self._on_error(Unavailable.status)
+            raise
+        except ClusterError as exc:
+            self._seen()
+            if self._on_error is not None and exc.status:
+                self._on_error(exc.status)
+            raise
+        self._seen()
+        return answer
+
+    def _seen(self) -> None:
+        with self._lock:
+            self.reachable = True
+            self.last_seen = self._clock.now()

@@ -1,0 +1,95 @@
+"""Turn a commit into what each managed cluster must hold, or into a rejection with located errors.
+
+A commit is accepted only when its signature is good (if verification is on), its files load,
+every rendered object passes conformance, and every managed environment exists in it. A
+rejected commit is reported, never applied, and never read as an empty platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.engine import Target
+from reconciler.errors import SpecErrors
+from reconciler.fleet import targets
+from reconciler.render.verify import verify
+from reconciler.source.git import GitSourceError
+from reconciler.source.tracking import Source
+from reconciler.source.verify import SignaturePolicy, UnverifiedCommit, require_verified
+from reconciler.spec.document import Spec
+from reconciler.spec.load import load
+from reconciler.spec.models import Cluster as ClusterSpec
+
+TargetKey = tuple[str, str]
+"""(environment, cluster)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    """One target of a loaded revision: what to apply, where, and with which deletion budget."""
+
+    target: Target
+    cluster: ClusterSpec
+    max_prune_fraction: float
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedRevision:
+    """A commit that passed every check, rendered for each managed (environment, cluster)."""
+
+    commit: str
+    spec: Spec
+    desired: dict[TargetKey, Desired]
+    signer: str = ""
+
+
+class RevisionRejected(Exception):
+    """A commit that must not be applied; ``errors`` are ``file:line:col: message`` lines where located."""
+
+    def __init__(self, commit: str, stage: str, errors: list[str]) -> None:
+        super().__init__(f"revision {commit[:12]} rejected ({stage}): " + "; ".join(errors[:3]))
+        self.commit = commit
+        self.stage = stage
+        """``signature``, ``source``, ``spec`` or ``environments``."""
+        self.errors = errors
+
+
+def load_revision(source: Source, commit: str, environments: tuple[str, ...],
+                  policy: SignaturePolicy) -> LoadedRevision:
+    """Verify, read, load, check and render ``commit``; RevisionRejected on any failure."""
+    try:
+        verdict = require_verified(source.path, commit, policy)
+    except UnverifiedCommit as exc:
+        raise RevisionRejected(commit, "signature", [exc.verdict.message]) from None
+    try:
+        files = source.read(commit).source
+    except GitSourceError as exc:
+        raise RevisionRejected(commit, "source", [str(exc)]) from None
+    try:
+        spec = load(files)
+        errors = verify(spec)
+        if errors:
+            raise SpecErrors(errors)
+    except SpecErrors as exc:
+        raise RevisionRejected(commit, "spec", [str(e) for e in exc.errors]) from None
+    except Exception as exc:  # noqa: BLE001 - a loader bug must reject the commit, not stop the daemon
+        raise RevisionRejected(commit, "spec", [f"cannot load the platform: {type(exc).__name__}: {exc}"]) from None
+    managed = environments or tuple(spec.environments)
+    missing = [name for name in managed if name not in spec.environments]
+    if missing:
+        known = ", ".join(sorted(spec.environments)) or "none"
+        raise RevisionRejected(commit, "environments", [
+            f"environment {name!r} is managed by this daemon but not defined at this commit (defined: {known})"
+            for name in missing])
+    return LoadedRevision(commit, spec, _desired(spec, managed, commit), verdict.signer)
+
+
+def _desired(spec: Spec, environments: tuple[str, ...], commit: str) -> dict[TargetKey, Desired]:
+    found: dict[TargetKey, Desired] = {}
+    for environment in environments:
+        model = spec.environments[environment].model.spec
+        clusters = {c.name: c for c in model.clusters}
+        for target in targets(spec, environment, commit):
+            found[(environment, target.cluster)] = Desired(target, clusters[target.cluster],
+                                                           model.policy.max_prune_fraction)
+    return found

@@ -1,0 +1,176 @@
+"""Assemble and run the daemon from a DaemonConfig: source, clusters, lease, metrics, endpoints, watcher, signals.
+
+``run(config)`` is what ``platformctl run`` calls. ``Service`` owns the process-level pieces
+(HTTP endpoints, file watcher, signal handlers) around one ``Daemon``, and tears them down in
+order on SIGTERM/SIGINT: the daemon finishes or abandons its applies and releases the lease,
+then the watcher and the endpoints stop.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+import structlog
+
+from reconciler.cluster.base import Cluster
+from reconciler.cluster.connect import connect as connect_cluster
+from reconciler.cluster.lease import LeaseStore
+from reconciler.daemon.clock import Clock, SystemClock
+from reconciler.daemon.config import DaemonConfig, listen_address
+from reconciler.daemon.daemon import Daemon
+from reconciler.daemon.filelease import FileLeaseStore
+from reconciler.daemon.leader import AlwaysLeader, LeaderElector, Leadership
+from reconciler.daemon.triggers import RefWatcher
+from reconciler.daemon.worker import Connect
+from reconciler.engine import Result
+from reconciler.observability.http import Endpoints
+from reconciler.observability.metrics import Metrics
+from reconciler.source.tracking import Source, open_source
+from reconciler.spec.models import Cluster as ClusterSpec
+
+log = structlog.get_logger("platformctl.service")
+
+
+class Service:
+    """A Daemon with its endpoints, watcher and signal handling."""
+
+    def __init__(self, daemon: Daemon, *, endpoints: Endpoints | None = None,
+                 watcher: RefWatcher | None = None) -> None:
+        self.daemon = daemon
+        self.endpoints = endpoints
+        self.watcher = watcher
+        self._previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
+
+    def run(self) -> int:
+        """Serve until SIGTERM/SIGINT (or ``daemon.request_stop()``); 0 after a clean shutdown."""
+        self._install_signals()
+        try:
+            if self.endpoints is not None:
+                self.endpoints.start()
+            if self.watcher is not None:
+                self.watcher.start()
+            self.daemon.run_forever()
+        finally:
+            self.daemon.shutdown()
+            if self.watcher is not None:
+                self.watcher.stop()
+            if self.endpoints is not None:
+                self.endpoints.stop()
+            self._restore_signals()
+        return 0
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may set handlers; stop with daemon.request_stop()
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("signal received; shutting down", signal=signal.Signals(signum).name)
+            self.daemon.request_stop()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self._previous[signum] = signal.signal(signum, stop)
+
+    def _restore_signals(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        self._previous.clear()
+
+
+def build_leadership(config: DaemonConfig, clock: Clock, environ: dict[str, str] | None = None) -> Leadership:
+    """The lease the config asks for; ``auto`` is a Lease in a Kubernetes pod or with a lease kubeconfig,
+    else a file lease in the state directory."""
+    env = os.environ if environ is None else environ
+    backend = config.lease
+    if backend == "auto":
+        backend = "kube" if config.lease_kubeconfig or env.get("KUBERNETES_SERVICE_HOST") else "file"
+    identity = config.resolved_identity()
+    if backend == "none":
+        return AlwaysLeader(identity)
+    store: LeaseStore
+    if backend == "file":
+        store = FileLeaseStore(config.resolved_state_dir(), config.lease_name)
+    else:
+        from reconciler.cluster.kube import KubeCluster
+        from reconciler.cluster.lease import KubeLeaseStore  # imports the Kubernetes client: only when used
+
+        cluster = KubeCluster("lease", kubeconfig=config.lease_kubeconfig, context=config.lease_context,
+                              in_cluster=config.lease_kubeconfig is None)
+        store = KubeLeaseStore(cluster, config.lease_namespace, config.lease_name)
+    return LeaderElector(store, identity, clock, lease_duration=config.lease_duration,
+                         renew_deadline=config.renew_deadline, retry_period=config.retry_period)
+
+
+def build_source(config: DaemonConfig) -> Source:
+    """The tracked repository: the local path, or a clone of the URL under the state directory."""
+    return open_source(config.repo, config.branch, config.resolved_state_dir() / "repo")
+
+
+def cluster_connector(root: Path) -> Connect:
+    """Connect to clusters the way the CLI does, ``directory:`` clusters relative to ``root``."""
+    def connect(spec: ClusterSpec) -> Cluster:
+        return connect_cluster(spec, root)
+
+    return connect
+
+
+def build_service(config: DaemonConfig, *, source: Source | None = None, connect: Connect | None = None,
+                  metrics: Metrics | None = None, leadership: Leadership | None = None,
+                  clock: Clock | None = None, endpoints: bool = True) -> Service:
+    """Everything ``platformctl run`` runs, each piece replaceable (tests inject clock, clusters, lease)."""
+    clock = clock or SystemClock()
+    source = source or build_source(config)
+    metrics = metrics or Metrics()
+    daemon = Daemon(config, source, connect=connect or cluster_connector(config.resolved_cluster_root()),
+                    metrics=metrics, leadership=leadership or build_leadership(config, clock), clock=clock)
+    served = None
+    if endpoints and config.listen is not None:
+        host, port = listen_address(config.listen)
+        served = Endpoints(host, port, metrics=metrics, ready=daemon.ready, status=daemon.status,
+                           on_push=daemon.on_push, webhook_secret=config.webhook_secret)
+    paths = source.watch_paths() if config.watch else []
+    watcher = RefWatcher(paths, daemon.trigger) if paths else None
+    return Service(daemon, endpoints=served, watcher=watcher)
+
+
+def run(config: DaemonConfig, *, once: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """``platformctl run``: serve until signalled, or with ``once`` reconcile every target once and exit
+    (0 when every target converged, 1 otherwise)."""
+    from reconciler.observability.logging import configure_logging
+
+    out, err = out or sys.stdout, err or sys.stderr
+    configure_logging(json=None if config.log_format == "auto" else config.log_format == "json",
+                      level=config.log_level, stream=err)
+    service = build_service(config, endpoints=not once)
+    if not once:
+        return service.run()
+    return _once(service.daemon, out, err)
+
+
+def _once(daemon: Daemon, out: TextIO, err: TextIO) -> int:
+    from reconciler.changes import apply_text
+
+    try:
+        results: list[Result] | None = daemon.run_once()
+        holder = daemon.leadership.describe().get("holder")
+    finally:
+        daemon.shutdown()
+    state = daemon.source_state
+    if state.fetch_error:
+        err.write(f"error: {state.fetch_error}\n")
+    if state.rejected:
+        err.write(f"error: revision {state.rejected[:12]} rejected ({state.stage}):\n")
+        err.writelines(f"{line}\n" for line in state.errors)
+    if results is None:
+        if state.good is not None:
+            err.write(f"error: not applied: another replica holds the lease ({holder or 'unknown'})\n")
+        return 1
+    out.write(f"revision {state.good}\n")
+    out.write(apply_text(results))
+    return 0 if all(r.ok for r in results) and not state.rejected else 1

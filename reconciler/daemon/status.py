@@ -1,0 +1,142 @@
+"""What the daemon knows about its source and each target, and the status document built from it.
+
+The document follows ``reconciler.observability.statuspage.StatusDoc`` (camelCase, JSON-able) and
+adds the daemon's own keys: last applied and last attempted revision, last error, last success,
+reachability with the last-seen time, retry state, and the source's located errors. A cluster
+that did not answer is Unknown with its last-seen time, never a stale Healthy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from reconciler.commands.status import Row, status_rows
+from reconciler.engine import Result
+from reconciler.health import Health, Status, unreachable, worst
+from reconciler.health.model import iso
+
+
+@dataclass
+class SourceState:
+    """The tracked branch: its head, the last good revision, and why the last commit was refused."""
+
+    description: str
+    branch: str
+    head: str | None = None
+    good: str | None = None
+    signer: str = ""
+    attempted: str | None = None
+    rejected: str | None = None
+    stage: str = ""
+    errors: list[str] = field(default_factory=list)
+    fetch_error: str | None = None
+    last_refresh: datetime | None = None
+
+    def error_text(self) -> str | None:
+        """One line for the status page: the fetch error, or the rejected revision and its first errors."""
+        if self.fetch_error:
+            return self.fetch_error
+        if self.rejected:
+            shown = "; ".join(self.errors[:3]) + (f"; and {len(self.errors) - 3} more" if len(self.errors) > 3 else "")
+            return f"revision {self.rejected[:12]} rejected ({self.stage}), still running " \
+                   f"{(self.good or 'nothing')[:12]}: {shown}"
+        return None
+
+
+@dataclass
+class TargetState:
+    """One (environment, cluster) as its worker last left it."""
+
+    environment: str
+    cluster: str
+    applied: str | None = None
+    attempted: str | None = None
+    submitted: str | None = None
+    error: str | None = None
+    last_reconcile: datetime | None = None
+    last_success: datetime | None = None
+    reachable: bool | None = None
+    last_seen: datetime | None = None
+    rows: list[Row] = field(default_factory=list)
+    failures: int = 0
+    next_retry: datetime | None = None
+    drifted: int | None = None
+    last_result: Result | None = None
+
+    def health(self) -> Health:
+        """Worst of the rows; Unknown (with last-seen) while unreachable; Unknown before the first reconcile."""
+        if self.reachable is False:
+            return unreachable(self.last_seen)
+        if not self.rows:
+            return Health(Status.UNKNOWN, "not reconciled yet")
+        return worst(r.health for r in self.rows)
+
+    def sync(self) -> str:
+        """Synced, OutOfSync, Missing or Unknown for the cluster as a whole."""
+        if self.reachable is False or not self.rows:
+            return "Unknown"
+        syncs = {r.sync for r in self.rows}
+        return "Synced" if syncs == {"Synced"} else "Unknown" if syncs == {"Unknown"} else "OutOfSync"
+
+
+def rows_after(result: Result, *, applied: bool, reachable: bool | None, last_seen: datetime | None) -> list[Row]:
+    """Status rows after a reconcile: the plan's rows, Synced where the apply succeeded; Unknown when unreachable."""
+    target = result.target
+    if reachable is False:
+        return [Row(target.environment, target.cluster, "*", "Unknown", unreachable(last_seen), 0)]
+    rows = status_rows([result])
+    if applied and result.ok:
+        rows = [dataclasses.replace(r, sync="Synced") if r.sync != "Unknown" else r for r in rows]
+    return rows
+
+
+def document(source: SourceState, states: list[TargetState], *, leader: bool, ready: bool,
+             election: dict[str, object]) -> dict[str, Any]:
+    """The status document (``StatusDoc`` keys plus the daemon's)."""
+    environments: dict[str, list[dict[str, Any]]] = {}
+    for state in states:
+        environments.setdefault(state.environment, []).append(_cluster(state))
+    return {
+        "revision": source.good,
+        "sourceError": source.error_text(),
+        "leader": leader,
+        "ready": ready,
+        "election": election,
+        "source": {
+            "location": source.description, "branch": source.branch, "head": source.head,
+            "lastGoodRevision": source.good, "signer": source.signer or None,
+            "lastAttemptedRevision": source.attempted, "rejectedRevision": source.rejected,
+            "rejectedStage": source.stage or None, "errors": list(source.errors),
+            "fetchError": source.fetch_error, "lastRefresh": _time(source.last_refresh),
+        },
+        "environments": [{"name": name, "clusters": clusters} for name, clusters in environments.items()],
+    }
+
+
+def _cluster(state: TargetState) -> dict[str, Any]:
+    health = state.health()
+    return {
+        "name": state.cluster,
+        "sync": state.sync(),
+        "health": health.status.value,
+        "healthMessage": health.message,
+        "revision": state.applied,
+        "lastAttemptedRevision": state.attempted,
+        "lastReconcile": _time(state.last_reconcile),
+        "lastSuccess": _time(state.last_success),
+        "lastError": state.error,
+        "reachable": state.reachable,
+        "lastSeen": _time(state.last_seen),
+        "failures": state.failures,
+        "nextRetry": _time(state.next_retry),
+        "drifted": state.drifted,
+        "components": [{"name": r.component, "sync": r.sync, "health": r.health.status.value,
+                        "message": r.health.message, "objects": r.objects} for r in state.rows],
+    }
+
+
+def _time(moment: datetime | None) -> str | None:
+    return iso(moment) if moment is not None else None

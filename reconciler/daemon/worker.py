@@ -1,0 +1,170 @@
+"""One worker thread per (environment, cluster), each with its own one-slot coalescing queue.
+
+A worker owns its cluster client for its whole life (so the client's rate limit and connection
+pool span reconciles), runs one reconcile at a time, and reports back through ``on_done``.
+A newer job replaces a queued one: only the latest revision matters. Workers never sleep or
+retry on their own: the daemon's loop decides when to submit again (backoff, drift ticks),
+so one slow or dead cluster only ever occupies its own thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+
+from reconciler.cluster.base import Cluster
+from reconciler.daemon.clock import Clock
+from reconciler.daemon.guard import GuardedCluster
+from reconciler.daemon.revisions import Desired, TargetKey
+from reconciler.engine import ApplyOptions, Result, reconcile
+from reconciler.errors import ClusterError
+from reconciler.spec.models import Cluster as ClusterSpec
+
+log = structlog.get_logger("platformctl.worker")
+
+Connect = Callable[[ClusterSpec], Cluster]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One reconcile to run: what, why, and how."""
+
+    desired: Desired
+    reason: str
+    """``revision``, ``drift``, ``retry``, ``leader`` or ``once``."""
+    options: ApplyOptions
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a job came to."""
+
+    job: Job
+    result: Result
+    seconds: float
+    reachable: bool | None
+    last_seen: datetime | None
+    refused: bool
+    """A write was refused (leadership lost or shutting down): the reconcile was abandoned."""
+    requests: dict[str, int]
+    """Requests the cluster client sent so far, per verb (cumulative)."""
+    retries: int
+    throttled: float
+
+
+class TargetWorker:
+    """Runs the jobs of one target on its own thread; all state is guarded by the shared condition."""
+
+    def __init__(self, key: TargetKey, *, connect: Connect, clock: Clock, refusal: Callable[[], str | None],
+                 condition: threading.Condition, on_done: Callable[[TargetWorker, Outcome], None],
+                 on_api_error: Callable[[str, int], None]) -> None:
+        self.key = key
+        self._connect = connect
+        self._clock = clock
+        self._refusal = refusal
+        self._cond = condition
+        self._on_done = on_done
+        self._on_api_error = on_api_error
+        self._pending: Job | None = None
+        self._busy = False
+        self._stopping = False
+        self._client: tuple[ClusterSpec, Cluster, GuardedCluster] | None = None
+        self._thread = threading.Thread(target=self._loop, name=f"platformctl-{key[0]}-{key[1]}", daemon=True)
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def submit(self, job: Job) -> None:
+        """Queue ``job``, replacing a queued one (caller holds the condition)."""
+        if not self._stopping:
+            self._pending = job
+            self._cond.notify_all()
+
+    def drop_pending(self) -> None:
+        """Forget the queued job (caller holds the condition)."""
+        self._pending = None
+
+    @property
+    def busy(self) -> bool:
+        """Running or holding a job (caller holds the condition)."""
+        return self._busy or self._pending is not None
+
+    @property
+    def running(self) -> bool:
+        """A reconcile is in flight (caller holds the condition)."""
+        return self._busy
+
+    def stop(self) -> None:
+        """Let the thread end after its current job (caller holds the condition)."""
+        self._stopping = True
+        self._pending = None
+        self._cond.notify_all()
+
+    def join(self, timeout: float) -> bool:
+        """Wait for the thread to end (do not hold the condition); True when it did."""
+        self._thread.join(timeout)
+        ended = not self._thread.is_alive()
+        if ended and self._client is not None:
+            close = getattr(self._client[1], "close", None)
+            if callable(close):
+                close()
+            self._client = None
+        return ended
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                job, self._pending, self._busy = self._pending, None, True
+            assert job is not None
+            outcome = self._run(job)
+            with self._cond:
+                try:
+                    self._on_done(self, outcome)
+                finally:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _run(self, job: Job) -> Outcome:
+        started = time.perf_counter()
+        guarded: GuardedCluster | None = None
+        try:
+            guarded = self._cluster(job.desired.cluster)
+            result = reconcile(guarded, job.desired.target, job.options)
+        except ClusterError as exc:  # e.g. a kubeconfig that cannot be loaded
+            result = Result(job.desired.target, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one target's failure must never end its worker
+            log.exception("reconcile crashed", environment=self.key[0], cluster=self.key[1])
+            result = Result(job.desired.target, error=f"{type(exc).__name__}: {exc}")
+        seconds = time.perf_counter() - started
+        refused = guarded is not None and guarded.refused
+        inner = guarded.inner if guarded is not None else None
+        return Outcome(job, result, seconds, guarded.reachable if guarded is not None else False,
+                       guarded.last_seen if guarded is not None else None, refused,
+                       inner.request_counts() if inner is not None else {},
+                       int(getattr(inner, "retries", 0)), float(getattr(inner, "throttled_seconds", 0.0)))
+
+    def _cluster(self, spec: ClusterSpec) -> GuardedCluster:
+        """The worker's client, (re)connected when the cluster's entry in the spec changed."""
+        if self._client is None or self._client[0] != spec:
+            if self._client is not None:
+                close = getattr(self._client[1], "close", None)
+                if callable(close):
+                    close()
+                self._client = None
+            inner = self._connect(spec)
+            guarded = GuardedCluster(inner, self._refusal, self._clock,
+                                     lambda code: self._on_api_error(spec.name, code))
+            self._client = (spec, inner, guarded)
+        guarded = self._client[2]
+        guarded.refused = False
+        return guarded
