@@ -327,6 +327,66 @@ def _run(
         return 1
 
 
+class ReviewOutput(str, Enum):
+    """Diff output formats."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@command
+def _diff(
+    base: Annotated[str, typer.Option("--base", help="the revision to compare against (branch, tag, SHA)")],
+    path: RepoArg = Path("."),
+    head: Annotated[str, typer.Option("--head", help="the revision under review; WORKTREE: the files on disk")] = "HEAD",
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="environment(s); default all")] = None,
+    output: Annotated[ReviewOutput, typer.Option("--output", "-o", help="text, json or markdown (PR comment)")] = (
+        ReviewOutput.text),
+    start: Annotated[str | None, typer.Option("--from", help="reference instant for schedule times (ISO 8601); "
+                                                            "default now")] = None,
+) -> int:
+    """Review a change between two Git revisions, no cluster needed (exit 0 no change, 2 changes, 1 error)."""
+    from reconciler.commands.diff import run_diff
+
+    outcome = run_diff(path, base, head, env or [], output.value, start)
+    sys.stdout.write(outcome.stdout)
+    sys.stderr.write(outcome.stderr)
+    return outcome.code
+
+
+@command
+def promote(
+    to: Annotated[str, typer.Option("--to", help="the environment whose pinned versions change")],
+    components: Annotated[list[str] | None, typer.Argument(
+        help="components to promote: NAME or KIND/NAME (or use --release)", show_default=False)] = None,
+    source: Annotated[str | None, typer.Option("--from", help="the environment whose versions are copied")] = None,
+    release: Annotated[str | None, typer.Option("--release", help="promote a release of platform.yaml "
+                                                                 "spec.releases")] = None,
+    version: Annotated[str | None, typer.Option("--version", help="pin this version (a rollback); no --from")] = None,
+    skip_stage: Annotated[bool, typer.Option("--skip-stage", help="allow skipping stages of the promotion "
+                                                                  "order")] = False,
+    require_healthy: Annotated[bool, typer.Option("--require-healthy", help="refuse unless Healthy and Synced in "
+                                                                            "--from (reads its clusters)")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the change and commit nothing")] = False,
+    push: Annotated[bool, typer.Option("--push", help="push the new branch to --remote")] = False,
+    branch: Annotated[str | None, typer.Option("--branch", help="branch name; default promote/<to>/<what>")] = None,
+    remote: Annotated[str, typer.Option("--remote", help="where --push pushes")] = "origin",
+    repo: Annotated[Path, typer.Option("--repo", "-C", exists=True, file_okay=False,
+                                       help="platform repository root")] = Path("."),
+) -> int:
+    """Copy pinned versions from one environment to the next as a commit on a new branch (0 done, 1 refused)."""
+    from reconciler.commands.promote import PromoteRequest, run_promote
+
+    request = PromoteRequest(components=tuple(components or ()), release=release, source=source, target=to,
+                             version=version, skip_stage=skip_stage, require_healthy=require_healthy,
+                             dry_run=dry_run, push=push, branch=branch, remote=remote)
+    outcome = run_promote(repo, request)
+    sys.stdout.write(outcome.stdout)
+    sys.stderr.write(outcome.stderr)
+    return outcome.code
+
+
 @command
 def demo(path: RepoArg = Path(".")) -> int:
     """The README demo, no cluster needed: validate, render, reconcile dev into its local directory, show status."""
