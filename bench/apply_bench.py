@@ -74,7 +74,7 @@ def run_platformctl(server: Server, config: Path, objects: list[dict[str, Any]])
     for label in ("cold apply", "no-op"):
         server.ask("reset")
         start = time.perf_counter()
-        result = reconcile(cluster, target, ApplyOptions(concurrency=16))
+        result = reconcile(cluster, target, ApplyOptions(concurrency=int(os.environ.get("BENCH_CONCURRENCY", "16"))))
         elapsed = time.perf_counter() - start
         assert result.ok, result.error
         rows.append(f"platformctl {label:<10} {len(objects):>6} {elapsed:>8.2f} s  {_counts(server.ask('counts'))}")

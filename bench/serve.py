@@ -1,5 +1,6 @@
 """Run one test API server (tests/kubeserver) in its own process for benchmarks.
 
+BENCH_LATENCY (seconds) adds that much latency to every request, like a remote cluster.
 Prints its URL on the first line, then request counts as JSON whenever a line arrives on
 stdin ("counts" / "reset"); exits when stdin closes.
 """
@@ -7,6 +8,7 @@ stdin ("counts" / "reset"); exits when stdin closes.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +21,9 @@ def main() -> None:
     """Serve until stdin closes."""
     with KubeServer("bench", history=200_000) as server:
         server.install_crds()
+        latency = float(os.environ.get("BENCH_LATENCY", "0"))
+        if latency:  # emulate a cluster that far away (added to every request)
+            server.faults.delay(latency)
         print(server.url, flush=True)
         for line in sys.stdin:
             command = line.strip()

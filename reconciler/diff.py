@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from reconciler.objects import Manifest
-from reconciler.render.ownership import VOLATILE_ANNOTATIONS
+from reconciler.render.ownership import ANNOTATION_HASH, VOLATILE_ANNOTATIONS
 
 MASK = "***"
 
@@ -33,8 +33,16 @@ def comparable(manifest: Manifest) -> Manifest:
     return {k: v for k, v in {**manifest, "metadata": metadata}.items() if k != "status"}
 
 
+def _hash(manifest: Manifest) -> str | None:
+    return ((manifest.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_HASH)
+
+
 def in_sync(desired: Manifest, live: Manifest) -> bool:
-    """True when every field we manage already has the desired value."""
+    """True when every field we set has the desired value and the live object was applied from the same
+    rendered content (a field Git dropped only shows as a changed spec hash: server-side apply removes it)."""
+    wanted_hash = _hash(desired)
+    if wanted_hash is not None and _hash(live) != wanted_hash:
+        return False
     want = comparable(desired)
     return bool(projection(live, want) == want)
 
@@ -61,5 +69,9 @@ def unified_diff(name: str, desired: Manifest | None, live: Manifest | None) -> 
     """A unified YAML diff from live (projected onto what we manage) to desired; secrets masked."""
     want = comparable(desired) if desired is not None else None
     have = comparable(projection(live, want) if want is not None and live is not None else live) if live else None
-    lines = difflib.unified_diff(_text(have), _text(want), fromfile=f"live/{name}", tofile=f"desired/{name}", n=3)
-    return "".join(lines)
+    lines = "".join(difflib.unified_diff(_text(have), _text(want), fromfile=f"live/{name}", tofile=f"desired/{name}",
+                                         n=3))
+    if not lines and desired is not None and live is not None:
+        return (f"--- live/{name}\n+++ desired/{name}\n# the rendered spec changed (spec hash {_hash(live)} -> "
+                f"{_hash(desired)}): fields Git no longer sets are removed by server-side apply\n")
+    return lines

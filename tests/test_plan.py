@@ -115,3 +115,15 @@ def test_secrets_are_masked_in_diffs() -> None:
               "data": {"token": "c2VjcmV0"}}
     text = unified_diff("Secret/ml/s", secret, None)
     assert "c2VjcmV0" not in text and "token: '***'" in text
+
+
+def test_a_field_git_dropped_is_an_update_even_though_every_remaining_field_matches() -> None:
+    from reconciler.render.ownership import ANNOTATION_HASH
+
+    old = obj("InferenceService", "m", {"predictor": {"minReplicas": 1, "canaryTrafficPercent": 10}},
+              api="serving.kserve.io/v1beta1", annotations={ANNOTATION_HASH: "sha256:old"})
+    new = obj("InferenceService", "m", {"predictor": {"minReplicas": 1}},
+              api="serving.kserve.io/v1beta1", annotations={ANNOTATION_HASH: "sha256:new"})
+    [entry] = make_plan([new], {key(new): live_of(old)}, frozenset({key(new)})).entries
+    assert entry.action is Action.UPDATE
+    assert "removed by server-side apply" in entry.diff

@@ -162,3 +162,20 @@ def test_one_invalid_object_means_nothing_written(bundled: Spec, make_fleet: Cal
     assert "scaleMetric" in failure.message and "qps" in failure.message
     non_namespace = [w for w in writes(fleet.servers["gke-eu"]) if w.resource != "namespaces"]
     assert non_namespace == []
+
+
+def test_a_field_removed_from_git_is_removed_from_the_cluster(
+    tmp_path: Path, make_fleet: Callable[[Spec, str], Fleet]
+) -> None:
+    repo = copy_platform(tmp_path / "repo")
+    fleet = make_fleet(load(DirectorySource(repo)), "prod-cloud")
+    fleet.reconcile()
+    env_file = repo / "environments" / "prod-cloud.yaml"
+    env_file.write_text(env_file.read_text().replace("      canary: {trafficPercent: 10}\n", ""))
+
+    results = fleet.reconcile(load(DirectorySource(repo)), revision="r2")
+
+    assert all(r.ok for r in results)
+    [isvc] = [o for o in _live(fleet, "gke-eu", "InferenceService", "serving.kserve.io/v1beta1", "ml-serving")
+              if o["metadata"]["name"] == "fraud-detector"]  # type: ignore[index]
+    assert "canaryTrafficPercent" not in isvc["spec"]["predictor"]  # type: ignore[index]
