@@ -84,6 +84,16 @@ def test_bundled_yaml_files_point_editors_at_their_schema() -> None:
         assert schema_path.exists(), f"{path} points at a missing schema"
 
 
-def test_demo_validates_the_bundled_platform(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", str(REPO)]) == 0
-    assert "valid" in capsys.readouterr().out
+def test_demo_reconciles_dev_into_its_directory_and_shows_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = copy_platform(tmp_path / "r")
+    assert main(["demo", str(repo)]) == 0
+    out = capsys.readouterr().out
+    assert "platform acme-ml 1.4.0: valid" in out
+    assert "rendered 60 objects for 6 clusters" in out
+    assert "  18 created\n" in out
+    assert "serving/fraud-detector            local    Synced  Progressing" in out
+    assert (repo / ".platformctl" / "clusters" / "dev").is_dir()
+    assert main(["demo", str(repo)]) == 0
+    assert "  18 unchanged\n" in capsys.readouterr().out
