@@ -18,6 +18,7 @@ from reconciler.engine import ApplyOptions, Result, Target, reconcile
 from reconciler.fleet import targets
 from reconciler.health import Status
 from reconciler.objects import Manifest, ObjectKey
+from reconciler.observability.metrics import Metrics
 from reconciler.spec.document import Spec
 from tests.engine.conftest import Fleet, writes
 from tests.kubeserver import kubeconfig
@@ -103,6 +104,13 @@ def test_the_client_side_rate_limit_holds_under_a_large_cold_apply(
     assert requests > 200
     assert elapsed >= (requests - 10) / 20.0 * 0.99  # never faster than 20 requests/s after the burst
     assert cluster.throttled_seconds == pytest.approx(elapsed, rel=0.01)
+    metrics = Metrics()
+    metrics.throttled("c1", cluster.throttled_seconds)
+    metrics.api_requests("c1", cluster.request_counts())
+    exposition = metrics.render()[0].decode()
+    assert f'platformctl_client_throttled_seconds_total{{cluster="c1"}} {cluster.throttled_seconds}' in exposition
+    assert f'platformctl_api_requests_total{{cluster="c1",verb="patch"}} {float(cluster.request_counts()["patch"])}' \
+        in exposition
 
 
 def test_mass_deletion_is_refused_until_explicitly_allowed(
