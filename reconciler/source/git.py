@@ -51,10 +51,10 @@ class GitRepository:
             raise GitSourceError(f"cannot clone {url}: {_first_line(exc)}") from exc
         return cls(path)
 
-    def fetch(self, remote: str = "origin") -> None:
-        """Fetch every branch of a remote; raises GitSourceError on failure (never read as 'empty')."""
+    def fetch(self, remote: str = "origin", timeout: float = 60.0) -> None:
+        """Fetch every branch of a remote (killed after ``timeout`` s); GitSourceError on failure, never 'empty'."""
         try:
-            self.repo.remote(remote).fetch(prune=True)
+            self.repo.remote(remote).fetch(prune=True, kill_after_timeout=timeout)
         except (git.GitCommandError, ValueError) as exc:
             raise GitSourceError(f"fetch from {remote} failed: {_first_line(exc)}") from exc
 
