@@ -19,7 +19,7 @@ def render_notebook(item: Resolved, ctx: RenderContext) -> list[Manifest]:
     """The Notebook server plus a PVC for its workspace and each new volume."""
     spec = item.spec
     assert isinstance(spec, NotebookSpec)
-    labels = ownership_labels(ctx, "notebooks", item.name, spec.version)
+    labels = ownership_labels(ctx, "notebooks", item.name, spec.version, item.metadata.labels)
     image = spec.image.replace("{version}", spec.version or "")
     objects = [_pvc(ctx, labels, f"{item.name}-workspace", spec.workspace.size, "ReadWriteOnce",
                     spec.workspace.storage_class)] if spec.workspace else []

@@ -37,8 +37,12 @@ def label_value(text: str) -> str:
     return cleaned
 
 
-def ownership_labels(ctx: RenderContext, kind_dir: str, name: str, version: str | None) -> dict[str, str]:
-    """The recommended Kubernetes labels plus our platform/environment/component keys."""
+def ownership_labels(ctx: RenderContext, kind_dir: str, name: str, version: str | None,
+                     own: dict[str, str] | None = None) -> dict[str, str]:
+    """The recommended Kubernetes labels plus our platform/environment/component keys.
+
+    ``own`` are the component's own ``metadata.labels``; ours win on a clash.
+    """
     labels = {
         LABEL_MANAGED_BY: MANAGED_BY,
         LABEL_PART_OF: label_value(ctx.platform),
@@ -50,7 +54,7 @@ def ownership_labels(ctx: RenderContext, kind_dir: str, name: str, version: str 
     }
     if version:
         labels[LABEL_VERSION] = label_value(version)
-    return {**ctx.extra_labels, **labels}
+    return {**ctx.extra_labels, **(own or {}), **labels}
 
 
 def finish(manifest: Manifest, ctx: RenderContext, source_path: str) -> Manifest:

@@ -25,7 +25,7 @@ def render_pipeline(item: Resolved, ctx: RenderContext, versions: tuple[str, ...
     """The Pipeline plus one PipelineVersion per version this cluster needs (its own and schedules' pins)."""
     spec = item.spec
     assert isinstance(spec, PipelineSpec)
-    labels = ownership_labels(ctx, "pipelines", item.name, spec.version)
+    labels = ownership_labels(ctx, "pipelines", item.name, spec.version, item.metadata.labels)
     pipeline_spec: dict[str, Any] = {"displayName": spec.display_name or item.name}
     if spec.description or item.metadata.description:
         pipeline_spec["description"] = spec.description or item.metadata.description
@@ -39,11 +39,12 @@ def render_pipeline(item: Resolved, ctx: RenderContext, versions: tuple[str, ...
         path = spec.package_for(version)
         if path is None or path not in ctx.packages:
             continue
-        objects.append(_version(item.name, spec, version, ctx.packages[path], ctx))
+        objects.append(_version(item.name, spec, version, ctx.packages[path], ctx, item.metadata.labels))
     return [finish(o, ctx, item.source.path) for o in objects]
 
 
-def _version(name: str, spec: PipelineSpec, version: str, package: dict[str, Any], ctx: RenderContext) -> Manifest:
+def _version(name: str, spec: PipelineSpec, version: str, package: dict[str, Any], ctx: RenderContext,
+             own: dict[str, str]) -> Manifest:
     body: dict[str, Any] = {
         "pipelineName": name,
         "versionName": version,
@@ -56,6 +57,6 @@ def _version(name: str, spec: PipelineSpec, version: str, package: dict[str, Any
         "apiVersion": "pipelines.kubeflow.org/v2beta1",
         "kind": "PipelineVersion",
         "metadata": {"name": version_object_name(name, version), "namespace": ctx.namespace,
-                     "labels": ownership_labels(ctx, "pipelines", name, version)},
+                     "labels": ownership_labels(ctx, "pipelines", name, version, own)},
         "spec": body,
     }

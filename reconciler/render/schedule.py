@@ -54,7 +54,7 @@ def render_schedule(item: Resolved, ctx: RenderContext, pipeline_version: str) -
         "metadata": {
             "name": item.name,
             "namespace": ctx.namespace,
-            "labels": ownership_labels(ctx, "schedules", item.name, None),
+            "labels": ownership_labels(ctx, "schedules", item.name, None, item.metadata.labels),
             "annotations": {
                 ANNOTATION_PIPELINE: spec.pipeline,
                 ANNOTATION_PIPELINE_VERSION: version_object_name(spec.pipeline, pipeline_version),

@@ -52,7 +52,7 @@ def render_serving(item: Resolved, ctx: RenderContext) -> list[Manifest]:
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
         "metadata": {"name": item.name, "namespace": ctx.namespace,
-                     "labels": ownership_labels(ctx, "serving", item.name, spec.version),
+                     "labels": ownership_labels(ctx, "serving", item.name, spec.version, item.metadata.labels),
                      "annotations": {ANNOTATION_MODE: spec.deployment_mode}},
         "spec": body,
     }

@@ -47,7 +47,7 @@ def render_tuning(item: Resolved, ctx: RenderContext) -> list[Manifest]:
         "apiVersion": "kubeflow.org/v1beta1",
         "kind": "Experiment",
         "metadata": {"name": item.name, "namespace": ctx.namespace,
-                     "labels": ownership_labels(ctx, "tuning", item.name, spec.version)},
+                     "labels": ownership_labels(ctx, "tuning", item.name, spec.version, item.metadata.labels)},
         "spec": body,
     }
     return [finish(manifest, ctx, item.source.path)]

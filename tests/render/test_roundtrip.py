@@ -9,16 +9,14 @@ namespace), renders it, and checks the rendered object against the upstream one 
 Gaps, i.e. upstream fields the spec cannot express, are listed per case in ``ignore`` (or as an
 ``Addition`` where we must render a value upstream leaves out), each with its reason:
 
-- components cannot carry their own labels or annotations (``metadata.labels`` of a component is
-  accepted but never rendered); the tests use platform ``defaults.annotations`` / environment
-  ``labels``, which apply to every object;
+- components cannot carry their own annotations (a component's ``metadata.labels`` are rendered);
+  the tests use platform ``defaults.annotations``, which apply to every object;
 - a notebook's container is always named after the notebook; containers always get resources;
   the notebook always gets ``serviceAccountName``;
 - KServe: the transformer container is always ``kserve-container`` and has no ``command``; the
   predictor has no ``runtimeVersion``; ``storageUri`` is required; ``maxReplicas`` is always set
   (upstream leaving it out means "no upper bound");
 - Katib: trial parameters are named after the search parameter and get generated descriptions;
-  a numeric feasible space must have min < max (Katib accepts min == max, which hyperband uses);
 - ScheduledWorkflow: no single runs (a trigger is required), no ``spec.description``; the workflow
   is a KFP v2 pipeline, not the embedded Argo workflow of the samples (out of scope).
 """
@@ -38,10 +36,8 @@ import pytest
 import yaml
 
 from reconciler.conformance import validate_object
-from reconciler.errors import SpecErrors
 from reconciler.objects import Manifest
 from reconciler.render import render_cluster
-from reconciler.spec import checks
 from reconciler.spec.load import load
 from reconciler.spec.sources import MemorySource
 from tests.spec.conftest import REPO
@@ -471,7 +467,8 @@ CASES = [
     Case("swf-start-end-periodic.yaml", "kfp_scheduledworkflow_start_end_periodic.yaml"),
 ]
 HYPERBAND = Case("katib-hyperband.yaml", "katib_experiment_hyperband.yaml", ignore=TRIAL_DESCRIPTIONS)
-ALL_CASES = [*CASES, HYPERBAND]
+CASES.append(HYPERBAND)  # min == max (Katib accepts it; hyperband's resource parameter uses it)
+ALL_CASES = CASES
 
 
 def upstream_object(case: Case) -> Manifest:
@@ -493,26 +490,6 @@ def render_case(case: Case) -> Manifest:
 def test_upstream_example_renders_back_equivalent(case: Case) -> None:
     rendered = render_case(case)
     assert_equivalent(upstream_object(case), rendered, ignore=case.ignore, additions=case.additions)
-    assert validate_object(rendered) == []
-
-
-def test_hyperband_is_rejected_only_because_min_equals_max(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Gap: the spec demands min < max, Katib (and the upstream hyperband example) accepts min == max.
-
-    The loader's only objection is that rule; with that one error filtered out of the semantic checks the
-    renderer produces an object equivalent to upstream. When the rule is relaxed, the first half fails:
-    move the case into CASES.
-    """
-    with pytest.raises(SpecErrors) as raised:
-        render_case(HYPERBAND)
-    messages = [e.message for e in raised.value.errors]
-    gap = "parameter 'num-epochs': min (1) must be below max (1)"
-    assert messages == [gap]
-
-    run_all = checks.run_all
-    monkeypatch.setattr(checks, "run_all", lambda spec: [e for e in run_all(spec) if e.message != gap])
-    rendered = render_case(HYPERBAND)
-    assert_equivalent(upstream_object(HYPERBAND), rendered, ignore=HYPERBAND.ignore)
     assert validate_object(rendered) == []
 
 

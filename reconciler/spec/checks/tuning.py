@@ -82,8 +82,8 @@ def _feasible_space(item: Resolved, i: int, p: Parameter, algorithm: str) -> lis
     if p.type in ("int", "double"):
         if p.min is None or p.max is None:
             found.append(item.error(loc, f"parameter '{p.name}' ({p.type}) needs min and max", "add min and max"))
-        elif p.min >= p.max:
-            found.append(item.error((*loc, "min"), f"parameter '{p.name}': min ({p.min}) must be below max ({p.max})",
+        elif p.min > p.max:
+            found.append(item.error((*loc, "min"), f"parameter '{p.name}': min ({p.min}) is above max ({p.max})",
                                     "swap or fix the bounds"))
         if p.values:
             found.append(item.error((*loc, "values"), f"parameter '{p.name}' ({p.type}) cannot list values",

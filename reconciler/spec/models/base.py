@@ -131,4 +131,4 @@ class Metadata(SpecModel):
     name: DnsLabel
     description: str | None = None
     owner: str | None = None
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = Field(default={}, description="added to every object the component renders")
