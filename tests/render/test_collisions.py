@@ -52,3 +52,18 @@ def test_pinning_an_older_pipeline_version_ships_that_versions_package(tmp_path:
 @pytest.mark.parametrize(("given", "stored"), [(2147483648, "2147483648"), (0.25, "0.25"), (3.0, "3")])
 def test_numeric_quantities_keep_their_precision(given: float, stored: str) -> None:
     assert Resources(memory=given).memory == stored
+
+
+def test_component_labels_reach_every_object_it_renders_but_never_override_ownership(tmp_path: Path) -> None:
+    repo = copy_platform(tmp_path / "r")
+    notebook = repo / "components" / "notebooks" / "analytics.yaml"
+    notebook.write_text(notebook.read_text().replace(
+        "  owner: analytics@acme.io\n",
+        "  owner: analytics@acme.io\n  labels: {team: analytics, app.kubernetes.io/managed-by: someone-else}\n", 1))
+    spec = load(DirectorySource(repo))
+    mine = [r.manifest for r in render_cluster(spec, "dev", "local", "r")
+            if r.component is not None and r.component.ref == "notebooks/analytics"]
+    assert len(mine) == 3  # notebook + 2 PVCs
+    for manifest in mine:
+        assert manifest["metadata"]["labels"]["team"] == "analytics"
+        assert manifest["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "platformctl"
