@@ -200,7 +200,12 @@ def _apply(cluster: Cluster, result: Result, entries: list[PlanEntry], pool: con
     live = result.live
     wanted = [e for e in entries if e.desired is not None]
     for _rank, group in itertools.groupby(wanted, key=lambda e: apply_rank(e.desired or {})):
-        submitted = [(e, pool.submit(_apply_one, cluster, e, live)) for e in group]
+        batch = list(group)
+        for entry in batch:
+            if entry.action is Action.UNCHANGED and entry.key.kind != "ScheduledWorkflow":
+                result.changes.append(Change(entry.key, "unchanged"))  # costs no request
+        submitted = [(e, pool.submit(_apply_one, cluster, e, live)) for e in batch
+                     if e.action is not Action.UNCHANGED or e.key.kind == "ScheduledWorkflow"]
         for entry, future in submitted:
             try:
                 stored = future.result()

@@ -6,9 +6,10 @@ or from the raw text when the body is not a Status (APF's plain-text 429, a prox
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from reconciler.cluster.base import KindRef
 from reconciler.errors import ClusterError, Conflict, Forbidden, Invalid, NotFound, Unavailable
@@ -18,10 +19,11 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def parse_body(raw: bytes) -> Any:
-    """The decoded JSON body, or None when it is not JSON."""
+    """The decoded JSON body, or None when it is not JSON (orjson: lists of thousands of objects are the
+    biggest cost of a no-op reconcile)."""
     try:
-        return json.loads(raw) if raw else None
-    except ValueError:
+        return orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
         return None
 
 
