@@ -34,10 +34,9 @@ golden: $(STAMP)
 	  $(BIN)/platformctl render --env $$env --revision golden > tests/data/golden/$$env.yaml || exit 1; \
 	done
 
+## Every benchmark in one run (several minutes; figures go in docs/benchmarks.md).
 bench: $(STAMP)
-	$(BIN)/python bench/validate_bench.py
-	$(BIN)/python bench/render_bench.py
-	$(BIN)/python bench/conformance_bench.py
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,63 @@
+"""Every benchmark in one run: validate+render throughput, apply beside kubectl, daemon latency, RSS.
+
+Usage: python bench/run_all.py [APPLY_SIZES...]   (default: 100 1000 10000)
+Each part runs in its own process (so its peak RSS is its own); apply lines are also summarised
+as the ratio of kubectl's wall time to platformctl's.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PARTS = [
+    ("validate", ["validate_bench.py", "1000"]),
+    ("render + conformance", ["render_bench.py", "1000"]),
+    ("diff between two revisions", ["diff_bench.py"]),
+    ("daemon push-to-applied latency", ["daemon_latency_bench.py"]),
+]
+ROW = re.compile(r"^(platformctl|kubectl)\s+(cold apply|no-op)\s+(\d+)\s+([\d.]+) s")
+
+
+def run(title: str, args: list[str]) -> str:
+    """Run one bench script, echo its output under a heading, return it."""
+    print(f"\n## {title}  (python bench/{' '.join(args)})", flush=True)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, str(HERE / args[0]), *args[1:]], capture_output=True, text=True)
+    print(done.stdout.rstrip() + (f"\n{done.stderr.rstrip()}" if done.returncode else ""), flush=True)
+    print(f"(took {time.perf_counter() - start:.0f} s)", flush=True)
+    return done.stdout
+
+
+def ratios(apply_output: str) -> list[str]:
+    """kubectl wall time / platformctl wall time per phase and size."""
+    walls: dict[tuple[str, str, str], float] = {}
+    for line in apply_output.splitlines():
+        match = ROW.match(line)
+        if match:
+            tool, phase, size, wall = match.groups()
+            walls[(tool, phase, size)] = float(wall)
+    lines = []
+    for (tool, phase, size), wall in sorted(walls.items(), key=lambda kv: (int(kv[0][2]), kv[0][1])):
+        theirs = walls.get(("kubectl", phase, size))
+        if tool == "platformctl" and theirs:
+            lines.append(f"{phase:<10} {size:>6} objects: platformctl {wall:.2f} s, kubectl {theirs:.2f} s, "
+                         f"{theirs / wall:.1f}x")
+    return lines
+
+
+def main(sizes: list[str]) -> None:
+    """All parts, then the apply ratios."""
+    for title, args in PARTS:
+        run(title, args)
+    output = run("apply beside kubectl (local server)", ["apply_bench.py", *sizes])
+    print("\n## kubectl / platformctl wall-time ratio")
+    print("\n".join(ratios(output)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["100", "1000", "10000"])
