@@ -122,5 +122,13 @@ def main(sizes: list[int]) -> None:
                 print("\n".join(rows), flush=True)
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (the servers run in their own processes)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 if __name__ == "__main__":
     main([int(a) for a in sys.argv[1:]] or [100, 1000, 5000])
+    print(f"platformctl client peak RSS: {peak_rss_mib():.0f} MiB")

@@ -59,5 +59,13 @@ def main(total: int) -> None:
                 server.close()
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (the servers run in their own processes)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    print(f"platformctl client peak RSS: {peak_rss_mib():.0f} MiB")
