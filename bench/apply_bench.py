@@ -30,7 +30,7 @@ from reconciler.spec.load import load  # noqa: E402
 from tests.kubeserver.kubeconfig import write as write_kubeconfig  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-OPTIONS = KubeOptions(qps=float(os.environ.get("BENCH_QPS", "50")), burst=int(os.environ.get("BENCH_BURST", "100")), pool_size=32)
+OPTIONS = KubeOptions(qps=float(os.environ.get("BENCH_QPS", "200")), burst=int(os.environ.get("BENCH_BURST", "400")), pool_size=32)
 
 
 class Server:
