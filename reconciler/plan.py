@@ -35,8 +35,14 @@ class PlanEntry:
     action: Action
     desired: Manifest | None = None
     live: Manifest | None = None
-    diff: str = ""
     reason: str = ""
+
+    @property
+    def diff(self) -> str:
+        """The unified YAML diff of a change, computed when shown (an apply never pays for it)."""
+        if self.action in (Action.UNCHANGED, Action.SKIP):
+            return ""
+        return unified_diff(str(self.key), self.desired, self.live)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +85,12 @@ def make_plan(
     for key, manifest in wanted.items():
         current = live.get(key)
         if current is None:
-            entries.append(PlanEntry(key, Action.CREATE, manifest, None, unified_diff(str(key), manifest, None)))
+            entries.append(PlanEntry(key, Action.CREATE, manifest, None))
         elif in_sync(manifest, current):
             entries.append(PlanEntry(key, Action.UNCHANGED, manifest, current))
         else:
             reason = "" if key in inventory else "adopting an object platformctl did not create"
-            entries.append(PlanEntry(key, Action.UPDATE, manifest, current, unified_diff(str(key), manifest, current),
-                                     reason))
+            entries.append(PlanEntry(key, Action.UPDATE, manifest, current, reason))
     stale = [key for key in inventory if key not in wanted]
     prunes: list[PlanEntry] = []
     for key in stale:
@@ -94,9 +99,9 @@ def make_plan(
             continue  # already gone: it simply leaves the inventory
         keep = _keep_reason(current, prune_protected)
         if keep:
-            entries.append(PlanEntry(key, Action.SKIP, None, current, reason=keep))
+            entries.append(PlanEntry(key, Action.SKIP, None, current, keep))
         else:
-            prunes.append(PlanEntry(key, Action.PRUNE, None, current, unified_diff(str(key), None, current)))
+            prunes.append(PlanEntry(key, Action.PRUNE, None, current))
     prunes.sort(key=lambda e: (-apply_rank(e.live or {}), e.key))
     ordered = sorted(entries, key=lambda e: (apply_rank(e.desired or e.live or {}), e.key))
     return Plan(tuple(ordered + prunes), len(inventory))
