@@ -160,8 +160,18 @@ def _live(cluster: Cluster, kinds: Mapping[tuple[str, str], KindRef], namespace:
             objects = [found] if found is not None else []
         else:
             objects = cluster.list(kind, None)
-        live.update((ObjectKey.of(o), o) for o in objects)
+        live.update((ObjectKey.of(o), _slim(o)) for o in objects)
     return live
+
+
+def _slim(obj: Manifest) -> Manifest:
+    """Drop the field sets of managedFields (most of a live object's bytes); who applied it is kept."""
+    entries = obj.get("metadata", {}).get("managedFields")
+    if entries:
+        obj["metadata"]["managedFields"] = [
+            {k: e[k] for k in ("manager", "operation", "subresource") if k in e} for e in entries
+        ]
+    return obj
 
 
 def _bind_schedules(manifests: list[Manifest], live: Mapping[ObjectKey, Manifest]) -> list[Manifest]:
