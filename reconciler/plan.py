@@ -133,7 +133,10 @@ def budget_refusal(plan: Plan, max_fraction: float, *, override: bool) -> str | 
     prunes = len(plan.prunes)
     if override or prunes == 0:
         return None
-    remaining = sum(1 for e in plan.entries if e.action in (Action.CREATE, Action.UPDATE, Action.UNCHANGED))
+    # Namespaces and other protected kinds do not count: a commit that renders only its namespace
+    # still deletes everything that matters.
+    remaining = sum(1 for e in plan.entries if e.action in (Action.CREATE, Action.UPDATE, Action.UNCHANGED)
+                    and e.key.kind not in PROTECTED_KINDS)
     if remaining == 0:
         return f"the plan deletes everything platformctl owns here ({prunes} objects); refusing without an override"
     owned = max(plan.owned_before, 1)

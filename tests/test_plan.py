@@ -127,3 +127,12 @@ def test_a_field_git_dropped_is_an_update_even_though_every_remaining_field_matc
     [entry] = make_plan([new], {key(new): live_of(old)}, frozenset({key(new)})).entries
     assert entry.action is Action.UPDATE
     assert "removed by server-side apply" in entry.diff
+
+
+def test_budget_refuses_a_plan_that_keeps_only_the_namespace() -> None:
+    live = _owned(4)
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ml"}}
+    live[key(namespace)] = live_of(namespace)
+    plan = make_plan([namespace], live, frozenset(live))
+    refusal = budget_refusal(plan, 1.0, override=False)
+    assert refusal is not None and "deletes everything" in refusal

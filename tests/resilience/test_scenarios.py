@@ -119,13 +119,17 @@ def test_mass_deletion_is_refused_until_explicitly_allowed(
     target = _target(generated(40))
     cluster = _cluster(server, tmp_path)
     assert reconcile(cluster, target).ok
-    keep = [m for m in target.manifests if m["kind"] == "Namespace"]
-    gutted = Target(target.environment, target.cluster, target.namespace, "r2", keep)
+    namespace_only = Target(target.environment, target.cluster, target.namespace, "r2",
+                            [m for m in target.manifests if m["kind"] == "Namespace"])
+    gutted = Target(target.environment, target.cluster, target.namespace, "r2",
+                    target.manifests[: len(target.manifests) // 3])
     server.reset_requests()
 
+    everything = reconcile(cluster, namespace_only, ApplyOptions(max_prune_fraction=1.0))
     refused = reconcile(cluster, gutted, ApplyOptions(max_prune_fraction=0.3))
 
-    assert refused.error is not None and "deletion budget" in refused.error
+    assert everything.error is not None and "deletes everything platformctl owns" in everything.error
+    assert refused.error is not None and "deletion budget of 30%" in refused.error
     assert writes(server) == []
     allowed = reconcile(cluster, gutted, ApplyOptions(max_prune_fraction=0.3, allow_mass_prune=True))
     assert allowed.ok
