@@ -17,15 +17,12 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec
 import typer
 
 from reconciler import report
-from reconciler.errors import SpecErrors
-from reconciler.source.directory import DirectorySource
-from reconciler.spec.document import Spec
-from reconciler.spec.load import load
-from reconciler.spec.schema import schemas
-from reconciler.render.verify import verify
+from reconciler.commands.common import load_repo
 from reconciler.commands.render import render_groups, render_text, write_files
 from reconciler.commands.schedules import schedules_text
+from reconciler.errors import SpecErrors
 from reconciler.source.revision import describe_revision
+from reconciler.spec.schema import schemas
 
 if TYPE_CHECKING:
     from reconciler.engine import ApplyOptions, Result
@@ -64,15 +61,6 @@ def command(func: Callable[P, int]) -> Callable[P, None]:
 RepoArg = Annotated[
     Path, typer.Argument(exists=True, file_okay=False, dir_okay=True, help="platform repository root")
 ]
-
-
-def load_repo(path: Path) -> Spec:
-    """Load the platform at ``path`` and check every rendered object against upstream schemas (raises SpecErrors)."""
-    spec = load(DirectorySource(path))
-    errors = verify(spec)
-    if errors:
-        raise SpecErrors(errors)
-    return spec
 
 
 def _report_spec_errors(exc: SpecErrors) -> int:
@@ -390,29 +378,12 @@ def promote(
 @command
 def demo(path: RepoArg = Path(".")) -> int:
     """The README demo, no cluster needed: validate, render, reconcile dev into its local directory, show status."""
-    from reconciler.changes import apply_text
-    from reconciler.commands.status import status_rows, status_table
-    from reconciler.engine import ApplyOptions
+    from reconciler.commands.demo import run_demo
 
-    code = _validate(path, Output.text, Format.plain)
-    if code != 0:
-        return code
-    spec = load_repo(path)
-    groups = render_groups(spec, [], None, describe_revision(path))
-    target = path / ".platformctl" / "rendered"
-    files = write_files(groups, target)
-    sys.stdout.write(f"\nrendered {len(files)} objects for {len(groups)} clusters into {target}/\n")
-    local = [env for env, view in spec.environments.items()
-             if all(c.directory is not None for c in view.model.spec.clusters)]
-    for env in local:
-        sys.stdout.write(f"\n$ platformctl apply --env {env} --prune --yes\n")
-        results = _reconcile(path, env, ApplyOptions(prune=True))
-        sys.stdout.write(apply_text(results))
-        sys.stdout.write(f"\n$ platformctl status --env {env}\n")
-        sys.stdout.write(status_table(status_rows(_reconcile(path, env, ApplyOptions(apply=False)))))
-        if not all(r.ok for r in results):
-            return 1
-    return 0
+    code, out, err = run_demo(path)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
