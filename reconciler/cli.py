@@ -26,6 +26,7 @@ from reconciler.spec.schema import schemas
 
 if TYPE_CHECKING:
     from reconciler.engine import ApplyOptions, Result
+    from reconciler.spec.document import Spec
 
 P = ParamSpec("P")
 app = typer.Typer(
@@ -169,11 +170,10 @@ def schedules(
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on")]
 
 
-def _reconcile(path: Path, env: str, options: ApplyOptions) -> list[Result]:
+def _reconcile(path: Path, env: str, options: ApplyOptions, spec: Spec | None = None) -> list[Result]:
     from reconciler.commands.reconcile import run
 
-    spec = load_repo(path)
-    return run(spec, path.resolve(), env, describe_revision(path), options)
+    return run(spec or load_repo(path), path.resolve(), env, describe_revision(path), options)
 
 
 @command
@@ -214,9 +214,11 @@ def apply(
     from reconciler.engine import ApplyOptions
 
     options = ApplyOptions(prune=prune, prune_protected=prune_protected, allow_mass_prune=allow_mass_prune)
+    spec: Spec | None = None
     try:
         if not yes:
-            planned = _reconcile(path, env, dataclasses.replace(options, apply=False))
+            spec = load_repo(path)
+            planned = _reconcile(path, env, dataclasses.replace(options, apply=False), spec)
             sys.stdout.write(plan_text(planned))
             if any(not r.ok for r in planned):
                 return 1
@@ -227,7 +229,7 @@ def apply(
                 return 1
             if not typer.confirm("Apply these changes?", default=False):
                 return 1
-        results = _reconcile(path, env, options)
+        results = _reconcile(path, env, options, spec)
     except SpecErrors as exc:
         return _report_spec_errors(exc)
     except KeyError as exc:

@@ -1,0 +1,64 @@
+"""plan, apply and status from the command line, on the dev environment's local-directory cluster."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from tests.spec.conftest import copy_platform
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return copy_platform(tmp_path / "r")
+
+
+def test_plan_apply_plan_status(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--env", "dev", str(repo), "--no-diff"]) == 2
+    out = capsys.readouterr().out
+    assert "  + create    InferenceService/ml-dev/fraud-detector" in out
+    assert "18 to create, 0 to update, 0 to prune, 0 unchanged" in out
+
+    assert main(["apply", "--env", "dev", str(repo)]) == 1  # not a terminal and no --yes
+    assert "refusing to apply without --yes" in capsys.readouterr().err
+
+    assert main(["apply", "--env", "dev", str(repo), "--yes"]) == 0
+    assert "  18 created" in capsys.readouterr().out
+    assert main(["plan", "--env", "dev", str(repo)]) == 0
+    assert "0 to create, 0 to update, 0 to prune, 18 unchanged" in capsys.readouterr().out
+
+    assert main(["status", "--env", "dev", str(repo), "-o", "json"]) == 0
+    rows = {r["component"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["serving/fraud-detector"]["sync"] == "Synced"
+    assert rows["namespace/ml-dev"]["health"] == "Healthy"
+
+
+def test_plan_json_shows_updates_with_diffs(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["apply", "--env", "dev", str(repo), "--yes"]) == 0
+    capsys.readouterr()
+    env = repo / "environments" / "dev.yaml"
+    env.write_text(env.read_text().replace("replicas: {min: 0, max: 1}", "replicas: {min: 0, max: 2}"))
+    assert main(["plan", "--env", "dev", str(repo), "-o", "json"]) == 2
+    [cluster] = json.loads(capsys.readouterr().out)
+    [update] = [e for e in cluster["plan"] if e["action"] == "update"]
+    assert update["object"] == "InferenceService/ml-dev/recsys-ranker"
+    assert "-    maxReplicas: 1\n+    maxReplicas: 2" in update["diff"]
+
+
+def test_an_unreachable_cluster_is_an_error_not_a_silent_success(repo: Path,
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(repo / "no-such-kubeconfig"))
+    assert main(["plan", "--env", "prod-cloud", str(repo)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("error: ClusterError: cannot load kubeconfig") == 2  # both clusters reported
+    assert main(["status", "--env", "prod-cloud", str(repo)]) == 1
+    assert "Unknown" in capsys.readouterr().out
+
+
+def test_unknown_environment_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["apply", "--env", "qa", str(repo), "--yes"]) == 2
+    assert "unknown environment 'qa'" in capsys.readouterr().err
