@@ -62,3 +62,12 @@ def test_an_unreachable_cluster_is_an_error_not_a_silent_success(repo: Path,
 def test_unknown_environment_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["apply", "--env", "qa", str(repo), "--yes"]) == 2
     assert "unknown environment 'qa'" in capsys.readouterr().err
+
+
+def test_status_rolls_health_up_per_cluster_and_environment(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["apply", "--env", "dev", str(repo), "--yes"]) == 0
+    capsys.readouterr()
+    assert main(["status", "--env", "dev", str(repo)]) == 0
+    out = capsys.readouterr().out
+    assert "cluster local: Progressing (1 Healthy, 12 Progressing)" in out
+    assert out.rstrip().endswith("environment dev: Progressing (1 Healthy, 12 Progressing)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 from reconciler.engine import Result
@@ -48,13 +49,31 @@ def status_rows(results: list[Result]) -> list[Row]:
     return rows
 
 
+def roll_ups(rows: list[Row]) -> list[tuple[str, str, Health]]:
+    """Worst-of health per cluster and for the whole environment: (scope, name, health)."""
+    clusters: dict[str, list[Row]] = {}
+    for row in rows:
+        clusters.setdefault(row.cluster, []).append(row)
+    found = [("cluster", name, worst(r.health.prefixed(r.component) for r in members))
+             for name, members in clusters.items()]
+    if rows:
+        found.append(("environment", rows[0].environment, worst(h.prefixed(n) for _s, n, h in found)))
+    return found
+
+
 def status_table(rows: list[Row]) -> str:
-    """A fixed-width table, one line per component and cluster."""
+    """A fixed-width table, one line per component and cluster, then the cluster and environment roll-ups."""
     header = ("COMPONENT", "CLUSTER", "SYNC", "HEALTH", "MESSAGE")
     body = [(r.component, r.cluster, r.sync, r.health.status.value, r.health.message[:80]) for r in rows]
     widths = [max(len(str(line[i])) for line in [header, *body]) for i in range(len(header) - 1)]
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(line[:-1], widths, strict=True)) + "  " + line[-1]
              for line in [header, *body]]
+    lines.append("")
+    for scope, name, health in roll_ups(rows):
+        members = [r for r in rows if scope == "environment" or r.cluster == name]
+        counts = Counter(r.health.status.value for r in members)
+        lines.append(f"{scope} {name}: {health.status.value} ("
+                     + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) + ")")
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
