@@ -7,9 +7,10 @@ ValidateAnnotations. Each `is_*` returns the list of messages (empty when valid)
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.conformance.violations import FieldViolation, child, invalid, too_long
@@ -28,6 +29,17 @@ _LABEL_VALUE = re.compile(f"^{LABEL_VALUE_FMT}$")
 
 TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
 
+
+
+def _memoised(check: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """Cache a name check: the same label keys, values and names repeat on every rendered object."""
+    cached = functools.lru_cache(maxsize=8192)(lambda value: tuple(check(value)))
+
+    @functools.wraps(check)
+    def wrapper(value: str) -> list[str]:
+        return list(cached(value))
+
+    return wrapper
 
 def regex_error(msg: str, fmt: str, *examples: str) -> str:
     """apimachinery's RegexError text, double space before "or" included."""
@@ -62,6 +74,7 @@ def is_dns1123_label(value: str) -> list[str]:
     return errs
 
 
+@_memoised
 def is_dns1123_subdomain(value: str) -> list[str]:
     """RFC 1123 subdomain: names of most objects, custom resources included."""
     errs = []
@@ -102,6 +115,7 @@ _QNAME_MSG = (
 )
 
 
+@_memoised
 def is_qualified_name(value: str) -> list[str]:
     """Label and annotation keys: `[prefix/]name`."""
     errs: list[str] = []
@@ -129,6 +143,7 @@ def is_qualified_name(value: str) -> list[str]:
     return errs
 
 
+@_memoised
 def is_valid_label_value(value: str) -> list[str]:
     """Label values: empty or a qualified-name-like string of at most 63 characters."""
     errs = []
