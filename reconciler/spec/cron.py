@@ -32,7 +32,6 @@ class Cron:
         return [it.get_next(datetime) for _ in range(count)]
 
 
-@lru_cache(maxsize=4096)
 def _kfp_accepts(cron: Cron) -> Cron:
     """KFP parses crons with robfig/cron v1, stricter than unix cron (weekdays 0-6, no L or #)."""
     problem = cron_error(cron.kfp)
@@ -41,6 +40,7 @@ def _kfp_accepts(cron: Cron) -> Cron:
     return cron
 
 
+@lru_cache(maxsize=4096)
 def parse_cron(expression: str) -> Cron:
     """Read 5 fields as unix cron (rendered for KFP with a leading seconds field ``0``), 6 fields as KFP's form."""
     text = " ".join(expression.split())
