@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from reconciler.objects import Manifest, ObjectKey
 
@@ -81,22 +80,3 @@ class Cluster(Protocol):
         """Requests made so far by verb (get, list, patch, delete, ...), for tests and metrics."""
         ...
 
-
-def kind_of(manifest: Manifest, kinds: Sequence[KindRef]) -> KindRef | None:
-    """The KindRef in ``kinds`` matching a manifest's apiVersion and kind."""
-    for ref in kinds:
-        if ref.api_version == manifest.get("apiVersion") and ref.kind == manifest.get("kind"):
-            return ref
-    return None
-
-
-def strip_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy without fields the server owns (status, managedFields, uid, resourceVersion, ...)."""
-    metadata = {k: v for k, v in obj.get("metadata", {}).items() if k not in _SERVER_METADATA}
-    return {k: v for k, v in {**obj, "metadata": metadata}.items() if k != "status"}
-
-
-_SERVER_METADATA = frozenset({
-    "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
-    "deletionTimestamp", "deletionGracePeriodSeconds",
-})

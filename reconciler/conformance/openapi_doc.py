@@ -8,7 +8,7 @@ properties rejects undeclared keys, since Go's decoder would silently drop them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jsonschema_rs
@@ -109,7 +109,3 @@ def explain(
         found.extend(violations_of(err, prefix=prefix))
     return list(dict.fromkeys(found))
 
-
-def paths_of(violations: Iterable[FieldViolation]) -> set[str]:
-    """The set of fields in a list of violations (handy in tests and callers)."""
-    return {v.field for v in violations}

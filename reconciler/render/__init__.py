@@ -39,7 +39,7 @@ def context_for(spec: Spec, view: EnvironmentView, cluster: str, revision: str) 
     namespace = next((c.namespace for c in env.clusters if c.name == cluster and c.namespace), env.namespace)
     defaults = spec.platform.spec.defaults
     return RenderContext(
-        platform=spec.name, platform_version=spec.platform.spec.version, environment=view.name, cluster=cluster,
+        platform=spec.name, environment=view.name, cluster=cluster,
         namespace=namespace, revision=revision, schedule_time_zone=env.kfp.schedule_time_zone,
         kfp_experiment=env.kfp.experiment, kfp_service_account=env.kfp.service_account,
         extra_labels={**defaults.labels, **env.labels}, extra_annotations=dict(defaults.annotations),

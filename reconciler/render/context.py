@@ -11,7 +11,6 @@ class RenderContext:
     """The platform, environment and cluster an object is rendered for."""
 
     platform: str
-    platform_version: str
     environment: str
     cluster: str
     namespace: str
