@@ -29,6 +29,14 @@ def _names(server_objects: list[dict[str, object]]) -> set[str]:
     return {o["metadata"]["name"] for o in server_objects}  # type: ignore[index]
 
 
+def _applied_copy(tmp_path: Path, make_fleet: Callable[[Spec, str], Fleet], env: str) -> tuple[Path, Fleet]:
+    """A writable copy of the bundled platform, already applied to one environment's test servers."""
+    repo = copy_platform(tmp_path / "repo")
+    fleet = make_fleet(load(DirectorySource(repo)), env)
+    assert all(r.ok for r in fleet.reconcile())
+    return repo, fleet
+
+
 def _live(fleet: Fleet, cluster: str, kind: str, api_version: str, namespace: str) -> list[dict[str, object]]:
     ref = known_kind(api_version, kind)
     assert ref is not None
@@ -60,9 +68,7 @@ def test_bundled_platform_applies_cleanly_and_a_second_apply_writes_nothing(
 def test_one_changed_component_makes_exactly_its_writes(
     tmp_path: Path, make_fleet: Callable[[Spec, str], Fleet]
 ) -> None:
-    repo = copy_platform(tmp_path / "repo")
-    fleet = make_fleet(load(DirectorySource(repo)), "prod-cloud")
-    fleet.reconcile()
+    repo, fleet = _applied_copy(tmp_path, make_fleet, "prod-cloud")
     env_file = repo / "environments" / "prod-cloud.yaml"
     env_file.write_text(env_file.read_text().replace("replicas: {min: 4, max: 16}", "replicas: {min: 5, max: 16}"))
     fleet.reset_requests()
@@ -78,9 +84,7 @@ def test_one_changed_component_makes_exactly_its_writes(
 def test_deleting_a_component_prunes_exactly_its_objects(
     tmp_path: Path, make_fleet: Callable[[Spec, str], Fleet]
 ) -> None:
-    repo = copy_platform(tmp_path / "repo")
-    fleet = make_fleet(load(DirectorySource(repo)), "dev")
-    fleet.reconcile()
+    repo, fleet = _applied_copy(tmp_path, make_fleet, "dev")
     (repo / "components" / "notebooks" / "analytics.yaml").unlink()
     (repo / "components" / "schedules" / "batch-scoring-hourly.yaml").unlink()
     env_file = repo / "environments" / "prod-onprem.yaml"  # drop the pin and override of the deleted notebook
@@ -167,9 +171,7 @@ def test_one_invalid_object_means_nothing_written(bundled: Spec, make_fleet: Cal
 def test_a_field_removed_from_git_is_removed_from_the_cluster(
     tmp_path: Path, make_fleet: Callable[[Spec, str], Fleet]
 ) -> None:
-    repo = copy_platform(tmp_path / "repo")
-    fleet = make_fleet(load(DirectorySource(repo)), "prod-cloud")
-    fleet.reconcile()
+    repo, fleet = _applied_copy(tmp_path, make_fleet, "prod-cloud")
     env_file = repo / "environments" / "prod-cloud.yaml"
     env_file.write_text(env_file.read_text().replace("      canary: {trafficPercent: 10}\n", ""))
 
