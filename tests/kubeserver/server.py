@@ -15,7 +15,7 @@ from tests.kubeserver.api import Api
 from tests.kubeserver.cluster import CRD_KEY, NS_KEY, Cluster
 from tests.kubeserver.faults import Faults, RequestLog, RequestRecord
 from tests.kubeserver.protocol import Call
-from tests.kubeserver.transport import HTTPServer
+from tests.kubeserver.transport import HTTPServer, apf_headers
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CRD_DIR = Path(__file__).resolve().parents[2] / "reconciler" / "data" / "crds"
@@ -24,8 +24,12 @@ CRD_DIR = Path(__file__).resolve().parents[2] / "reconciler" / "data" / "crds"
 class KubeServer:
     """One simulated cluster on 127.0.0.1 (port 0); `start()` returns once it accepts."""
 
-    def __init__(self, name: str = "kubeserver", *, seed: int = 0, history: int = 10_000) -> None:
+    def __init__(self, name: str = "kubeserver", *, seed: int = 0, history: int = 10_000,
+                 flow_control: bool = True) -> None:
         self.name = name
+        self.flow_control = flow_control
+        # Sent on every response, as an apiserver with API Priority and Fairness on does.
+        self.flow_headers = apf_headers(name, seed) if flow_control else {}
         self.cluster = Cluster(seed=seed, history=history)
         self.faults = Faults()
         self.log = RequestLog()

@@ -7,6 +7,7 @@ import socket
 import struct
 import threading
 import traceback
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -40,6 +41,21 @@ class HTTPServer(ThreadingHTTPServer):
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+# Header names as Go's net/http canonicalizes k8s.io/api/flowcontrol's
+# ResponseHeaderMatchedFlowSchemaUID / ResponseHeaderMatchedPriorityLevelConfigurationUID.
+FLOW_SCHEMA_HEADER = "X-Kubernetes-Pf-Flowschema-Uid"
+PRIORITY_LEVEL_HEADER = "X-Kubernetes-Pf-Prioritylevel-Uid"
+_APF_NAMESPACE = uuid.UUID("6f1d2c3e-8a4b-5c6d-9e0f-a1b2c3d4e5f6")
+
+
+def apf_headers(name: str, seed: int) -> dict[str, str]:
+    """APF response headers with UUIDs stable for a server's name and seed."""
+    def uid(kind: str) -> str:
+        return str(uuid.uuid5(_APF_NAMESPACE, f"{name}/{seed}/{kind}"))
+
+    return {FLOW_SCHEMA_HEADER: uid("flowschema"), PRIORITY_LEVEL_HEADER: uid("prioritylevel")}
 
 
 def _reset(conn: socket.socket) -> None:
@@ -172,7 +188,7 @@ class Handler(BaseHTTPRequestHandler):
     def _write(self, reply: Reply) -> None:
         head = [f"HTTP/1.1 {reply.code} {self.responses.get(reply.code, ('',))[0]}\r\n"]
         headers = {"Content-Type": reply.content_type, "Cache-Control": "no-cache, private",
-                   "Audit-Id": "kubeserver", **reply.headers}
+                   "Audit-Id": "kubeserver", **self.server.kube.flow_headers, **reply.headers}
         if reply.stream is None:
             headers["Content-Length"] = str(len(reply.body))
         else:
