@@ -1,6 +1,10 @@
 """Run one test API server (tests/kubeserver) in its own process for benchmarks.
 
-BENCH_LATENCY (seconds) adds that much latency to every request, like a remote cluster.
+Latency model (seconds, all optional; see KubeServer.set_latency):
+  BENCH_RTT     added to every request, the network round trip to a remote cluster
+                (BENCH_LATENCY is kept as an alias, used when BENCH_RTT is unset);
+  BENCH_COMMIT  added to writes that change storage (2xx, not dryRun=All, not no-ops), the
+                etcd commit a real apiserver waits for; reads and dry-runs skip it.
 Prints its URL on the first line, then request counts as JSON whenever a line arrives on
 stdin ("counts" / "reset"); exits when stdin closes.
 """
@@ -21,9 +25,8 @@ def main() -> None:
     """Serve until stdin closes."""
     with KubeServer("bench", history=200_000) as server:
         server.install_crds()
-        latency = float(os.environ.get("BENCH_LATENCY", "0"))
-        if latency:  # emulate a cluster that far away (added to every request)
-            server.faults.delay(latency)
+        rtt = float(os.environ.get("BENCH_RTT") or os.environ.get("BENCH_LATENCY") or "0")
+        server.set_latency(rtt=rtt, commit=float(os.environ.get("BENCH_COMMIT") or "0"))
         print(server.url, flush=True)
         for line in sys.stdin:
             command = line.strip()

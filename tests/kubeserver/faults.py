@@ -70,6 +70,14 @@ class Rule:
         return True
 
 
+@dataclass(slots=True, frozen=True)
+class Latency:
+    """Modelled latency in seconds: `rtt` on every request, `commit` on persisted writes."""
+
+    rtt: float = 0.0
+    commit: float = 0.0
+
+
 class Faults:
     """The fault plan of one server."""
 

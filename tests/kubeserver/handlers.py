@@ -38,11 +38,13 @@ def _json(body: bytes) -> Any:
         raise bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
 
 
-def _reply(ctx: Ctx, code: int, obj: dict[str, Any]) -> Reply:
+def _reply(ctx: Ctx, code: int, obj: dict[str, Any], persisted: bool) -> Reply:
     api = ctx.api_version
     if obj.get("apiVersion") != api:
         obj = {**obj, "apiVersion": api}
-    return json_reply(code, obj, ctx.warnings)
+    reply = json_reply(code, obj, ctx.warnings)
+    reply.persisted = persisted
+    return reply
 
 
 def create(cluster: Cluster, call: Call) -> Reply:
@@ -52,8 +54,10 @@ def create(cluster: Cluster, call: Call) -> Reply:
     ctx = _ctx(cluster, call)
     obj = normalize(ctx, _json(call.body))
     with cluster.store.lock:
+        start = cluster.store.rv
         result, code = commit(ctx, None, obj, update_ownership(ctx))
-    return _reply(ctx, code, result)
+        persisted = cluster.store.rv != start
+    return _reply(ctx, code, result, persisted)
 
 
 def _check_name(obj: dict[str, Any], name: str) -> None:
@@ -72,11 +76,13 @@ def update(cluster: Cluster, call: Call) -> Reply:
     obj = normalize(ctx, _json(call.body))
     _check_name(obj, call.name)
     with cluster.store.lock:
+        start = cluster.store.rv
         live = cluster.store.get(ctx.rtype.key, ctx.namespace, call.name)
         if live is None:
             raise not_found(ctx.rtype.plural, ctx.rtype.group, call.name)
         result, code = commit(ctx, live, obj, update_ownership(ctx))
-    return _reply(ctx, code, result)
+        persisted = cluster.store.rv != start
+    return _reply(ctx, code, result, persisted)
 
 
 def patch(cluster: Cluster, call: Call) -> Reply:
@@ -100,6 +106,7 @@ def patch(cluster: Cluster, call: Call) -> Reply:
         return _apply(cluster, call, ctx)
     body = _json(call.body)
     with cluster.store.lock:
+        start = cluster.store.rv
         live = cluster.store.get(ctx.rtype.key, ctx.namespace, call.name)
         if live is None:
             raise not_found(ctx.rtype.plural, ctx.rtype.group, call.name)
@@ -113,7 +120,8 @@ def patch(cluster: Cluster, call: Call) -> Reply:
         obj = normalize(ctx, patched)
         _check_name(obj, call.name)
         result, code = commit(ctx, live, obj, update_ownership(ctx))
-    return _reply(ctx, code, result)
+        persisted = cluster.store.rv != start
+    return _reply(ctx, code, result, persisted)
 
 
 def _apply(cluster: Cluster, call: Call, ctx: Ctx) -> Reply:
@@ -135,6 +143,7 @@ def _apply(cluster: Cluster, call: Call, ctx: Ctx) -> Reply:
     node = ctx.spec.merge_node(ctx.rtype.plural)
     force = call.flag("force")
     with cluster.store.lock:
+        start = cluster.store.rv
         live = cluster.store.get(ctx.rtype.key, ctx.namespace, call.name)
         if live is None:
             if call.subresource:
@@ -157,7 +166,8 @@ def _apply(cluster: Cluster, call: Call, ctx: Ctx) -> Reply:
                 node, ctx.scope, now())
             merged["metadata"]["resourceVersion"] = live.obj["metadata"]["resourceVersion"]
             result, code = commit(ctx, live, merged, fixed_ownership(managers))
-    return _reply(ctx, code, result)
+        persisted = cluster.store.rv != start
+    return _reply(ctx, code, result, persisted)
 
 
 _POLICIES = ("Orphan", "Background", "Foreground")
@@ -187,6 +197,7 @@ def delete(cluster: Cluster, call: Call) -> Reply:
     dry_run = call.dry_run() or options.get("dryRun") == ["All"]
     rtype = call.rtype
     with cluster.store.lock:
+        start = cluster.store.rv
         live = cluster.store.get(rtype.key, call.storage_namespace, call.name)
         if live is None:
             raise not_found(rtype.plural, rtype.group, call.name)
@@ -208,14 +219,18 @@ def delete(cluster: Cluster, call: Call) -> Reply:
         else:
             result = cluster.delete_object(rtype.key, obj)
             removed = cluster.store.get(rtype.key, call.storage_namespace, call.name) is None
+        persisted = cluster.store.rv != start
     if removed and not rtype.returns_deleted_object:
         details: dict[str, Any] = {"name": call.name}
         if rtype.group:
             details["group"] = rtype.group
         details.update(kind=rtype.plural, uid=meta.get("uid", ""))
-        return json_reply(200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
-                                "status": "Success", "details": details})
-    return json_reply(200, {**result, "apiVersion": rtype.api_version(call.version)})
+        reply = json_reply(200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                 "status": "Success", "details": details})
+    else:
+        reply = json_reply(200, {**result, "apiVersion": rtype.api_version(call.version)})
+    reply.persisted = persisted
+    return reply
 
 
 def delete_collection(cluster: Cluster, call: Call) -> Reply:
@@ -232,10 +247,13 @@ def delete_collection(cluster: Cluster, call: Call) -> Reply:
     api_version = rtype.api_version(call.version)
     items = []
     with cluster.store.lock:
+        start = cluster.store.rv
         for record in cluster.store.items(rtype.key, namespace):
             if match is None or match(record.obj):
                 done = record.obj if dry_run else cluster.delete_object(rtype.key, record.obj)
                 items.append({**done, "apiVersion": api_version})
         rv = cluster.store.rv
-    return json_reply(200, {"kind": rtype.kind + "List", "apiVersion": api_version,
-                            "metadata": {"resourceVersion": str(rv)}, "items": items})
+    reply = json_reply(200, {"kind": rtype.kind + "List", "apiVersion": api_version,
+                             "metadata": {"resourceVersion": str(rv)}, "items": items})
+    reply.persisted = rv != start
+    return reply

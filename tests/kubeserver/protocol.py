@@ -88,6 +88,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     stream: Iterator[bytes] | None = None
     content_type: str = "application/json"
+    persisted: bool = False  # a write that changed storage (what an etcd commit would cost)
 
 
 def json_reply(code: int, obj: Any, warnings: list[str] | None = None) -> Reply:

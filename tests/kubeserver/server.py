@@ -13,7 +13,7 @@ import yaml
 from tests.kubeserver import kubeconfig
 from tests.kubeserver.api import Api
 from tests.kubeserver.cluster import CRD_KEY, NS_KEY, Cluster
-from tests.kubeserver.faults import Faults, RequestLog, RequestRecord
+from tests.kubeserver.faults import Faults, Latency, RequestLog, RequestRecord
 from tests.kubeserver.protocol import Call
 from tests.kubeserver.transport import HTTPServer, apf_headers
 
@@ -32,6 +32,7 @@ class KubeServer:
         self.flow_headers = apf_headers(name, seed) if flow_control else {}
         self.cluster = Cluster(seed=seed, history=history)
         self.faults = Faults()
+        self.latency = Latency()
         self.log = RequestLog()
         self.errors: list[str] = []  # tracebacks of server bugs answered as 500
         self.stop_event = threading.Event()
@@ -68,6 +69,19 @@ class KubeServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    # --- latency model ------------------------------------------------------------
+    def set_latency(self, rtt: float = 0.0, commit: float = 0.0) -> None:
+        """Model a real cluster's latency (seconds; 0 turns a part off).
+
+        `rtt` is added to every request (the network round trip). `commit` is added to writes
+        that changed storage (2xx create/update/patch/delete/deletecollection, not dryRun=All,
+        not no-op updates), as an apiserver waits for the etcd commit. Sleeps hold no lock,
+        so requests overlap, and end when the server stops. Adds to `faults.delay` rules.
+        """
+        if rtt < 0 or commit < 0:
+            raise ValueError("latency must not be negative")
+        self.latency = Latency(rtt=rtt, commit=commit)
 
     @property
     def stopping(self) -> bool:

@@ -159,12 +159,13 @@ class Handler(BaseHTTPRequestHandler):
                 if kube.stopping:
                     self.close_connection = True
                     return
+        if not self._pause(kube.latency.rtt):
+            return
         route = None
         try:
             route = kube.api.route(method, split.path, query, headers, body)
             latency, rule = kube.faults.pick(route.verb, route.resource)
-            if latency and kube.stop_event.wait(latency):
-                self.close_connection = True
+            if not self._pause(latency):
                 return
             if rule is not None:
                 fault = rule.kind
@@ -178,12 +179,21 @@ class Handler(BaseHTTPRequestHandler):
             bug = ApiError(500, "InternalError", f"Internal error occurred: {exc!r}",
                            {"causes": [{"message": repr(exc)}]})
             reply = Reply(500, bug.body())
+        if reply.persisted and not self._pause(kube.latency.commit):
+            return
         verb = route.verb if route else method.lower()
         resource = route.resource if route else ""
         kube.log.add(RequestRecord(
             method, self.path, verb, resource, route.namespace if route else "",
             route.name if route else "", reply.code, fault))
         self._write(reply)
+
+    def _pause(self, seconds: float) -> bool:
+        """Sleep (holding no lock); False, with the connection to close, if the server stops."""
+        if seconds > 0 and self.server.kube.stop_event.wait(seconds):
+            self.close_connection = True
+            return False
+        return True
 
     def _write(self, reply: Reply) -> None:
         head = [f"HTTP/1.1 {reply.code} {self.responses.get(reply.code, ('',))[0]}\r\n"]
