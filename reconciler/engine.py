@@ -34,8 +34,9 @@ class ApplyOptions:
     """Override the environment's deletion budget."""
     max_prune_fraction: float = 0.3
     """Share of owned objects one reconcile may delete (the environment's policy)."""
-    concurrency: int = 8
-    """Writes in flight at once per cluster (objects of the same apply rank)."""
+    concurrency: int = 32
+    """Writes in flight at once per cluster (objects of the same apply rank); the cluster's
+    ``rateLimit.maxInFlight`` when reconciled from a spec."""
 
 
 @dataclass(frozen=True, slots=True)

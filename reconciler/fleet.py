@@ -39,7 +39,9 @@ def reconcile_environment(spec: Spec, environment: str, connect: Connect, revisi
 
     def one(target: Target) -> Result:
         try:
-            return reconcile(connect(clusters[target.cluster]), target, opts)
+            cluster = clusters[target.cluster]
+            in_flight = dataclasses.replace(opts, concurrency=cluster.rate_limit.max_in_flight)
+            return reconcile(connect(cluster), target, in_flight)
         except Exception as exc:  # noqa: BLE001 - one cluster's failure must not stop the others
             return Result(target, error=f"{type(exc).__name__}: {exc}")
 

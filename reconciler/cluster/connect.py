@@ -18,7 +18,9 @@ def connect(spec: ClusterSpec, repo_root: Path) -> Cluster:
     from reconciler.cluster.kube import KubeCluster
     from reconciler.cluster.kube_options import KubeOptions
 
-    options = KubeOptions(qps=spec.rate_limit.qps, burst=spec.rate_limit.burst)
+    limit = spec.rate_limit
+    options = KubeOptions(qps=limit.client_qps, burst=limit.burst, defer_to_flow_control=limit.qps == "auto",
+                          pool_size=limit.max_in_flight)
     if spec.in_cluster:
         return KubeCluster(spec.name, in_cluster=True, options=options)
     assert spec.kubeconfig is not None

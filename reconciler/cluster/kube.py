@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
+import orjson
 import yaml
 from kubernetes import config as kube_config
 from kubernetes.client import ApiClient, Configuration
@@ -126,12 +129,15 @@ class KubeCluster:
             body = {**manifest, "metadata": {k: v for k, v in metadata.items() if k != "namespace"}}
             namespace = None
         query = [("fieldManager", FIELD_MANAGER)]
+        # Serialized here (orjson) so the client sends the bytes as they are: its own
+        # sanitize-and-json.dumps pass cost a sixth of the client's time per apply.
+        payload = orjson.dumps(body)
         if force:
             query.append(("force", "true"))
         if dry_run:
             query.append(("dryRun", "All"))
         response = self._transport.request(
-            "PATCH", resource_path(kind, namespace, key.name), verb="patch", query=query, body=body,
+            "PATCH", resource_path(kind, namespace, key.name), verb="patch", query=query, body=payload,
             content_type=APPLY_CONTENT_TYPE, key=key, kind=kind)
         return self._ok(response, key, kind)
 
@@ -176,6 +182,16 @@ class KubeCluster:
     def throttled_seconds(self) -> float:
         """Seconds requests spent waiting for the client-side rate limiter."""
         return self._transport.throttled_seconds
+
+    @property
+    def rate_limit(self) -> float:
+        """Requests per second the client holds itself to now (0: none, e.g. lifted for APF)."""
+        return self._transport.rate_limit
+
+    @property
+    def server_flow_control(self) -> bool:
+        """Whether the server has shown it runs API Priority and Fairness."""
+        return self._transport.server_flow_control
 
     def close(self) -> None:
         """Close pooled connections; the instance must not be used afterwards."""
@@ -223,11 +239,52 @@ def _api_client(cluster: str, kubeconfig: str | None, context: str | None, in_cl
     try:
         if in_cluster:
             kube_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-            return ApiClient(configuration=configuration)
-        client: ApiClient = kube_config.new_client_from_config(  # type: ignore[no-untyped-call]
-            config_file=kubeconfig, context=context, client_configuration=configuration)
-        return client
+            client = ApiClient(configuration=configuration)
+        else:
+            client = kube_config.new_client_from_config(  # type: ignore[no-untyped-call]
+                config_file=kubeconfig, context=context, client_configuration=configuration)
     except (ConfigException, OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:
         where = "in-cluster config" if in_cluster else f"kubeconfig {kubeconfig or '~/.kube/config'}"
         raise ClusterError(f"cannot load {where} for cluster {cluster}"
                            f"{f' (context {context})' if context else ''}: {exc}") from None
+    if client.configuration.refresh_api_key_hook is not None:
+        ThrottledTokenCheck(client.configuration, TOKEN_CHECK_INTERVAL)
+    return client
+
+
+TOKEN_CHECK_INTERVAL = 1.0
+"""Seconds between two token-expiry checks. The loaders refresh a token five minutes before it
+expires, so checking once a second instead of before every request loses nothing; the check
+re-applies the whole kubeconfig (proxy lookup in the environment included) and cost a fifth of
+the client's time per request. A 401 forces a check at once (see ``Transport``)."""
+
+
+class ThrottledTokenCheck:
+    """Stands in for a configuration's ``refresh_api_key_hook``, running it at most every ``seconds``.
+
+    The kubeconfig loader's hook re-installs itself each time it runs; it is wrapped again then.
+    """
+
+    def __init__(self, configuration: Any, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._inner: Callable[[Any], None] = configuration.refresh_api_key_hook
+        self._seconds = seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last = -float("inf")
+        configuration.refresh_api_key_hook = self
+
+    def __call__(self, configuration: Any) -> None:
+        with self._lock:
+            now = self._clock()
+            if now - self._last < self._seconds:
+                return
+            self._last = now
+            self._inner(configuration)
+            if configuration.refresh_api_key_hook is not self:
+                self._inner = configuration.refresh_api_key_hook
+                configuration.refresh_api_key_hook = self
+
+    def force(self) -> None:
+        """Run the check on the next request, however recent the last one."""
+        with self._lock:
+            self._last = -float("inf")

@@ -13,14 +13,20 @@ class KubeOptions:
     """Client behaviour towards one cluster. Every default is the production value.
 
     Rate limit: a token bucket per cluster, taken by every HTTP attempt (retries included).
+    With ``defer_to_flow_control`` the bucket is lifted once the server shows (by its
+    ``X-Kubernetes-Pf-*`` response headers) that API Priority and Fairness protects it: the
+    server then queues and sheds load itself (429 + Retry-After, which is honoured), as Flux
+    does. An explicitly configured limit is never lifted.
     Retries: 429 (waiting ``Retry-After``), 500/502/503/504 and connection errors or timeouts;
     safe because every request platformctl makes is idempotent (GET, LIST, apply PATCH, DELETE).
     """
 
-    qps: float = 50.0
+    qps: float = 200.0
     """Sustained requests per second to this cluster (client-side); 0 disables the limit."""
-    burst: int = 100
+    burst: int = 400
     """Requests allowed at once before ``qps`` applies."""
+    defer_to_flow_control: bool = False
+    """Lift the client-side limit once the server answers with API Priority and Fairness headers."""
     max_retries: int = 5
     """Retries after the first attempt; then Unavailable."""
     backoff_base: float = 0.2
@@ -33,7 +39,7 @@ class KubeOptions:
     """Seconds to establish a TCP connection."""
     read_timeout: float = 30.0
     """Seconds to wait for the server to answer (each read)."""
-    pool_size: int = 16
+    pool_size: int = 32
     """HTTP connections kept open to the cluster (match the engine's worker threads)."""
     page_size: int = 500
     """Objects per LIST page (``limit``); the rest follows with ``continue``."""

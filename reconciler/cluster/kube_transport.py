@@ -23,6 +23,8 @@ from reconciler.cluster.throttle import TokenBucket, full_jitter
 from reconciler.errors import ClusterError, Unavailable
 
 USER_AGENT = "platformctl"
+FLOW_CONTROL_HEADERS = ("X-Kubernetes-Pf-Flowschema-Uid", "X-Kubernetes-Pf-Prioritylevel-Uid")
+"""Set by kube-apiserver on every answer when API Priority and Fairness handles the request."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class Transport:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._retries = 0
+        self._flow_control = False  # the server has shown it runs API Priority and Fairness
 
     def request(self, method: str, path: str, *, verb: str, query: Sequence[tuple[str, str]] = (),
                 body: Any = None, content_type: str | None = None, key: object | None = None,
@@ -57,8 +60,10 @@ class Transport:
         """Send until a non-retryable answer comes back; Unavailable once retries are spent."""
         opts = self._options
         attempt = 0
+        reauthenticated = False
         while True:
-            self._bucket.acquire()
+            if not (self._flow_control and opts.defer_to_flow_control):
+                self._bucket.acquire()
             with self._lock:
                 self._counts[verb] += 1
             try:
@@ -67,6 +72,11 @@ class Transport:
                 failure: Response | Exception = exc
                 wait = full_jitter(attempt, opts.backoff_base, opts.backoff_cap, opts.random)
             else:
+                if not self._flow_control and has_flow_control(response.headers):
+                    self._flow_control = True  # a plain flag write: racing writers agree
+                if response.status == 401 and not reauthenticated and self._recheck_credentials():
+                    reauthenticated = True  # the token may have just expired: reload it, try once more
+                    continue
                 if response.status not in RETRYABLE_STATUSES:
                     return response
                 failure = response
@@ -79,6 +89,14 @@ class Transport:
             with self._lock:
                 self._retries += 1
             opts.sleep(wait)
+
+    def _recheck_credentials(self) -> bool:
+        """Make the next request re-check the token now; False when the client has no refresh hook."""
+        force = getattr(self._client.configuration.refresh_api_key_hook, "force", None)
+        if force is None:
+            return False
+        force()
+        return True
 
     def _send(self, method: str, path: str, query: Sequence[tuple[str, str]], body: Any,
               content_type: str | None) -> Response:
@@ -129,6 +147,28 @@ class Transport:
         """Total seconds requests waited for the rate limiter."""
         return self._bucket.waited
 
+    @property
+    def rate_limit(self) -> float:
+        """Requests per second the client holds itself to now (0: no client-side limit)."""
+        if self._flow_control and self._options.defer_to_flow_control:
+            return 0.0
+        return max(0.0, self._options.qps)
+
+    @property
+    def server_flow_control(self) -> bool:
+        """Whether the server has answered with API Priority and Fairness headers."""
+        return self._flow_control
+
     def close(self) -> None:
         """Close the pooled connections."""
         self._client.close()  # type: ignore[no-untyped-call]
+
+
+def has_flow_control(headers: Mapping[str, str]) -> bool:
+    """Whether an answer carries API Priority and Fairness headers (case-insensitive lookup)."""
+    get = headers.get
+    if any(get(name) for name in FLOW_CONTROL_HEADERS):
+        return True
+    # urllib3's HTTPHeaderDict is case-insensitive; a plain dict (tests, other transports) may not be.
+    lowered = {name.lower() for name in FLOW_CONTROL_HEADERS}
+    return any(str(name).lower() in lowered for name in headers)

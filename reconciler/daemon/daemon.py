@@ -296,7 +296,8 @@ class Daemon:
             state.submitted, state.next_retry = desired.target.revision, None
             report_only = reason == "drift" and not self.config.self_heal
             options = ApplyOptions(apply=not report_only, prune=self.config.prune,
-                                   max_prune_fraction=desired.max_prune_fraction)
+                                   max_prune_fraction=desired.max_prune_fraction,
+                                   concurrency=desired.cluster.rate_limit.max_in_flight)
             worker.submit(Job(desired, reason, options))
             submitted.append((key[0], key[1], reason))
         return submitted

@@ -35,6 +35,8 @@ def report_outcome(metrics: Metrics, state: TargetState, outcome: Outcome, drift
     metrics.api_requests(cluster, outcome.requests, source=env)
     metrics.api_retries(cluster, outcome.retries, source=env)
     metrics.throttled(cluster, outcome.throttled, source=env)
+    if outcome.rate_limit is not None:
+        metrics.rate_limit(cluster, outcome.rate_limit)
 
 
 def log_outcome(log: FilteringBoundLogger, state: TargetState, outcome: Outcome, drifted: int | None) -> None:

@@ -55,6 +55,8 @@ class Outcome:
     """Requests the cluster client sent so far, per verb (cumulative)."""
     retries: int
     throttled: float
+    rate_limit: float | None = None
+    """Client-side requests/s limit in force (0: none); None for clients without one."""
 
 
 class TargetWorker:
@@ -151,7 +153,8 @@ class TargetWorker:
         return Outcome(job, result, seconds, guarded.reachable if guarded is not None else False,
                        guarded.last_seen if guarded is not None else None, refused,
                        inner.request_counts() if inner is not None else {},
-                       int(getattr(inner, "retries", 0)), float(getattr(inner, "throttled_seconds", 0.0)))
+                       int(getattr(inner, "retries", 0)), float(getattr(inner, "throttled_seconds", 0.0)),
+                       getattr(inner, "rate_limit", None))
 
     def _cluster(self, spec: ClusterSpec) -> GuardedCluster:
         """The worker's client, (re)connected when the cluster's entry in the spec changed."""

@@ -73,6 +73,10 @@ class Metrics:
                                 ["cluster"], registry=r)
         self._throttled = Counter("platformctl_client_throttled_seconds_total",
                                   "Seconds requests waited for the client-side rate limiter.", ["cluster"], registry=r)
+        self._rate_limit = Gauge("platformctl_client_rate_limit_qps",
+                                 "Requests per second the client holds itself to (0: no client-side limit, "
+                                 "e.g. lifted because the server runs API Priority and Fairness).",
+                                 ["cluster"], registry=r)
         self._fetches = Counter("platformctl_git_fetch_total", "Git fetches, by result.", ["result"], registry=r)
         self._source = Info("platformctl_source_revision",
                             "Revision of the source last loaded and whether it loaded (value 1).", registry=r)
@@ -168,6 +172,10 @@ class Metrics:
         delta = self._delta("throttled", _label(cluster), source, float(total_seconds))
         if delta > 0:
             self._throttled.labels(_label(cluster)).inc(delta)
+
+    def rate_limit(self, cluster: str, qps: float) -> None:
+        """The client-side limit now in force towards ``cluster`` (``KubeCluster.rate_limit``)."""
+        self._rate_limit.labels(_label(cluster)).set(max(0.0, float(qps)))
 
     # --- source and leadership ------------------------------------------------------
     def git_fetched(self, ok: bool) -> None:

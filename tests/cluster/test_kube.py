@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.cluster.kube import KubeCluster
+from reconciler.cluster.kube import KubeCluster, ThrottledTokenCheck
 from reconciler.errors import ClusterError, Conflict, Forbidden, Invalid, NotFound, Unavailable
 from tests.cluster.conftest import FakeTime, kube_options
 from tests.cluster.test_contract import configmap, notebook
@@ -122,6 +122,45 @@ def test_rate_limit_bounds_the_request_rate(kube_server: KubeServer, kube_config
         assert kube_server.count("get", "configmaps") == 25
 
 
+def test_auto_limit_is_lifted_once_the_server_shows_priority_and_fairness(
+        kube_server: KubeServer, kube_config: Path, kube_namespace: str, fake_time: FakeTime) -> None:
+    options = kube_options(fake_time, qps=10, burst=5, defer_to_flow_control=True)
+    with KubeCluster("auto", kubeconfig=str(kube_config), options=options) as cluster:
+        assert cluster.rate_limit == 10.0  # nothing heard from the server yet
+        kind = cluster.kind("v1", "ConfigMap")
+        for _ in range(25):
+            cluster.get(kind, kube_namespace, "x")
+        # The first answer carried the APF headers: nothing waited for the client-side bucket.
+        assert cluster.server_flow_control and cluster.rate_limit == 0.0
+        assert cluster.throttled_seconds == 0.0 and fake_time.sleeps == []
+        assert kube_server.count("get", "configmaps") == 25
+
+
+def test_an_explicit_limit_holds_even_when_the_server_runs_priority_and_fairness(
+        kube_server: KubeServer, kube_config: Path, kube_namespace: str, fake_time: FakeTime) -> None:
+    options = kube_options(fake_time, qps=10, burst=5)  # a number in the spec: the operator's choice
+    with KubeCluster("explicit", kubeconfig=str(kube_config), options=options) as cluster:
+        kind = cluster.kind("v1", "ConfigMap")
+        for _ in range(25):
+            cluster.get(kind, kube_namespace, "x")
+        assert cluster.server_flow_control and cluster.rate_limit == 10.0
+        assert cluster.throttled_seconds == pytest.approx(2.0)
+
+
+def test_auto_limit_holds_against_a_server_without_priority_and_fairness(tmp_path: Path,
+                                                                        fake_time: FakeTime) -> None:
+    with KubeServer("no-apf", flow_control=False) as server:
+        server.create_namespace("ns")
+        config = server.write_kubeconfig(tmp_path / "config")
+        options = kube_options(fake_time, qps=10, burst=5, defer_to_flow_control=True)
+        with KubeCluster("no-apf", kubeconfig=str(config), options=options) as cluster:
+            kind = cluster.kind("v1", "ConfigMap")
+            for _ in range(25):
+                cluster.get(kind, "ns", "x")
+            assert not cluster.server_flow_control and cluster.rate_limit == 10.0
+            assert cluster.throttled_seconds == pytest.approx(2.0)
+
+
 def test_uninstalled_crd_kind_is_not_found_naming_the_kind(kube_cluster_factory: Callable[..., KubeServer],
                                                            tmp_path: Path, fake_time: FakeTime) -> None:
     bare = kube_cluster_factory("bare")  # no CRDs registered
@@ -191,3 +230,40 @@ def test_bad_kubeconfig_context_is_a_cluster_error(kube_config: Path) -> None:
     with pytest.raises(ClusterError) as caught:
         KubeCluster("x", kubeconfig=str(kube_config), context="no-such-context")
     assert "no-such-context" in str(caught.value)
+
+
+def test_one_401_rechecks_the_token_and_retries_once(kube: KubeCluster, kube_server: KubeServer,
+                                                     kube_namespace: str) -> None:
+    kube_server.faults.fail(401, verb="patch", times=1)  # e.g. a token that expired a moment ago
+    kube.apply(configmap(kube_namespace, "after-401"))
+    assert kube_server.count("patch", "configmaps") == 2
+    kube_server.faults.fail(401, verb="patch", times=2)  # still refused: no retry loop, a clear error
+    with pytest.raises(ClusterError) as caught:
+        kube.apply(configmap(kube_namespace, "refused"))
+    assert caught.value.status == 401
+    assert kube_server.count("patch", "configmaps") == 4
+
+
+def test_token_check_runs_at_most_once_a_second_and_stays_in_place() -> None:
+    now = [0.0]
+    calls: list[float] = []
+
+    class Configuration:
+        refresh_api_key_hook: Any = None
+
+    configuration = Configuration()
+
+    def loader_hook(config: Any) -> None:  # like kube_config's: it re-installs itself each time
+        calls.append(now[0])
+        config.refresh_api_key_hook = loader_hook
+
+    configuration.refresh_api_key_hook = loader_hook
+    check = ThrottledTokenCheck(configuration, 1.0, clock=lambda: now[0])
+    for step in range(30):  # 3 seconds of requests, one every 0.1 s
+        now[0] = step / 10
+        configuration.refresh_api_key_hook(configuration)
+    assert calls == [0.0, 1.0, 2.0]
+    assert configuration.refresh_api_key_hook is check
+    check.force()
+    configuration.refresh_api_key_hook(configuration)
+    assert calls[-1] == 2.9

@@ -23,6 +23,7 @@ EXPECTED_FAMILIES = {
     "platformctl_api_request_errors": ("counter", {"cluster", "code"}),
     "platformctl_api_request_retries": ("counter", {"cluster"}),
     "platformctl_client_throttled_seconds": ("counter", {"cluster"}),
+    "platformctl_client_rate_limit_qps": ("gauge", {"cluster"}),
     "platformctl_git_fetch": ("counter", {"result"}),
     "platformctl_source_revision_info": ("gauge", {"revision", "ok"}),
     "platformctl_leader": ("gauge", set()),
@@ -48,6 +49,7 @@ def exercise(m: Metrics) -> None:
     m.api_error("gke-eu", 409)
     m.api_retries("gke-eu", 1)
     m.throttled("gke-eu", 0.5)
+    m.rate_limit("gke-eu", 200.0)
     m.git_fetched(ok=True)
     m.source_loaded("a" * 40, ok=True)
     m.leader(True)
@@ -116,6 +118,13 @@ def test_throttled_seconds_and_retries_are_cumulative(m: Metrics) -> None:
     m.api_retries("gke-eu", 5)
     assert value(m, "platformctl_client_throttled_seconds_total", cluster="gke-eu") == 1.0
     assert value(m, "platformctl_api_request_retries_total", cluster="gke-eu") == 5
+
+
+def test_rate_limit_gauge_shows_the_limit_in_force_and_its_lifting(m: Metrics) -> None:
+    m.rate_limit("gke-eu", 200.0)
+    assert value(m, "platformctl_client_rate_limit_qps", cluster="gke-eu") == 200.0
+    m.rate_limit("gke-eu", 0.0)  # lifted: the server runs API Priority and Fairness
+    assert value(m, "platformctl_client_rate_limit_qps", cluster="gke-eu") == 0.0
 
 
 def test_api_errors_by_code(m: Metrics) -> None:

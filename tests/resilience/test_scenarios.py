@@ -113,6 +113,26 @@ def test_the_client_side_rate_limit_holds_under_a_large_cold_apply(
         in exposition
 
 
+def test_the_automatic_limit_gives_way_to_the_servers_priority_and_fairness(
+    server: KubeServer, tmp_path: Path, generated: Callable[[int], Spec]
+) -> None:
+    target = _target(generated(120))
+    clock = FakeClock()
+    cluster = _cluster(server, tmp_path, qps=20.0, burst=10, defer_to_flow_control=True, clock=clock,
+                       sleep=clock.sleep)
+    server.faults.throttle(retry_after=1, times=3)  # APF sheds some load: the client must wait as told
+
+    result = reconcile(cluster, target, ApplyOptions(concurrency=1))
+
+    assert result.ok, result.error
+    assert sum(cluster.request_counts().values()) > 200
+    assert cluster.throttled_seconds == 0.0  # the client-side bucket was lifted after the first answer
+    assert cluster.retries == 3 and clock.now - 1000.0 == pytest.approx(3.0)  # Retry-After honoured
+    metrics = Metrics()
+    metrics.rate_limit("c1", cluster.rate_limit)
+    assert 'platformctl_client_rate_limit_qps{cluster="c1"} 0.0' in metrics.render()[0].decode()
+
+
 def test_mass_deletion_is_refused_until_explicitly_allowed(
     server: KubeServer, tmp_path: Path, generated: Callable[[int], Spec]
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema, model_validator
 
 from reconciler.spec.models.base import API_VERSION, ApiVersion, DnsLabel, Metadata, NamespaceName, SpecModel
 
@@ -28,11 +28,41 @@ class Kubeconfig(SpecModel):
     path: str | None = None
 
 
-class RateLimit(SpecModel):
-    """Client-side request budget for one cluster (a token bucket)."""
+AUTO_QPS = 200.0
+"""The limit ``qps: auto`` holds to until the server shows it runs API Priority and Fairness."""
 
-    qps: float = Field(default=200.0, ge=0, description="sustained requests per second; 0 turns the limit off")
+
+def _qps(value: object) -> float | Literal["auto"]:
+    """'auto' or a non-negative number (one clear message instead of one per union member)."""
+    if value == "auto":
+        return "auto"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    raise ValueError("must be 'auto' or a number of requests per second (0 or more)")
+
+
+Qps = Annotated[
+    float | Literal["auto"],
+    PlainValidator(_qps),
+    WithJsonSchema({"anyOf": [{"const": "auto"}, {"type": "number", "minimum": 0}]}),
+]
+
+
+class RateLimit(SpecModel):
+    """Client-side request budget for one cluster (a token bucket) and writes in flight."""
+
+    qps: Qps = Field(
+        default="auto",
+        description="requests per second: 'auto' (200, lifted while the API server runs API Priority and "
+                    "Fairness, which then sheds load itself with 429 + Retry-After), a number, or 0 for no limit")
     burst: int = Field(default=400, ge=0, description="requests allowed at once before qps applies")
+    max_in_flight: int = Field(default=32, ge=1, le=256,
+                               description="writes (and dry-runs) sent to the cluster at once")
+
+    @property
+    def client_qps(self) -> float:
+        """The token-bucket rate to start with (``auto`` starts at ``AUTO_QPS``)."""
+        return AUTO_QPS if self.qps == "auto" else float(self.qps)
 
 
 class Cluster(SpecModel):

@@ -1,0 +1,43 @@
+"""connect(): an environment's cluster entry becomes a client with the right limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.cluster.connect import connect
+from reconciler.cluster.kube import KubeCluster
+from reconciler.spec.models import Cluster as ClusterSpec
+
+
+def _entry(kube_config: Path, **rate_limit: Any) -> ClusterSpec:
+    body: dict[str, Any] = {"name": "east", "kubeconfig": {"context": "kube", "path": str(kube_config)}}
+    if rate_limit:
+        body["rateLimit"] = rate_limit
+    return ClusterSpec.model_validate(body)
+
+
+def test_default_is_auto_starting_at_200_qps_and_32_in_flight(kube_config: Path, tmp_path: Path) -> None:
+    cluster = connect(_entry(kube_config), tmp_path)
+    assert isinstance(cluster, KubeCluster)
+    with cluster:
+        assert cluster.options.defer_to_flow_control
+        assert (cluster.options.qps, cluster.options.burst, cluster.options.pool_size) == (200.0, 400, 32)
+
+
+@pytest.mark.parametrize(("qps", "expected"), [(50, 50.0), (0, 0.0), (12.5, 12.5)])
+def test_a_number_is_the_operators_choice_and_is_never_lifted(kube_config: Path, tmp_path: Path, qps: float,
+                                                             expected: float) -> None:
+    cluster = connect(_entry(kube_config, qps=qps, burst=20, maxInFlight=4), tmp_path)
+    assert isinstance(cluster, KubeCluster)
+    with cluster:
+        assert not cluster.options.defer_to_flow_control
+        assert (cluster.options.qps, cluster.options.burst, cluster.options.pool_size) == (expected, 20, 4)
+
+
+@pytest.mark.parametrize("qps", ["fast", -1, True, None])
+def test_anything_else_is_refused(kube_config: Path, qps: object) -> None:
+    with pytest.raises(ValueError, match="must be 'auto' or a number of requests per second"):
+        _entry(kube_config, qps=qps)
