@@ -1,7 +1,11 @@
 """Cold apply and no-op reconcile of N objects against the test API server, beside kubectl.
 
 Usage: python bench/apply_bench.py [N ...]   (default: 100 1000 5000)
-Each run gets a fresh server process (bench/serve.py) with the real upstream CRDs installed.
+Each run gets a fresh server process (bench/serve.py) with the real upstream CRDs installed;
+BENCH_RTT / BENCH_COMMIT give it a network round trip and an etcd commit time (see serve.py).
+platformctl's client is built the way the product builds it (``connect`` of a cluster entry
+with the default ``rateLimit``); BENCH_QPS (``auto``, a number, 0), BENCH_BURST and
+BENCH_IN_FLIGHT override that entry's fields.
 """
 
 from __future__ import annotations
@@ -21,16 +25,48 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.generate import generate  # noqa: E402
+from reconciler.cluster.connect import connect  # noqa: E402
 from reconciler.cluster.kube import KubeCluster  # noqa: E402
-from reconciler.cluster.kube_options import KubeOptions  # noqa: E402
 from reconciler.engine import ApplyOptions, Target, reconcile  # noqa: E402
 from reconciler.fleet import targets  # noqa: E402
 from reconciler.source.directory import DirectorySource  # noqa: E402
 from reconciler.spec.load import load  # noqa: E402
+from reconciler.spec.models import Cluster as ClusterSpec  # noqa: E402
 from tests.kubeserver.kubeconfig import write as write_kubeconfig  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-OPTIONS = KubeOptions(qps=float(os.environ.get("BENCH_QPS", "200")), burst=int(os.environ.get("BENCH_BURST", "400")), pool_size=32)
+
+
+def cluster_entry(config: Path, context: str) -> ClusterSpec:
+    """The environment entry a user would write, with the BENCH_* overrides of rateLimit."""
+    limit: dict[str, Any] = {}
+    qps = os.environ.get("BENCH_QPS")
+    if qps:
+        limit["qps"] = qps if qps == "auto" else float(qps)
+    if os.environ.get("BENCH_BURST"):
+        limit["burst"] = int(os.environ["BENCH_BURST"])
+    in_flight = os.environ.get("BENCH_IN_FLIGHT") or os.environ.get("BENCH_CONCURRENCY")
+    if in_flight:
+        limit["maxInFlight"] = int(in_flight)
+    return ClusterSpec.model_validate({"name": context, "kubeconfig": {"context": context, "path": str(config)},
+                                       "rateLimit": limit})
+
+
+def product_cluster(config: Path, context: str) -> tuple[KubeCluster, ApplyOptions]:
+    """A client and apply options exactly as ``platformctl apply`` / the daemon make them."""
+    entry = cluster_entry(config, context)
+    cluster = connect(entry, config.parent)
+    assert isinstance(cluster, KubeCluster)
+    return cluster, ApplyOptions(concurrency=entry.rate_limit.max_in_flight)
+
+
+def latency_profile() -> str:
+    """The server's latency model, in words."""
+    rtt = float(os.environ.get("BENCH_RTT") or os.environ.get("BENCH_LATENCY") or 0)
+    commit = float(os.environ.get("BENCH_COMMIT") or 0)
+    if not rtt and not commit:
+        return "loopback, no added latency"
+    return f"round trip {rtt * 1000:g} ms, commit {commit * 1000:g} ms on persisted writes"
 
 
 class Server:
@@ -68,13 +104,13 @@ def manifests(count: int, tmp: Path) -> list[dict[str, Any]]:
 
 
 def run_platformctl(server: Server, config: Path, objects: list[dict[str, Any]]) -> list[str]:
-    cluster = KubeCluster("bench", kubeconfig=str(config), context="bench", options=OPTIONS)
+    cluster, options = product_cluster(config, "bench")
     target = Target("dev", "bench", "ml-dev", "bench", objects)
     rows = []
     for label in ("cold apply", "no-op"):
         server.ask("reset")
         start = time.perf_counter()
-        result = reconcile(cluster, target, ApplyOptions(concurrency=int(os.environ.get("BENCH_CONCURRENCY", "16"))))
+        result = reconcile(cluster, target, options)
         elapsed = time.perf_counter() - start
         assert result.ok, result.error
         rows.append(f"platformctl {label:<10} {len(objects):>6} {elapsed:>8.2f} s  {_counts(server.ask('counts'))}")
@@ -103,6 +139,9 @@ def _counts(counts: dict[str, int]) -> str:
 
 def main(sizes: list[int]) -> None:
     """Print one line per tool, phase and size."""
+    entry = cluster_entry(Path("kubeconfig"), "bench").rate_limit
+    print(f"server: {latency_profile()}; platformctl rateLimit: qps {entry.qps}, burst {entry.burst}, "
+          f"maxInFlight {entry.max_in_flight}")
     print(f"{'tool':<11} {'phase':<10} {'objects':>6} {'wall':>10}  requests")
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp_name:

@@ -2,11 +2,14 @@
 
 Usage: python bench/run_all.py [APPLY_SIZES...]   (default: 100 1000 10000)
 Each part runs in its own process (so its peak RSS is its own); apply lines are also summarised
-as the ratio of kubectl's wall time to platformctl's.
+as the ratio of kubectl's wall time to platformctl's. The apply comparison runs against three
+server latency models (tests/kubeserver ``set_latency``): loopback with none, a cluster in the
+same datacenter, and a remote cluster.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -20,14 +23,23 @@ PARTS = [
     ("diff between two revisions", ["diff_bench.py"]),
     ("daemon push-to-applied latency", ["daemon_latency_bench.py"]),
 ]
+LATENCY_MODELS = [
+    # (title, environment, sizes: None = the command line's)
+    ("loopback, no added latency", {}, None),
+    ("same datacenter: 1 ms round trip, 2 ms etcd commit", {"BENCH_RTT": "0.001", "BENCH_COMMIT": "0.002"}, None),
+    ("remote cluster: 20 ms round trip, 2 ms etcd commit", {"BENCH_RTT": "0.02", "BENCH_COMMIT": "0.002"},
+     ["100", "1000"]),
+]
 ROW = re.compile(r"^(platformctl|kubectl)\s+(cold apply|no-op)\s+(\d+)\s+([\d.]+) s")
 
 
-def run(title: str, args: list[str]) -> str:
+def run(title: str, args: list[str], env: dict[str, str] | None = None) -> str:
     """Run one bench script, echo its output under a heading, return it."""
-    print(f"\n## {title}  (python bench/{' '.join(args)})", flush=True)
+    prefix = "".join(f"{k}={v} " for k, v in (env or {}).items())
+    print(f"\n## {title}  ({prefix}python bench/{' '.join(args)})", flush=True)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, str(HERE / args[0]), *args[1:]], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, str(HERE / args[0]), *args[1:]], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
     print(done.stdout.rstrip() + (f"\n{done.stderr.rstrip()}" if done.returncode else ""), flush=True)
     print(f"(took {time.perf_counter() - start:.0f} s)", flush=True)
     return done.stdout
@@ -54,9 +66,13 @@ def main(sizes: list[str]) -> None:
     """All parts, then the apply ratios."""
     for title, args in PARTS:
         run(title, args)
-    output = run("apply beside kubectl (local server)", ["apply_bench.py", *sizes])
+    summary = []
+    for title, env, model_sizes in LATENCY_MODELS:
+        output = run(f"apply beside kubectl, {title}", ["apply_bench.py", *(model_sizes or sizes)], env)
+        summary += [f"{title}:", *(f"  {line}" for line in ratios(output))]
+    run("scale: 10,000 objects over 3 clusters, loopback", ["scale_bench.py", "10000"])
     print("\n## kubectl / platformctl wall-time ratio")
-    print("\n".join(ratios(output)))
+    print("\n".join(summary))
 
 
 if __name__ == "__main__":

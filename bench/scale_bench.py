@@ -7,7 +7,6 @@ Prints per cluster: wall time, write requests, LIST requests (pages of 500) per 
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import sys
 import tempfile
 import time
@@ -15,10 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.apply_bench import Server, _Url, manifests  # noqa: E402
-from reconciler.cluster.kube import KubeCluster  # noqa: E402
-from reconciler.cluster.kube_options import KubeOptions  # noqa: E402
-from reconciler.engine import ApplyOptions, Result, Target, reconcile  # noqa: E402
+from bench.apply_bench import Server, _Url, cluster_entry, latency_profile, manifests, product_cluster  # noqa: E402
+from reconciler.engine import Result, Target, reconcile  # noqa: E402
 from tests.kubeserver.kubeconfig import write as write_kubeconfig  # noqa: E402
 
 CLUSTERS = ("east", "west", "south")
@@ -26,8 +23,6 @@ CLUSTERS = ("east", "west", "south")
 
 def main(total: int) -> None:
     """Cold apply then no-op on three clusters at once; print figures."""
-    qps = float(os.environ.get("BENCH_QPS", "200"))
-    burst = int(os.environ.get("BENCH_BURST", "400"))
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         per_cluster = total // len(CLUSTERS)
@@ -35,9 +30,12 @@ def main(total: int) -> None:
         servers = {name: Server() for name in CLUSTERS}
         try:
             config = write_kubeconfig(tmp / "config", {n: _Url(s.url) for n, s in servers.items()})  # type: ignore[misc]
-            options = KubeOptions(qps=qps, burst=burst, pool_size=32)
-            clusters = {n: KubeCluster(n, kubeconfig=str(config), context=n, options=options) for n in CLUSTERS}
-            print(f"{len(objects)} objects per cluster x {len(CLUSTERS)} clusters, client limit {qps} QPS / burst {burst}")
+            made = {n: product_cluster(config, n) for n in CLUSTERS}
+            clusters = {n: cluster for n, (cluster, _) in made.items()}
+            options = made[CLUSTERS[0]][1]
+            limit = cluster_entry(config, CLUSTERS[0]).rate_limit
+            print(f"{len(objects)} objects per cluster x {len(CLUSTERS)} clusters; server: {latency_profile()}; "
+                  f"rateLimit qps {limit.qps}, burst {limit.burst}, maxInFlight {limit.max_in_flight}")
             for phase in ("cold apply", "no-op"):
                 for server in servers.values():
                     server.ask("reset")
@@ -45,7 +43,7 @@ def main(total: int) -> None:
                 with concurrent.futures.ThreadPoolExecutor(len(CLUSTERS)) as pool:
                     results: list[Result] = list(pool.map(
                         lambda n: reconcile(clusters[n], Target("dev", n, "ml-dev", "bench", objects),
-                                            ApplyOptions(concurrency=16)), CLUSTERS))
+                                            options), CLUSTERS))
                 wall = time.perf_counter() - start
                 assert all(r.ok for r in results), [r.error for r in results]
                 print(f"{phase}: {wall:.2f} s for {len(objects) * len(CLUSTERS)} objects")
