@@ -173,6 +173,7 @@ class Cluster:
                 prev = old.versions.get(name)
                 if prev is not None and prev.schema == version.schema:
                     version._merge, version._validator = prev._merge, prev._validator
+                    version._defaulter = prev._defaulter
         self.types[rtype.key] = rtype
 
     def unregister_crd(self, crd: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from tests.kubeserver.mergeschema import DEDUCED, LIST, MAP, SCALAR, STRUCT, Node
+from tests.kubeserver.mergeschema import DEDUCED, DEDUCED_NODE, LIST, MAP, SCALAR, STRUCT, Node
 
 Path = tuple[str, ...]
 FieldSet = set[Path]
@@ -39,14 +39,19 @@ _DEDUCED_MAP = Node(MAP, elem=Node(DEDUCED))
 _DEDUCED_LIST = Node(LIST, elem=Node(DEDUCED), list_type="atomic")
 
 
-def _is_leaf(node: Node, value: Any) -> bool:
-    if node.kind in (SCALAR, DEDUCED) or node.atomic:
-        return True
-    if node.kind in (STRUCT, MAP):
-        return not isinstance(value, dict)
-    if node.kind == LIST:
-        return node.list_type == "atomic" or not isinstance(value, list)
-    return True
+def _walkable(node: Node, value: Any) -> Node | None:
+    """The (resolved) node to walk `value` with, or None when `value` is a leaf there:
+    scalars, atomic maps and lists (deduced lists included), and type mismatches."""
+    kind = node.kind
+    if kind == DEDUCED:
+        return _DEDUCED_MAP if isinstance(value, dict) else None  # deduced lists are atomic
+    if kind == SCALAR or node.atomic:
+        return None
+    if kind == STRUCT or kind == MAP:
+        return node if isinstance(value, dict) else None
+    if kind == LIST:
+        return node if node.list_type != "atomic" and isinstance(value, list) else None
+    return None
 
 
 def item_element(node: Node, item: Any, index: int) -> str:
@@ -67,21 +72,22 @@ def to_set(value: Any, node: Node, path: Path = ()) -> FieldSet:
 
 
 def _to_set(value: Any, node: Node, path: Path, out: FieldSet) -> None:
-    node = _resolve(node, value)
-    if value is None or _is_leaf(node, value):
+    walk = None if value is None else _walkable(node, value)
+    if walk is None:
         out.add(path)
         return
     if isinstance(value, dict):
+        child_of = walk.child
         for key, sub in value.items():
-            child, declared = node.child(key)
+            child, declared = child_of(key)
             p = path + ("f:" + key,)
             _to_set(sub, child, p, out)
             if sub is None or sub == {} or not declared:
                 out.add(p)
         return
-    elem = node.elem or Node(DEDUCED)
+    elem = walk.elem or DEDUCED_NODE
     for i, item in enumerate(value):
-        p = path + (item_element(node, item, i),)
+        p = path + (item_element(walk, item, i),)
         _to_set(item, elem, p, out)
         out.add(p)
 
@@ -100,12 +106,11 @@ def compare(old: Any, new: Any, node: Node) -> tuple[FieldSet, FieldSet, FieldSe
 def _compare(
     lhs: Any, rhs: Any, node: Node, path: Path, added: FieldSet, modified: FieldSet, removed: FieldSet
 ) -> None:
-    node = _resolve(node, rhs if rhs is not _MISSING else lhs)
     value = rhs if rhs is not _MISSING else lhs
-    leaf = _is_leaf(node, value) or (
+    walk = _walkable(node, value)
+    if walk is None or (
         lhs is not _MISSING and rhs is not _MISSING and type(lhs) is not type(rhs)
-    )
-    if leaf:
+    ):
         if lhs is _MISSING:
             added.add(path)
         elif rhs is _MISSING:
@@ -116,16 +121,17 @@ def _compare(
     if isinstance(value, dict):
         left = lhs if isinstance(lhs, dict) else {}
         right = rhs if isinstance(rhs, dict) else {}
+        child_of = walk.child
         for key in {**left, **right}:
-            child, _ = node.child(key)
+            child, _ = child_of(key)
             _compare(
                 left.get(key, _MISSING), right.get(key, _MISSING), child,
                 path + ("f:" + key,), added, modified, removed,
             )
     else:
-        elem = node.elem or Node(DEDUCED)
-        left_items = _keyed(node, lhs if isinstance(lhs, list) else [])
-        right_items = _keyed(node, rhs if isinstance(rhs, list) else [])
+        elem = walk.elem or DEDUCED_NODE
+        left_items = _keyed(walk, lhs if isinstance(lhs, list) else [])
+        right_items = _keyed(walk, rhs if isinstance(rhs, list) else [])
         for pe in {**left_items, **right_items}:
             _compare(
                 left_items.get(pe, _MISSING), right_items.get(pe, _MISSING), elem,
@@ -143,21 +149,21 @@ def _keyed(node: Node, items: list[Any]) -> dict[str, Any]:
 
 def merge(live: Any, config: Any, node: Node) -> Any:
     """The apply merge of a configuration onto the live object (a new value)."""
-    node = _resolve(node, config)
-    if config is None or _is_leaf(node, config) or type(live) is not type(config):
+    walk = None if config is None else _walkable(node, config)
+    if walk is None or type(live) is not type(config):
         return config
     if isinstance(config, dict):
         out = dict(live)
+        child_of = walk.child
         for key, sub in config.items():
             if sub is None:
                 out.pop(key, None)
                 continue
-            child, _ = node.child(key)
-            out[key] = merge(live[key], sub, child) if key in live else sub
+            out[key] = merge(live[key], sub, child_of(key)[0]) if key in live else sub
         return out
-    elem = node.elem or Node(DEDUCED)
-    merged = _keyed(node, live)
-    for pe, item in _keyed(node, config).items():
+    elem = walk.elem or DEDUCED_NODE
+    merged = _keyed(walk, live)
+    for pe, item in _keyed(walk, config).items():
         merged[pe] = merge(merged[pe], item, elem) if pe in merged else item
     return list(merged.values())
 
@@ -212,7 +218,7 @@ def _remove(value: Any, node: Node, path: Path, paths: FieldSet, prefixes: Field
     return value
 
 
-def encode(paths: FieldSet) -> dict[str, Any]:
+def encode(paths: Iterable[Path]) -> dict[str, Any]:
     """The `fieldsV1` trie: `"."` marks a member that also has children."""
     trie: dict[str, Any] = {}
     for path in paths:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -52,7 +53,7 @@ def create(cluster: Cluster, call: Call) -> Reply:
     if call.subresource or call.name is not None:
         raise method_not_allowed()
     ctx = _ctx(cluster, call)
-    obj = normalize(ctx, _json(call.body))
+    obj = normalize(ctx, _json(call.body), owned=True)
     with cluster.store.lock:
         start = cluster.store.rv
         result, code = commit(ctx, None, obj, update_ownership(ctx))
@@ -73,7 +74,7 @@ def update(cluster: Cluster, call: Call) -> Reply:
     """PUT of an object (or of its status)."""
     assert call.name is not None
     ctx = _ctx(cluster, call)
-    obj = normalize(ctx, _json(call.body))
+    obj = normalize(ctx, _json(call.body), owned=True)
     _check_name(obj, call.name)
     with cluster.store.lock:
         start = cluster.store.rv
@@ -124,18 +125,37 @@ def patch(cluster: Cluster, call: Call) -> Reply:
     return _reply(ctx, code, result, persisted)
 
 
-def _apply(cluster: Cluster, call: Call, ctx: Ctx) -> Reply:
-    assert call.name is not None
+# UTF-8 of what a YAML reader does not take as JSON does: characters it refuses (DEL, C0/C1
+# controls, U+FFFE/U+FFFF) and NEL, a line break in YAML; such bodies go to the YAML decoder.
+_NOT_JSON_AS_YAML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"not JSON: {name}")
+
+
+def _apply_body(body: bytes) -> Any:
+    """An apply patch: JSON (what clients send; a subset of YAML, decoded ~20x faster) or YAML."""
+    if body.lstrip()[:1] == b"{" and not _NOT_JSON_AS_YAML.search(body):
+        try:
+            return json.loads(body, parse_constant=_no_constant)
+        except ValueError:  # YAML flow mapping, or invalid: let the YAML decoder judge
+            pass
     try:
-        config = yaml.load(call.body or b"{}", Loader=_Loader)
+        return yaml.load(body or b"{}", Loader=_Loader)
     except yaml.YAMLError as exc:
         raise bad_request(f"error decoding YAML: {exc}") from None
+
+
+def _apply(cluster: Cluster, call: Call, ctx: Ctx) -> Reply:
+    assert call.name is not None
+    config = _apply_body(call.body)
     if not isinstance(config, dict):
         raise bad_request("invalid object: apply patch must be an object")
     if not config.get("apiVersion") or not config.get("kind"):
         raise bad_request(
             f"invalid object type: {config.get('apiVersion', '')}, Kind={config.get('kind', '')}")
-    config = normalize(ctx, config)
+    config = normalize(ctx, config, owned=True)
     meta = config["metadata"]
     if meta.get("managedFields") is not None:
         raise bad_request("metadata.managedFields must be nil")

@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from tests.kubeserver import fieldsets as fs
 from tests.kubeserver.errors import ApiError, apply_conflict, bad_request
 from tests.kubeserver.mergeschema import Node
 
-# Paths the strip-meta manager never records (k8s.io/apiserver fieldmanager stripmeta.go).
-_STRIPPED_EXACT = {("f:metadata",)}
-_STRIPPED_PREFIXES = [("f:apiVersion",), ("f:kind",)] + [
-    ("f:metadata", "f:" + name)
+# Paths the strip-meta manager never records (k8s.io/apiserver fieldmanager stripmeta.go):
+# `f:apiVersion`, `f:kind`, `f:metadata` itself and these metadata fields, with their subtrees.
+_STRIPPED_TOP = frozenset(("f:apiVersion", "f:kind"))
+_STRIPPED_META = frozenset(
+    "f:" + name
     for name in (
         "name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName",
         "generation", "managedFields", "resourceVersion", "deletionTimestamp",
         "deletionGracePeriodSeconds",
     )
-]
+)
 
 
 @dataclass(slots=True)
@@ -95,7 +97,7 @@ def render(managers: Managers) -> list[dict[str, Any]]:
             "apiVersion": e.api_version,
             "time": e.time,
             "fieldsType": "FieldsV1",
-            "fieldsV1": fs.encode(e.fields),
+            "fieldsV1": _encoded(frozenset(e.fields)),
         }
         if e.subresource:
             entry["subresource"] = e.subresource
@@ -103,15 +105,25 @@ def render(managers: Managers) -> list[dict[str, Any]]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _encoded(paths: frozenset[fs.Path]) -> dict[str, Any]:
+    """`fs.encode`, memoised: most writes re-render unchanged sets, and similar objects share
+    them. The result is shared between objects, which (like all stored state) are never mutated."""
+    return fs.encode(paths)
+
+
 def strip(paths: fs.FieldSet, scope: tuple[str, ...] | None, exclude: tuple[str, ...] | None) -> fs.FieldSet:
     """Drop paths the server never tracks, and keep only `scope` / drop `exclude` subtrees."""
     out = set()
+    n_scope = len(scope) if scope is not None else 0
+    n_exclude = len(exclude) if exclude is not None else 0
     for p in paths:
-        if p in _STRIPPED_EXACT or any(p[: len(s)] == s for s in _STRIPPED_PREFIXES):
+        if p and (p[0] in _STRIPPED_TOP or (
+                p[0] == "f:metadata" and (len(p) == 1 or p[1] in _STRIPPED_META))):
             continue
-        if scope is not None and p[: len(scope)] != scope:
+        if scope is not None and p[:n_scope] != scope:
             continue
-        if exclude is not None and p[: len(exclude)] == exclude:
+        if exclude is not None and p[:n_exclude] == exclude:
             continue
         out.add(p)
     return out
@@ -188,12 +200,21 @@ def apply(
     previous = result.get(key)
     applied = strip(fs.to_set(config, node), scope.only, scope.exclude)
     others = [e for k, e in result.items() if k != key]
-    if previous is not None and previous.fields:
+    # ensure_named(prev) - ensure_named(applied) == ensure_named(prev - applied) - ensure_named(applied)
+    # (ensure_named is monotone), so a manager that stopped applying nothing drops nothing.
+    stopped = previous.fields - applied if previous is not None else set()
+    if stopped:
         owned = set().union(*(e.fields for e in others)) if others else set()
-        drop = fs.ensure_named(previous.fields, node) - fs.ensure_named(applied, node)
+        drop = fs.ensure_named(stopped, node) - fs.ensure_named(applied, node)
         drop -= fs.ensure_named(owned, node)
         merged = fs.remove(merged, strip(drop, scope.only, scope.exclude), node)
-    added, modified, removed = fs.compare(base, merged, node)
+    added: fs.FieldSet
+    modified: fs.FieldSet
+    removed: fs.FieldSet
+    if merged == base:  # nothing changed: Compare finds no difference
+        added, modified, removed = set(), set(), set()
+    else:
+        added, modified, removed = fs.compare(base, merged, node)
     changed = strip(added | modified, scope.only, scope.exclude)
     conflicts = [(e, sorted(e.fields & changed, key=fs.path_sort_key)) for e in others]
     conflicts = [(e, paths) for e, paths in conflicts if paths]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from tests.kubeserver.errors import cause
@@ -46,6 +47,13 @@ def _invalid(field: str, value: Any, detail: str) -> dict[str, str]:
 
 def name_errors(name: str, *, label: bool, field: str = "metadata.name") -> list[dict[str, str]]:
     """DNS-1123 subdomain (or label, for namespaces) checks of an object name."""
+    return list(_name_errors(name, label, field))
+
+
+# The checks below are memoised (the same keys and values repeat on every object); they
+# return tuples of cause dicts that callers copy into their own lists and never mutate.
+@lru_cache(maxsize=8192)
+def _name_errors(name: str, label: bool, field: str) -> tuple[dict[str, str], ...]:
     limit, pattern, msg = (63, _DNS1123_LABEL, LABEL_MSG) if label else (
         253, _DNS1123_SUBDOMAIN, SUBDOMAIN_MSG)
     errs = []
@@ -53,10 +61,11 @@ def name_errors(name: str, *, label: bool, field: str = "metadata.name") -> list
         errs.append(_invalid(field, name, f"must be no more than {limit} characters"))
     if not re.fullmatch(pattern, name):
         errs.append(_invalid(field, name, msg))
-    return errs
+    return tuple(errs)
 
 
-def _label_key_errors(key: str, field: str) -> list[dict[str, str]]:
+@lru_cache(maxsize=8192)
+def _label_key_errors(key: str, field: str) -> tuple[dict[str, str], ...]:
     prefix, _, name = key.rpartition("/")
     errs = []
     if prefix and (len(prefix) > 253 or not re.fullmatch(_DNS1123_SUBDOMAIN, prefix)):
@@ -67,7 +76,16 @@ def _label_key_errors(key: str, field: str) -> list[dict[str, str]]:
         errs.append(_invalid(field, key, "name part must be no more than 63 characters"))
     elif not re.fullmatch(_QUALIFIED_NAME, name):
         errs.append(_invalid(field, key, _QUALIFIED_MSG))
-    return errs
+    return tuple(errs)
+
+
+@lru_cache(maxsize=8192)
+def _label_value_errors(value: str) -> tuple[dict[str, str], ...]:
+    if len(value) > 63:
+        return (_invalid("metadata.labels", value, "must be no more than 63 characters"),)
+    if not re.fullmatch(_LABEL_VALUE, value):
+        return (_invalid("metadata.labels", value, _VALUE_MSG),)
+    return ()
 
 
 def object_meta_errors(meta: Mapping[str, Any], *, namespace_kind: bool) -> list[dict[str, str]]:
@@ -80,7 +98,7 @@ def object_meta_errors(meta: Mapping[str, Any], *, namespace_kind: bool) -> list
     elif not isinstance(name, str):
         errs.append(_invalid("metadata.name", name, "must be a string"))
     else:
-        errs += name_errors(name, label=namespace_kind)
+        errs += _name_errors(name, namespace_kind, "metadata.name")
     labels = meta.get("labels") or {}
     if not isinstance(labels, Mapping):
         errs.append(_invalid("metadata.labels", labels, "must be a map of strings"))
@@ -89,10 +107,8 @@ def object_meta_errors(meta: Mapping[str, Any], *, namespace_kind: bool) -> list
         errs += _label_key_errors(key, "metadata.labels")
         if not isinstance(value, str):
             errs.append(_invalid("metadata.labels", value, "must be a string"))
-        elif len(value) > 63:
-            errs.append(_invalid("metadata.labels", value, "must be no more than 63 characters"))
-        elif not re.fullmatch(_LABEL_VALUE, value):
-            errs.append(_invalid("metadata.labels", value, _VALUE_MSG))
+        else:
+            errs += _label_value_errors(value)
     annotations = meta.get("annotations") or {}
     if not isinstance(annotations, Mapping):
         errs.append(_invalid("metadata.annotations", annotations, "must be a map of strings"))

@@ -29,6 +29,7 @@ class Version:
     columns: list[Mapping[str, Any]] = field(default_factory=list)
     _merge: mergeschema.Node | None = None
     _validator: Any = None
+    _defaulter: Any = None  # validation.Defaulter, compiled on first use
 
     def merge_node(self, plural: str) -> mergeschema.Node:
         """Merge type for SSA (built-in table or derived from the CRD schema)."""

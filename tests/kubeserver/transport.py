@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email.parser
+import http.client
+import re
 import select
 import socket
 import struct
@@ -56,6 +59,40 @@ def apf_headers(name: str, seed: int) -> dict[str, str]:
         return str(uuid.uuid5(_APF_NAMESPACE, f"{name}/{seed}/{kind}"))
 
     return {FLOW_SCHEMA_HEADER: uid("flowschema"), PRIORITY_LEVEL_HEADER: uid("prioritylevel")}
+
+
+_MAX_LINE = 65536  # http.client's limits on request headers
+_MAX_HEADERS = 100
+_PLAIN_HEADER = re.compile(r"[\041-\071\073-\176]+:[^\r\n]*\r?\n\Z")
+
+
+def read_headers(rfile: Any) -> http.client.HTTPMessage:
+    """`http.client.parse_headers` for a request; plain `Name: value` lines skip the email parser.
+
+    The result is the same HTTPMessage: for such lines the parser only appends
+    (name, value.lstrip(" \t").rstrip("\r\n")); anything else (folded lines, odd names) goes
+    through it. Raises http.client.LineTooLong / HTTPException like parse_headers.
+    """
+    lines = []
+    while True:
+        line = rfile.readline(_MAX_LINE + 1)
+        if len(line) > _MAX_LINE:
+            raise http.client.LineTooLong("header line")
+        lines.append(line)
+        if len(lines) > _MAX_HEADERS:
+            raise http.client.HTTPException(f"got more than {_MAX_HEADERS} headers")
+        if line in (b"\r\n", b"\n", b""):
+            break
+    text = [str(line, "iso-8859-1") for line in lines[:-1]]
+    if not all(_PLAIN_HEADER.match(t) for t in text):
+        parser = email.parser.Parser(_class=http.client.HTTPMessage)
+        return parser.parsestr(b"".join(lines).decode("iso-8859-1"))
+    message = http.client.HTTPMessage()
+    for t in text:
+        name, value = t.split(":", 1)
+        message.set_raw(name, value.lstrip(" \t").rstrip("\r\n"))
+    message.set_payload("")  # the (empty) body the parser would have read
+    return message
 
 
 def _reset(conn: socket.socket) -> None:
@@ -116,6 +153,32 @@ class Handler(BaseHTTPRequestHandler):
             self._serve()
         except (BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True
+
+    def parse_request(self) -> bool:
+        """BaseHTTPRequestHandler.parse_request, with `read_headers` for HTTP/1.1 requests."""
+        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = requestline.split()
+        if len(words) != 3 or words[2] != "HTTP/1.1":
+            return super().parse_request()  # HTTP/1.0, 0.9, 2 and malformed lines
+        self.requestline = requestline
+        self.command, self.path = words[0], words[1]
+        self.request_version = "HTTP/1.1"
+        self.close_connection = False
+        if self.path.startswith("//"):
+            self.path = "/" + self.path.lstrip("/")
+        try:
+            self.headers = read_headers(self.rfile)
+        except http.client.LineTooLong as err:
+            self.send_error(431, "Line too long", str(err))
+            return False
+        except http.client.HTTPException as err:
+            self.send_error(431, "Too many headers", str(err))
+            return False
+        if self.headers.get("Connection", "").lower() == "close":
+            self.close_connection = True
+        if self.headers.get("Expect", "").lower() == "100-continue":
+            return self.handle_expect_100()
+        return True
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from tests.kubeserver.errors import bad_request, cause
@@ -44,30 +45,73 @@ def decode_custom(
             if key in obj:
                 pruned[key] = obj[key]
         obj = pruned
-    _default(version.schema or {}, obj)
+    _default(_defaulter(version), obj)
     return obj, warnings
 
 
-def _default(schema: Any, value: Any) -> None:
-    """Structural defaulting: absent (or non-nullable null) properties take `default`."""
+@dataclass(slots=True, frozen=True)
+class Prop:
+    """A property that has a default, or defaults below it."""
+
+    name: str
+    has_default: bool
+    default: Any
+    nullable: bool
+    child: Defaulter | None
+
+
+@dataclass(slots=True, frozen=True)
+class Defaulter:
+    """The parts of a schema node that carry defaults; subtrees without any are left out."""
+
+    props: tuple[Prop, ...] = ()
+    known: frozenset[str] = frozenset()  # every declared property (additionalProperties: the rest)
+    extra: Defaulter | None = None
+    items: Defaulter | None = None
+
+
+def _defaulter(version: Version) -> Defaulter:
+    if version._defaulter is None:
+        version._defaulter = _compile(version.schema or {}) or Defaulter()
+    return version._defaulter  # type: ignore[no-any-return]
+
+
+def _compile(schema: Any) -> Defaulter | None:
+    """The defaulting tree of a schema node; None when nothing under it has a default."""
     if not isinstance(schema, dict):
-        return
+        return None
+    declared = schema.get("properties") or {}
+    props = []
+    for name, sub in declared.items():
+        if not isinstance(sub, dict):
+            continue
+        child = _compile(sub)
+        if "default" in sub or child is not None:
+            props.append(Prop(name, "default" in sub, sub.get("default"), bool(sub.get("nullable")), child))
+    extra, items = schema.get("additionalProperties"), schema.get("items")
+    node = Defaulter(tuple(props), frozenset(declared), _compile(extra) if isinstance(extra, dict) else None,
+                     _compile(items) if isinstance(items, dict) else None)
+    if not node.props and node.extra is None and node.items is None:
+        return None
+    return node
+
+
+def _default(node: Defaulter, value: Any) -> None:
+    """Structural defaulting: absent (or non-nullable null) properties take `default`."""
     if isinstance(value, dict):
-        for name, sub in (schema.get("properties") or {}).items():
-            if not isinstance(sub, dict):
-                continue
-            if "default" in sub and (name not in value or (value[name] is None and not sub.get("nullable"))):
-                value[name] = copy.deepcopy(sub["default"])
-            if name in value:
-                _default(sub, value[name])
-        extra = schema.get("additionalProperties")
-        if isinstance(extra, dict):
+        for prop in node.props:
+            name = prop.name
+            if prop.has_default and (name not in value or (value[name] is None and not prop.nullable)):
+                value[name] = copy.deepcopy(prop.default)
+            if prop.child is not None and name in value:
+                _default(prop.child, value[name])
+        if node.extra is not None:
             for key, sub_value in value.items():
-                if key not in (schema.get("properties") or {}):
-                    _default(extra, sub_value)
-    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+                if key not in node.known:
+                    _default(node.extra, sub_value)
+    elif isinstance(value, list) and node.items is not None:
         for item in value:
-            _default(schema["items"], item)
+            _default(node.items, item)
 
 
 def schema_causes(version: Version, obj: dict[str, Any]) -> list[dict[str, str]]:

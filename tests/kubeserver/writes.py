@@ -60,11 +60,15 @@ class Ctx:
         return managed.Scope(exclude=("f:status",))
 
 
-def normalize(ctx: Ctx, body: Any) -> dict[str, Any]:
-    """A deep copy of a request object with apiVersion/kind checked and metadata a dict."""
+def normalize(ctx: Ctx, body: Any, *, owned: bool = False) -> dict[str, Any]:
+    """The request object with apiVersion/kind checked and metadata a dict.
+
+    A deep copy unless `owned` (a body freshly decoded for this request, which nothing
+    else references; the pipeline mutates what it is given).
+    """
     if not isinstance(body, dict):
         raise bad_request(f"Object 'Kind' is missing in '{json.dumps(body)[:200]}'")
-    obj = copy.deepcopy(body)
+    obj = body if owned else copy.deepcopy(body)
     api, kind = ctx.api_version, ctx.rtype.kind
     if obj.get("apiVersion") not in (None, "", api):
         raise bad_request(
