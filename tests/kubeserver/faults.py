@@ -46,6 +46,7 @@ class Rule:
     message: str = ""
     fired: int = 0
     _rng: random.Random = field(default_factory=random.Random)
+    _seen: Counter[str] = field(default_factory=Counter)
 
     def matches(self, verb: str, resource: str) -> bool:
         if self.verb is not None and self.verb != verb:
@@ -60,14 +61,27 @@ class Rule:
             names.add(f"{plural}/{sub}")
         return self.resource in names
 
-    def fire(self) -> bool:
-        """Whether this rule applies to the current request (consumes a count)."""
+    def fire(self, request: str = "") -> bool:
+        """Whether this rule applies to the current request (consumes a count).
+
+        With a ``rate``, the draw for a request named ``request`` (method and path) depends only
+        on the seed, that name and how often it was seen before, so concurrent clients meet the
+        same failures on every run whatever order their requests arrive in.
+        """
         if self.times is not None and self.fired >= self.times:
             return False
-        if self.rate < 1.0 and self._rng.random() >= self.rate:
+        if self.rate < 1.0 and self._draw(request) >= self.rate:
             return False
         self.fired += 1
         return True
+
+
+    def _draw(self, request: str) -> float:
+        if not request:
+            return self._rng.random()
+        seen = self._seen[request]
+        self._seen[request] = seen + 1
+        return random.Random(f"{self.seed}|{request}|{seen}").random()
 
 
 @dataclass(slots=True, frozen=True)
@@ -149,8 +163,8 @@ class Faults:
             self._rules.append(rule)
         return rule
 
-    def pick(self, verb: str, resource: str) -> tuple[float, Rule | None]:
-        """(latency to add, error rule to answer with) for a request."""
+    def pick(self, verb: str, resource: str, request: str = "") -> tuple[float, Rule | None]:
+        """(latency to add, error rule to answer with) for a request (``request``: method and path)."""
         latency = 0.0
         chosen = None
         with self._lock:
@@ -158,9 +172,9 @@ class Faults:
                 if not rule.matches(verb, resource):
                     continue
                 if rule.kind == "latency":
-                    if rule.fire():
+                    if rule.fire(request):
                         latency += rule.seconds
-                elif chosen is None and rule.fire():
+                elif chosen is None and rule.fire(request):
                     chosen = rule
         return latency, chosen
 

@@ -227,7 +227,7 @@ class Handler(BaseHTTPRequestHandler):
         route = None
         try:
             route = kube.api.route(method, split.path, query, headers, body)
-            latency, rule = kube.faults.pick(route.verb, route.resource)
+            latency, rule = kube.faults.pick(route.verb, route.resource, f"{method} {self.path}")
             if not self._pause(latency):
                 return
             if rule is not None:

@@ -38,6 +38,23 @@ def test_error_rate_is_seeded_and_reproducible(kube_server: KubeServer, kube_nam
     assert 0 < first.count(500) < 20 and set(first) == {200, 500}
 
 
+def test_error_rate_draws_follow_the_request_not_the_arrival_order(kube_server: KubeServer,
+                                                                   kube_namespace: str) -> None:
+    paths = [f"/api/v1/namespaces/{kube_namespace}/configmaps/c{i}" for i in range(30)]
+
+    def failed(order: list[str]) -> set[tuple[str, int]]:
+        kube_server.faults.clear()
+        kube_server.faults.fail_rate(0.5, 500, verb="get", seed=7)
+        seen: set[tuple[str, int]] = set()
+        for attempt in range(2):  # a retry of the same request gets a draw of its own
+            seen |= {(p, attempt) for p in order if call(kube_server, "GET", p).status == 500}
+        return seen
+
+    forward = failed(paths)
+    assert forward == failed(list(reversed(paths)))  # concurrent clients meet the same failures
+    assert 0 < len(forward) < 60 and {p for p, a in forward if a == 0} != {p for p, a in forward if a == 1}
+
+
 def test_throttle_answers_429_with_retry_after(kube_server: KubeServer, kube_namespace: str) -> None:
     path = f"/api/v1/namespaces/{kube_namespace}/configmaps"
     kube_server.faults.throttle(retry_after=3, times=1)
