@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.objects import Manifest, sort_for_apply
 from reconciler.render.context import RenderContext
@@ -56,13 +56,15 @@ def render_cluster(spec: Spec, env_name: str, cluster: str, revision: str) -> li
     pinned_versions = _pipeline_versions_needed(view, refs)
     for ref in refs:
         item = view.components[ref]
+        own = item.metadata.annotations
+        item_ctx = replace(ctx, extra_annotations={**ctx.extra_annotations, **own}) if own else ctx
         if item.kind in _SIMPLE:
-            manifests = _SIMPLE[item.kind](item, ctx)
+            manifests = _SIMPLE[item.kind](item, item_ctx)
         elif item.kind == "Pipeline":
-            manifests = render_pipeline(item, ctx, pinned_versions.get(item.name, ()))
+            manifests = render_pipeline(item, item_ctx, pinned_versions.get(item.name, ()))
         else:
             _pipeline, version = view.scheduled_pipeline(item)
-            manifests = render_schedule(item, ctx, version or "")
+            manifests = render_schedule(item, item_ctx, version or "")
         found.extend(Rendered(m, item) for m in manifests)
     order = {id(m): i for i, m in enumerate(sort_for_apply([r.manifest for r in found]))}
     return sorted(found, key=lambda r: order[id(r.manifest)])

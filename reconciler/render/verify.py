@@ -16,6 +16,18 @@ from reconciler.spec.document import Spec
 VERIFY_REVISION = "validate"
 
 
+def _own_metadata_key(rendered: Rendered, field: str, message: str) -> tuple[str, ...] | None:
+    """The component's own label or annotation a metadata violation names, located at its key."""
+    assert rendered.component is not None
+    metadata = rendered.component.metadata
+    for name, own in (("labels", metadata.labels), ("annotations", metadata.annotations)):
+        if field.startswith(f"metadata.{name}"):
+            for key, value in own.items():
+                if f'"{key}"' in message or f'"{value}"' in message or field.endswith(f"[{key}]"):
+                    return ("metadata", name, key)
+    return None
+
+
 def _collisions(objects: list[Rendered]) -> list[SpecError]:
     """Two components rendering the same object name would overwrite each other: name both."""
     owners: dict[ObjectKey, Rendered] = {}
@@ -49,6 +61,8 @@ def verify(spec: Spec) -> list[SpecError]:
                         error = view.source.error(("spec", "namespace"), message, hint)
                     elif violation.field.startswith("metadata.name"):
                         error = rendered.component.source.error(("metadata", "name"), message, hint)
+                    elif (own := _own_metadata_key(rendered, violation.field, violation.message)) is not None:
+                        error = rendered.component.source.error(own, message, hint)
                     else:
                         loc = spec_location(key.kind, violation.field)
                         error = rendered.component.error(loc, message, hint)

@@ -7,7 +7,7 @@ from typing import Any
 
 from reconciler.errors import SpecError
 from reconciler.spec.models import ComponentDoc, ComponentSpec, Environment, Platform
-from reconciler.spec.models.base import Metadata
+from reconciler.spec.models.base import ComponentMetadata
 from reconciler.spec.yamlio import locate
 
 Loc = tuple[str | int, ...]
@@ -47,7 +47,7 @@ class Resolved:
 
     ref: str
     kind: str
-    metadata: Metadata
+    metadata: ComponentMetadata
     spec: ComponentSpec
     source: Document
     env_source: Document

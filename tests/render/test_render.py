@@ -107,3 +107,45 @@ def test_render_filters_by_cluster(capsys: pytest.CaptureFixture[str]) -> None:
 def test_render_refuses_unknown_names(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", str(REPO), *argv]) == 2
     assert capsys.readouterr().err == says + "\n"
+
+
+def _annotated(tmp_path: Path, annotations: str) -> Path:
+    repo = copy_platform(tmp_path / "r")
+    path = repo / "components" / "serving" / "fraud-detector.yaml"
+    path.write_text(path.read_text().replace("  owner: risk-ml@acme.io\n",
+                                             f"  owner: risk-ml@acme.io\n  annotations: {annotations}\n"))
+    return repo
+
+
+def test_a_components_annotations_reach_every_object_it_renders_and_change_its_hash(tmp_path: Path,
+                                                                                  spec: Spec) -> None:
+    repo = _annotated(tmp_path, '{sidecar.istio.io/inject: "false", serving.kserve.io/deploymentMode: Mine}')
+    annotated = render_environment(load(DirectorySource(repo)), "prod-cloud", "r")["gke-eu"]
+    plain = render_environment(spec, "prod-cloud", "r")["gke-eu"]
+    [isvc] = [r.manifest for r in annotated if r.manifest["metadata"]["name"] == "fraud-detector"]
+    [before] = [r.manifest for r in plain if r.manifest["metadata"]["name"] == "fraud-detector"]
+    annotations = isvc["metadata"]["annotations"]
+    assert annotations["sidecar.istio.io/inject"] == "false"
+    # what the renderer sets from the spec wins over the component's own (like labels)
+    assert annotations["serving.kserve.io/deploymentMode"] == before["metadata"]["annotations"][
+        "serving.kserve.io/deploymentMode"]
+    assert annotations[ANNOTATION_HASH] != before["metadata"]["annotations"][ANNOTATION_HASH]
+    others = [r.manifest for r in annotated if r.manifest["metadata"]["name"] != "fraud-detector"]
+    assert others and all("sidecar.istio.io/inject" not in m["metadata"].get("annotations", {}) for m in others)
+
+
+@pytest.mark.parametrize(("annotations", "says"), [
+    ("{platformctl.dev/prune: disabled}",
+     "components/serving/fraud-detector.yaml:8:3: metadata.annotations: platformctl.dev/prune: keys "
+     "under platformctl.dev/ are set by platformctl itself; use another prefix"),
+    ('{"bad key": "x"}',
+     "components/serving/fraud-detector.yaml:8:17: rendered InferenceService fraud-detector would be rejected by "
+     "the cluster: metadata.annotations: Invalid value: \"bad key\""),
+])
+def test_a_bad_annotation_key_fails_validate_at_the_component_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], annotations: str, says: str
+) -> None:
+    repo = _annotated(tmp_path, annotations)
+    assert main(["validate", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[0].startswith(says), err

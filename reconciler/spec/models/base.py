@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 ApiVersion = Literal["platformctl.dev/v1alpha1"]
@@ -24,6 +24,9 @@ class SpecModel(BaseModel):
         validate_default=False,
     )
 
+
+RESERVED_PREFIX = "platformctl.dev"
+"""Label and annotation prefix of platformctl's own keys (ownership, source, spec hash)."""
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 DnsLabel = Annotated[
@@ -132,3 +135,22 @@ class Metadata(SpecModel):
     description: str | None = None
     owner: str | None = None
     labels: dict[str, str] = Field(default={}, description="added to every object the component renders")
+
+
+
+class ComponentMetadata(Metadata):
+    """A component's metadata: also annotations for every object it renders."""
+
+    annotations: dict[str, str] = Field(
+        default={}, description="added to every object the component renders, e.g. "
+                                "serving.kserve.io/deploymentMode or sidecar.istio.io/inject; keys under "
+                                "platformctl.dev/ are platformctl's own")
+
+    @field_validator("annotations")
+    @classmethod
+    def _not_ours(cls, annotations: dict[str, str]) -> dict[str, str]:
+        reserved = sorted(k for k in annotations if k.split("/", 1)[0].lower() == RESERVED_PREFIX)
+        if reserved:
+            raise ValueError(f"{', '.join(reserved)}: keys under {RESERVED_PREFIX}/ are set by platformctl itself; "
+                             "use another prefix")
+        return annotations

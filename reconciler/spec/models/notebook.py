@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.spec.models.base import API_VERSION, ApiVersion, DnsLabel, EnvVars, Metadata, Placement, Quantity, Resources, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, DnsLabel, EnvVars, Placement, Quantity, Resources, SpecModel
 
 
 class Workspace(SpecModel):
@@ -53,5 +53,5 @@ class NotebookComponent(SpecModel):
 
     api_version: ApiVersion = API_VERSION
     kind: Literal["Notebook"]
-    metadata: Metadata
+    metadata: ComponentMetadata
     spec: NotebookSpec

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from reconciler.spec.models.base import API_VERSION, ApiVersion, Metadata, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, SpecModel
 
 VersionName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9.\-]*[a-z0-9])?$", max_length=40)]
 RepoPath = Annotated[str, StringConstraints(min_length=1), Field(description="path inside the repository")]
@@ -36,5 +36,5 @@ class PipelineComponent(SpecModel):
 
     api_version: ApiVersion = API_VERSION
     kind: Literal["Pipeline"]
-    metadata: Metadata
+    metadata: ComponentMetadata
     spec: PipelineSpec

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from reconciler.spec.models.base import API_VERSION, ApiVersion, DnsLabel, Metadata, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, DnsLabel, SpecModel
 from reconciler.spec.models.pipeline import VersionName
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -79,5 +79,5 @@ class ScheduleComponent(SpecModel):
 
     api_version: ApiVersion = API_VERSION
     kind: Literal["Schedule"]
-    metadata: Metadata
+    metadata: ComponentMetadata
     spec: ScheduleSpec

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.spec.models.base import API_VERSION, ApiVersion, EnvVars, Metadata, Placement, Resources, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, EnvVars, Placement, Resources, SpecModel
 
 STORAGE_SCHEMES = (
     "gs://", "s3://", "pvc://", "file://", "https://", "http://", "hdfs://", "webhdfs://",
@@ -76,5 +76,5 @@ class ServingComponent(SpecModel):
 
     api_version: ApiVersion = API_VERSION
     kind: Literal["Serving"]
-    metadata: Metadata
+    metadata: ComponentMetadata
     spec: ServingSpec

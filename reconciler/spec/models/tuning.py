@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.spec.models.base import API_VERSION, ApiVersion, EnvVars, Metadata, Placement, Resources, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, EnvVars, Placement, Resources, SpecModel
 
 KATIB_ALGORITHMS = (
     "random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "pbt",
@@ -102,6 +102,6 @@ class TuningComponent(SpecModel):
 
     api_version: ApiVersion = API_VERSION
     kind: Literal["Tuning"]
-    metadata: Metadata
+    metadata: ComponentMetadata
     spec: TuningSpec
 
