@@ -84,3 +84,9 @@ class Unavailable(ClusterError):
     """The cluster did not answer usefully: connection refused or timed out, 429, 5xx after retries."""
 
     status, reason = 503, "Unavailable"
+
+
+class Expired(ClusterError):
+    """The resourceVersion is too old (410 Gone / ERROR event with code 410): re-list and watch again."""
+
+    status, reason = 410, "Expired"

@@ -3,7 +3,8 @@
 This module family (kube, kube_transport) is the only importer of ``kubernetes``. Requests are
 plain REST on the paths of ``resource_path`` with JSON bodies; writes are server-side apply
 (field manager ``platformctl``). Transport concerns (rate limit, retries, timeouts, request
-counts) live in ``kube_transport``; error mapping in ``kube_errors``.
+counts) live in ``kube_transport``; error mapping in ``kube_errors``; ``watch`` parses the event
+stream with the pure helpers of ``reconciler.cluster.watch``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -25,16 +26,20 @@ from reconciler.cluster.inventory_codec import decode_inventory, encode_inventor
 from reconciler.cluster.kinds import known_kind, resource_path
 from reconciler.cluster.kube_errors import error_for, is_route_not_found
 from reconciler.cluster.kube_options import KubeOptions
-from reconciler.cluster.kube_transport import Response, Transport
+from reconciler.cluster.kube_transport import Response, Stream, Transport
+from reconciler.cluster.watch import LineSplitter, WatchEvent, decode_event, error_event
 from reconciler.errors import ClusterError, Invalid, NotFound
 from reconciler.objects import Manifest, ObjectKey
 
-__all__ = ["KubeCluster", "KubeOptions", "INVENTORY_KEY", "inventory_configmap"]
+__all__ = ["KubeCluster", "KubeOptions", "WatchEvent", "INVENTORY_KEY", "inventory_configmap"]
 
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 INVENTORY_KEY = "inventory.json"
 INVENTORY_LABELS = {"app.kubernetes.io/managed-by": "platformctl", "platformctl.dev/inventory": "true"}
 _CONFIGMAP = KindRef("v1", "ConfigMap", "configmaps", True)
+WATCH_READ_GRACE = 10.0
+"""Seconds a watch read may wait beyond the watch's ``timeoutSeconds`` before the connection is
+taken for dead (the server ends the stream at ``timeoutSeconds``, with a bookmark first)."""
 
 
 class KubeCluster:
@@ -112,6 +117,87 @@ class KubeCluster:
             return None
         return self._ok(response, key, kind)
 
+    def collection_version(self, kind: KindRef, namespace: str | None, label_selector: str = "") -> str:
+        """The collection's current resourceVersion, from a LIST with limit=1 (one cheap request)."""
+        query = [("limit", "1")]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        response = self._transport.request("GET", resource_path(kind, namespace), verb="list", query=query,
+                                           kind=kind)
+        body = self._ok(response, None, kind)
+        version = (body.get("metadata") or {}).get("resourceVersion")
+        if not version:
+            raise ClusterError(f"cluster {self.name} listed {kind.kind} ({kind.api_version}) "
+                               "without a resourceVersion", status=response.status)
+        return str(version)
+
+    # --- watch --------------------------------------------------------------------
+    def watch(self, kind: KindRef, namespace: str | None, resource_version: str, *, label_selector: str = "",
+              timeout_seconds: int = 300, stop: threading.Event | None = None) -> Iterator[WatchEvent]:
+        """Events after ``resource_version`` (allowWatchBookmarks=true), until the server ends the stream
+        (its timeoutSeconds), ``stop`` is set, or the connection drops. Raises Expired when the server
+        answers 410 or sends an ERROR event with code 410, the typed ClusterError for other errors.
+
+        One WATCH request (verb ``watch``; throttled like every request; the connect retried on
+        429/5xx/connection errors like any request, Unavailable once retries are spent). Events
+        carry apiVersion and kind like a GET; BOOKMARK events are yielded too (they only carry a
+        newer resourceVersion to resume from).
+        An empty ``resource_version`` lets the server start with ADDED events for what exists.
+        The request is sent on the first ``next()``; ValueError at once for ``timeout_seconds < 1``.
+
+        Ending: the iterator simply ends, without an exception, when the server closes the stream
+        (``timeout_seconds``), when the connection drops or stays silent past ``timeout_seconds``
+        plus ``WATCH_READ_GRACE``, and when ``stop`` is set. The caller watches again from the
+        last ``resource_version`` it saw (or re-lists after Expired). It raises only for what the
+        server said: an error answer or ERROR event, or a malformed line (ClusterError). ``stop`` is checked before
+        the request and before each event, and a read blocked on an idle stream is interrupted
+        from the client's stopper thread within about 0.1 s of ``stop`` being set (the socket's
+        read side is shut down). It does not cut short the connect or its retry backoff. The
+        connection is closed (or pooled, when the stream ended cleanly) whenever the iterator
+        ends, is closed, or is garbage-collected.
+        """
+        if timeout_seconds < 1:
+            raise ValueError("timeout_seconds must be at least 1 (0 would let the server pick)")
+        return self._watch(kind, namespace, resource_version, label_selector, timeout_seconds, stop)
+
+    def _watch(self, kind: KindRef, namespace: str | None, resource_version: str, label_selector: str,
+               timeout_seconds: int, stop: threading.Event | None) -> Iterator[WatchEvent]:
+        if stop is not None and stop.is_set():
+            return
+        query = [("watch", "true"), ("allowWatchBookmarks", "true"), ("timeoutSeconds", str(timeout_seconds))]
+        if resource_version:
+            query.append(("resourceVersion", resource_version))
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        answer = self._transport.stream(resource_path(kind, namespace), verb="watch", query=query, kind=kind,
+                                        read_timeout=timeout_seconds + WATCH_READ_GRACE)
+        if not isinstance(answer, Stream):
+            if answer.status == 410:
+                body = answer.json()
+                raise error_event({**(body if isinstance(body, dict) else {}), "code": 410}, kind, self.name)
+            self._ok(answer, None, kind)  # raises the typed error for the rest
+            raise ClusterError(f"cluster {self.name} answered a watch of {kind.kind} with {answer.status} "
+                               "and no event stream", status=answer.status)
+        try:
+            if stop is not None:
+                self._transport.interrupt_when(stop, answer)
+            yield from self._events(answer, kind, stop)
+        finally:
+            answer.close()
+
+    def _events(self, stream: Stream, kind: KindRef, stop: threading.Event | None) -> Iterator[WatchEvent]:
+        lines = LineSplitter()
+        for chunk in stream.chunks():
+            for line in lines.feed(chunk):
+                if stop is not None and stop.is_set():
+                    return
+                yield decode_event(line, kind, self.name)
+        if stop is not None and stop.is_set():
+            return
+        last = lines.rest()
+        if last.strip() and not stream.dropped:  # a last line without its newline; a cut one is dropped
+            yield decode_event(last, kind, self.name)
+
     # --- writes -------------------------------------------------------------------
     def apply(self, manifest: Manifest, *, dry_run: bool = False, force: bool = True) -> Manifest:
         """Server-side apply (PATCH apply-patch+yaml, fieldManager=platformctl); the stored object."""
@@ -170,7 +256,7 @@ class KubeCluster:
 
     # --- observability ------------------------------------------------------------
     def request_counts(self) -> dict[str, int]:
-        """HTTP requests sent per verb (get, list, patch, delete), retries included."""
+        """HTTP requests sent per verb (get, list, watch, patch, delete), retries included."""
         return self._transport.counts()
 
     @property
