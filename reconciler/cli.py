@@ -271,6 +271,8 @@ def _run(
                                                                     "[PLATFORMCTL_INTERVAL; 30s]")] = None,
     drift_interval: Annotated[str | None, typer.Option("--drift-interval", help="drift check interval, 0 off "
                                                                                 "[PLATFORMCTL_DRIFT_INTERVAL; 5m]")] = None,
+    drift_watch: Annotated[bool | None, typer.Option("--drift-watch/--no-drift-watch", help="watch managed kinds "
+                                                     "and check drift as it happens [PLATFORMCTL_DRIFT_WATCH; on]")] = None,
     listen: Annotated[str | None, typer.Option("--listen", help="host:port of the endpoints, 'off' for none "
                                                                 "[PLATFORMCTL_LISTEN; 127.0.0.1:8080]")] = None,
     once: Annotated[bool, typer.Option("--once", help="reconcile every target once and exit (0 all converged)")] = False,
@@ -301,7 +303,7 @@ def _run(
     from reconciler.daemon.service import run as run_daemon
 
     flags = {"repo": repo, "branch": branch, "environments": env, "poll_interval": interval,
-             "drift_interval": drift_interval, "listen": listen, "prune": prune, "self_heal": self_heal,
+             "drift_interval": drift_interval, "drift_watch": drift_watch, "listen": listen, "prune": prune, "self_heal": self_heal,
              "watch": watch, "lease": lease, "lease_namespace": lease_namespace, "state_dir": state_dir,
              "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity,
              "log_format": log_format, "webhook_secret_file": webhook_secret_file}

@@ -41,6 +41,11 @@ class DaemonConfig:
     """Seconds between Git polls (fetch for a URL); 0 turns polling off (watcher/webhook only)."""
     drift_interval: float = 300.0
     """Seconds between drift checks of each target (re-reconcile of the last good revision); 0: off."""
+    drift_watch: bool = True
+    """Also WATCH each target's kinds and check a target as soon as one of its objects leaves Git's
+    line (clusters that cannot watch, local directories, keep only the periodic check)."""
+    drift_watch_delay: float = 2.0
+    """Seconds from a watched drift to its check (events of one hand edit come in bursts)."""
     watch: bool = True
     """Watch a local repository's refs with watchdog (ignored for a URL)."""
     prune: bool = True
@@ -90,7 +95,8 @@ class DaemonConfig:
     """debug, info, warning or error."""
 
     def __post_init__(self) -> None:
-        for name in ("poll_interval", "drift_interval", "backoff_base", "backoff_cap", "shutdown_grace"):
+        for name in ("poll_interval", "drift_interval", "drift_watch_delay", "backoff_base", "backoff_cap",
+                     "shutdown_grace"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
         if self.lease not in LEASE_BACKENDS:
@@ -165,7 +171,8 @@ def _optional_listen(text: str) -> str | None:
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "repo": str, "branch": str, "environments": _names, "poll_interval": parse_duration,
-    "drift_interval": parse_duration, "watch": parse_bool, "prune": parse_bool, "self_heal": parse_bool,
+    "drift_interval": parse_duration, "drift_watch": parse_bool, "drift_watch_delay": parse_duration,
+    "watch": parse_bool, "prune": parse_bool, "self_heal": parse_bool,
     "listen": _optional_listen, "allowed_signers": Path, "gnupg_home": Path, "lease": str,
     "lease_namespace": str, "lease_name": str, "lease_kubeconfig": str, "lease_context": str,
     "lease_duration": parse_duration, "renew_deadline": parse_duration, "retry_period": parse_duration,
@@ -175,6 +182,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 ENVIRONMENT = {
     "repo": "PLATFORMCTL_REPO", "branch": "PLATFORMCTL_BRANCH", "environments": "PLATFORMCTL_ENVIRONMENTS",
     "poll_interval": "PLATFORMCTL_INTERVAL", "drift_interval": "PLATFORMCTL_DRIFT_INTERVAL",
+    "drift_watch": "PLATFORMCTL_DRIFT_WATCH", "drift_watch_delay": "PLATFORMCTL_DRIFT_WATCH_DELAY",
     "watch": "PLATFORMCTL_WATCH", "prune": "PLATFORMCTL_PRUNE", "self_heal": "PLATFORMCTL_SELF_HEAL",
     "listen": "PLATFORMCTL_LISTEN", "allowed_signers": "PLATFORMCTL_ALLOWED_SIGNERS",
     "gnupg_home": "PLATFORMCTL_GNUPGHOME", "lease": "PLATFORMCTL_LEASE",

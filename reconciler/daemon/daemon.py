@@ -8,7 +8,8 @@
    revision running and is reported with its ``file:line:col`` errors;
 3. start a worker for each target of the last good revision;
 4. when leading: submit a job to each target whose revision changed, whose retry backoff ended
-   or whose drift check is due.
+   or whose drift check is due (periodically, or soon after a WATCH saw an object leave Git's
+   line: ``driftwatch``).
 
 Workers run reconciles on their own threads and report back; tests call ``step()`` and then
 ``wait_idle()`` instead of sleeping. ``run_forever()`` loops on ``step()``, sleeping until the
@@ -28,6 +29,7 @@ import structlog
 
 from reconciler.daemon.clock import Clock, Scheduler, SystemClock
 from reconciler.daemon.config import DaemonConfig
+from reconciler.daemon.driftwatch import DriftWatch, Watchable
 from reconciler.daemon.leader import AlwaysLeader, Leadership
 from reconciler.daemon.revisions import Desired, LoadedRevision, RevisionRejected, TargetKey, load_revision
 from reconciler.daemon.reporting import log_outcome, report_outcome
@@ -38,6 +40,7 @@ from reconciler.engine import ApplyOptions, Result
 from reconciler.observability.logging import target_fields
 from reconciler.observability.metrics import Metrics
 from reconciler.source.tracking import Source
+from reconciler.spec.models import Cluster as ClusterSpec
 
 log = structlog.get_logger("platformctl.daemon")
 
@@ -82,6 +85,7 @@ class Daemon:
         self._states: dict[TargetKey, TargetState] = {}
         self._workers: dict[TargetKey, TargetWorker] = {}
         self._retired: list[TargetWorker] = []
+        self._watches: dict[TargetKey, tuple[ClusterSpec, DriftWatch | None]] = {}
         self._leader = False
         self._shut = False
         self.trigger.fire("start")
@@ -156,6 +160,9 @@ class Daemon:
             workers = [*self._workers.values(), *self._retired]
             for worker in workers:
                 worker.stop()
+            watches = self._stop_watches(list(self._watches))
+        for watch in watches:
+            watch.stop()
         for worker in workers:
             worker.join(timeout=1.0)
         if finished:
@@ -211,6 +218,9 @@ class Daemon:
                     state.submitted = None  # on gaining the lease, reconcile everything once
                     if not leading:
                         self._workers[key].drop_pending()
+                stopped = [] if leading else self._stop_watches(list(self._watches))
+            for watch in stopped:
+                watch.stop(timeout=0)
         return leading
 
     def refusal(self) -> str | None:
@@ -282,6 +292,8 @@ class Daemon:
             self.scheduler.cancel(("retry", key))
             self.scheduler.cancel(("drift", key))
             self.metrics.forget(*key)
+            for watch in self._stop_watches([key]):
+                watch.stop(timeout=0)
 
     def _submit(self, force: bool) -> list[tuple[str, str, str]]:
         assert self.good is not None or not self._workers
@@ -300,7 +312,45 @@ class Daemon:
                                    concurrency=desired.cluster.rate_limit.max_in_flight)
             worker.submit(Job(desired, reason, options))
             submitted.append((key[0], key[1], reason))
+            if self.config.drift_watch:
+                self._watch(key, desired)
         return submitted
+
+    def _watch(self, key: TargetKey, desired: Desired) -> None:
+        """Point the target's drift watch at what was just submitted (opened on first use)."""
+        current = self._watches.get(key)
+        if current is None or current[0] != desired.cluster:
+            for old in self._stop_watches([key]):
+                old.stop(timeout=0)
+            client = self._connect(desired.cluster)
+            if isinstance(client, Watchable):
+                current = (desired.cluster, DriftWatch(key, client, self._drift_seen))
+            else:
+                close = getattr(client, "close", None)
+                if callable(close):
+                    close()
+                current = (desired.cluster, None)
+            self._watches[key] = current
+        if current[1] is not None:
+            current[1].update(desired.target.manifests)
+
+    def _stop_watches(self, keys: list[TargetKey]) -> list[DriftWatch]:
+        """Forget the watches of ``keys``; the caller stops them outside the lock."""
+        return [watch for key in keys if (watch := self._watches.pop(key, (None, None))[1]) is not None]
+
+    def _drift_seen(self, key: TargetKey, what: str) -> None:
+        """A watch saw an object leave Git's line (called on the watch's thread)."""
+        with self._cond:
+            state = self._states.get(key)
+            if self._stop.is_set() or not self._leader or state is None:
+                return
+            if not self.config.self_heal and state.drifted:
+                return  # reported, not healed: every later event would only report it again
+            self.scheduler.earliest(("drift", key), self.config.drift_watch_delay)
+            log.info("drift seen by watch", environment=key[0], cluster=key[1], change=what)
+        self._wake.set()
+
+
 
     def _reason(self, key: TargetKey, state: TargetState, desired: Desired) -> str | None:
         revision = desired.target.revision
@@ -348,7 +398,8 @@ class Daemon:
                 state.applied, state.last_success = revision, now
             state.error, state.failures = None, 0
             if self.config.drift_interval > 0:
-                self.scheduler.after(("drift", worker.key), self.config.drift_interval)
+                # earliest: a check a watch asked for during this reconcile stays due sooner
+                self.scheduler.earliest(("drift", worker.key), self.config.drift_interval)
         else:
             state.error = result.error
             state.failures += 1

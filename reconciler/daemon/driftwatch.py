@@ -1,0 +1,161 @@
+"""Drift seen as it happens: WATCH the kinds of one target's objects and report the first event
+that leaves an object we manage out of line with Git.
+
+The periodic drift check re-lists every kind; this watcher instead keeps one WATCH open per
+(kind, namespace) of the target and compares each event's object with the desired manifest on
+the fields we manage (``diff.in_sync``, the same test the plan uses). Status updates by the
+Kubeflow controllers therefore never count; a hand edit or a deletion does, and makes the daemon
+schedule a drift reconcile of the target within ``drift_watch_delay`` seconds.
+
+A watch resumes from the last resourceVersion it saw after the server ends the stream or the
+connection drops; when the server answers 410 (too old) events may have been missed, so the
+target is reported for a full check and the watch restarts from the current collection.
+Clusters whose client cannot watch (a local directory) are left to the periodic check.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Protocol, runtime_checkable
+
+import structlog
+
+from reconciler.cluster.base import KindRef
+from reconciler.cluster.watch import WatchEvent
+from reconciler.daemon.revisions import TargetKey
+from reconciler.diff import in_sync
+from reconciler.errors import ClusterError, Expired
+from reconciler.objects import Manifest, ObjectKey
+
+log = structlog.get_logger("platformctl.driftwatch")
+
+Group = tuple[str, str, str]
+"""(apiVersion, kind, namespace): one WATCH."""
+
+
+@runtime_checkable
+class Watchable(Protocol):
+    """What the watcher needs of a cluster client (KubeCluster has it; LocalDirCluster has not)."""
+
+    def kind(self, api_version: str, kind: str) -> KindRef: ...
+
+    def collection_version(self, kind: KindRef, namespace: str | None, label_selector: str = "") -> str: ...
+
+    def watch(self, kind: KindRef, namespace: str | None, resource_version: str, *, label_selector: str = "",
+              timeout_seconds: int = 300, stop: threading.Event | None = None) -> Iterator[WatchEvent]: ...
+
+    def close(self) -> None: ...
+
+
+def groups_of(manifests: list[Manifest]) -> dict[ObjectKey, tuple[Group, Manifest]]:
+    """Each desired namespaced object with the WATCH that sees it. Cluster-scoped objects (the
+    environment's Namespace) are left to the periodic check: watching them would need list and
+    watch on every namespace of the cluster, which the daemon's role deliberately lacks."""
+    found: dict[ObjectKey, tuple[Group, Manifest]] = {}
+    for manifest in manifests:
+        key = ObjectKey.of(manifest)
+        if not key.namespace:
+            continue
+        group = (str(manifest.get("apiVersion", "")), str(manifest.get("kind", "")), key.namespace)
+        found[key] = (group, manifest)
+    return found
+
+
+def drifted(event: WatchEvent, desired: Manifest | None) -> bool:
+    """Whether an event leaves a desired object out of line with Git (pure): it was deleted, or
+    created or changed so that a field we manage differs."""
+    if desired is None or event.type == "BOOKMARK":
+        return False
+    return event.type == "DELETED" or not in_sync(desired, event.object)
+
+
+class DriftWatch:
+    """The watches of one target. ``update`` sets what Git wants; ``stop`` ends every watch."""
+
+    def __init__(self, key: TargetKey, client: Watchable, on_drift: Callable[[TargetKey, str], None], *,
+                 timeout_seconds: int = 300, backoff_base: float = 1.0, backoff_cap: float = 60.0) -> None:
+        self.key = key
+        self._client = client
+        self._on_drift = on_drift
+        self._timeout = timeout_seconds
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._lock = threading.Lock()
+        self._desired: dict[ObjectKey, Manifest] = {}
+        self._threads: dict[Group, tuple[threading.Thread, threading.Event]] = {}
+        self._closed = False
+
+    @property
+    def groups(self) -> set[Group]:
+        """The WATCHes open (or reconnecting) now."""
+        with self._lock:
+            return set(self._threads)
+
+    def update(self, manifests: list[Manifest]) -> None:
+        """Compare events with these manifests from now on; open and close WATCHes to match."""
+        wanted = groups_of(manifests)
+        needed = {group for group, _ in wanted.values()}
+        with self._lock:
+            if self._closed:
+                return
+            self._desired = {key: manifest for key, (_, manifest) in wanted.items()}
+            for group in [g for g in self._threads if g not in needed]:
+                self._threads.pop(group)[1].set()
+            for group in needed - set(self._threads):
+                stop = threading.Event()
+                thread = threading.Thread(target=self._run, args=(group, stop), daemon=True,
+                                          name=f"watch-{self.key[1]}-{group[1]}-{group[2]}")
+                self._threads[group] = (thread, stop)
+                thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """End every WATCH and close the client (bounded wait for the threads)."""
+        with self._lock:
+            self._closed = True
+            threads = list(self._threads.values())
+            self._threads.clear()
+        for _, stop in threads:
+            stop.set()
+        for thread, _ in threads:
+            thread.join(timeout)
+        self._client.close()
+
+    # --- one WATCH ------------------------------------------------------------------------
+    def _run(self, group: Group, stop: threading.Event) -> None:
+        api_version, kind_name, namespace = group
+        version = ""
+        failures = 0
+        while not stop.is_set():
+            try:
+                kind = self._client.kind(api_version, kind_name)
+                if not version:
+                    version = self._client.collection_version(kind, namespace)
+                for event in self._client.watch(kind, namespace, version, timeout_seconds=self._timeout, stop=stop):
+                    failures = 0
+                    version = event.resource_version or version
+                    self._consider(event)
+                    if stop.is_set():
+                        return
+            except Expired:
+                version = ""
+                self._report(f"the watch of {kind_name} fell too far behind; checking everything")
+            except ClusterError as exc:
+                failures += 1
+                delay = min(self._backoff_cap, self._backoff_base * 2 ** min(failures - 1, 16))
+                log.info("watch failed; retrying", environment=self.key[0], cluster=self.key[1], kind=kind_name,
+                         error=exc.message, retry_in=delay)
+                stop.wait(delay)
+
+    def _consider(self, event: WatchEvent) -> None:
+        key = ObjectKey.of(event.object)
+        with self._lock:
+            desired = self._desired.get(key)
+        if drifted(event, desired):
+            self._report(f"{event.type.lower()} {key}")
+
+    def _report(self, what: str) -> None:
+        with self._lock:
+            if self._closed:
+                return
+        self._on_drift(self.key, what)
