@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from tests.cluster.conftest import FakeTime, kube_options
 from tests.cluster.test_contract import configmap, notebook
 from tests.kubeserver.server import KubeServer
 from tests.kubeserver_tests.util import call
+from tests.waiting import until
 
 
 def test_schema_rejection_is_invalid_with_the_field_in_a_cause(kube: KubeCluster, kube_namespace: str) -> None:
@@ -95,18 +95,7 @@ def test_hung_partition_times_out_into_unavailable(kube_server: KubeServer, kube
     kube_server.faults.heal()
     # The server logs a hung request only once released; let that happen inside this test so
     # it cannot land in the next test's request log.
-    assert _until(lambda: kube_server.count("get", "configmaps") == 2)
-
-
-def _until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Poll a condition of the server's own threads (bounded); not a fixed sleep."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        pause.wait(0.01)
-    return True
+    assert until(lambda: kube_server.count("get", "configmaps") == 2)
 
 
 def test_rate_limit_bounds_the_request_rate(kube_server: KubeServer, kube_config: Path, kube_namespace: str,

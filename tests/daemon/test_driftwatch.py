@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +10,7 @@ from reconciler.cluster.watch import WatchEvent
 from reconciler.daemon.driftwatch import DriftWatch, drifted
 from tests.daemon.conftest import WAIT, Harness, Repo, merge_patch
 from tests.engine.conftest import Fleet
+from tests.waiting import until
 
 SERVING = "/apis/serving.kserve.io/v1beta1/namespaces/ml-serving/inferenceservices"
 KEY = ("prod-cloud", "gke-eu")
@@ -40,16 +39,6 @@ def test_only_events_that_move_a_field_we_manage_are_drift() -> None:
     assert not drifted(WatchEvent("MODIFIED", _isvc(replicas=1)), None)  # not an object Git holds
 
 
-def _wait(condition: Callable[[], bool], timeout: float = WAIT) -> bool:
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        pause.wait(0.02)
-    return True
-
-
 def test_a_status_update_is_ignored_and_a_hand_edit_reported(repo: Repo, fleet: Fleet,
                                                              make_daemon: Callable[..., Harness]) -> None:
     h = make_daemon(repo, fleet.connect)
@@ -63,8 +52,8 @@ def test_a_status_update_is_ignored_and_a_hand_edit_reported(repo: Repo, fleet: 
     try:
         watch.update(desired)
         isvc = ("serving.kserve.io/v1beta1", "InferenceService", "ml-serving")
-        assert _wait(lambda: isvc in watch.groups)
-        assert _wait(lambda: client.request_counts().get("watch", 0) >= len(watch.groups))
+        assert until(lambda: isvc in watch.groups, WAIT)
+        assert until(lambda: client.request_counts().get("watch", 0) >= len(watch.groups), WAIT)
 
         merge_patch(server, f"{SERVING}/fraud-detector/status",
                     {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}, manager="kserve")
@@ -72,7 +61,7 @@ def test_a_status_update_is_ignored_and_a_hand_edit_reported(repo: Repo, fleet: 
 
         # Both events travel on the one InferenceService WATCH, in order: once the edit is
         # reported, the status update has been looked at too.
-        assert _wait(lambda: any("recsys-ranker" in r for r in reports))
+        assert until(lambda: any("recsys-ranker" in r for r in reports), WAIT)
         assert reports == ["modified InferenceService/ml-serving/recsys-ranker"]
     finally:
         watch.stop()
@@ -86,7 +75,7 @@ def test_a_hand_edit_is_healed_within_the_watch_delay_not_the_drift_interval(
     merge_patch(fleet.servers["gke-eu"], f"{SERVING}/fraud-detector", {"spec": {"predictor": {"minReplicas": 1}}})
 
     deadline = h.clock.monotonic() + 2.0
-    assert _wait(lambda: h.daemon.scheduler.when(("drift", KEY)) == deadline), "the watch never reported the edit"
+    assert until(lambda: h.daemon.scheduler.when(("drift", KEY)) == deadline, WAIT), "the watch never reported the edit"
     assert h.daemon.scheduler.when(("drift", ("prod-cloud", "gke-us"))) == 3600.0  # the other cluster: untouched
     assert h.tick(1.9).submitted == []
     report = h.tick(0.1)
