@@ -152,3 +152,34 @@ class KubeLeaseStore:
         if not isinstance(stored, dict):
             raise ClusterError(f"{self.description}: the server answered without an object")
         return record_of(stored)
+
+
+_CONFIGMAP = KindRef("v1", "ConfigMap", "configmaps", True)
+
+
+class KubePushRelay:
+    """The push relay of the Lease store: a ConfigMap ``<lease name>-push`` beside the Lease.
+
+    A standby server-side applies ``data: {ref, by, at}``; the leader GETs it on every lease
+    tick and compares its resourceVersion (see ``reconciler.daemon.pushrelay``).
+    """
+
+    def __init__(self, cluster: KubeCluster, namespace: str, lease_name: str) -> None:
+        self._cluster = cluster
+        self._namespace = namespace
+        self._name = f"{lease_name}-push"
+        self.description = f"ConfigMap {namespace}/{self._name} on cluster {cluster.name}"
+
+    def publish(self, ref: str, by: str) -> None:
+        """Apply the record (creates the ConfigMap the first time)."""
+        self._cluster.apply({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": self._name, "namespace": self._namespace,
+                         "labels": {"app.kubernetes.io/managed-by": "platformctl"}},
+            "data": {"ref": ref, "by": by, "at": format_micro_time(datetime.now(UTC)) or ""},
+        })
+
+    def version(self) -> str:
+        """The ConfigMap's resourceVersion ("" when it does not exist yet)."""
+        found = self._cluster.get(_CONFIGMAP, self._namespace, self._name)
+        return "" if found is None else str((found.get("metadata") or {}).get("resourceVersion") or "")

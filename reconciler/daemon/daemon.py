@@ -31,12 +31,14 @@ from reconciler.daemon.clock import Clock, Scheduler, SystemClock
 from reconciler.daemon.config import DaemonConfig
 from reconciler.daemon.driftwatch import DriftWatch, Watchable
 from reconciler.daemon.leader import AlwaysLeader, Leadership
+from reconciler.daemon.pushrelay import PushRelay, RelayWatch
 from reconciler.daemon.revisions import Desired, LoadedRevision, RevisionRejected, TargetKey, load_revision
 from reconciler.daemon.reporting import log_outcome, report_outcome
 from reconciler.daemon.status import SourceState, TargetState, document, rows_after
 from reconciler.daemon.triggers import CoalescingTrigger, push_handler
 from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker
 from reconciler.engine import ApplyOptions, Result
+from reconciler.errors import ClusterError
 from reconciler.observability.logging import target_fields
 from reconciler.observability.metrics import Metrics
 from reconciler.source.tracking import Source
@@ -64,7 +66,7 @@ class Daemon:
 
     def __init__(self, config: DaemonConfig, source: Source, *, connect: Connect, metrics: Metrics,
                  leadership: Leadership | None = None, clock: Clock | None = None,
-                 rand: Callable[[], float] = random.random) -> None:
+                 rand: Callable[[], float] = random.random, relay: PushRelay | None = None) -> None:
         self.config = config
         self.source = source
         self.metrics = metrics
@@ -73,6 +75,7 @@ class Daemon:
         self.scheduler = Scheduler(self.clock)
         self._connect = connect
         self._rand = rand
+        self._relay = RelayWatch(relay) if relay is not None else None
         self._cond = threading.Condition()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -97,6 +100,8 @@ class Daemon:
         """One pass of the control loop (see the module docstring); ``force`` reconciles every target now."""
         leading = self._lead()
         reasons = self.trigger.take()
+        if reasons.get("webhook") and not leading and self._relay is not None:
+            self._forward_push()
         if self.scheduler.pop_due("poll"):
             reasons["poll"] = reasons.get("poll", 0) + 1
         if force:
@@ -208,6 +213,8 @@ class Daemon:
         if self.scheduler.pop_due("lease") and not self._stop.is_set():
             self.scheduler.after("lease", self.leadership.retry_period)  # first: a failing tick keeps ticking
             self.leadership.tick()
+            if self._relay is not None and self.leadership.holds():
+                self._take_relayed_push(self._relay)
         leading = self.leadership.holds() and not self._stop.is_set()
         if leading != self._leader:
             self._leader = leading
@@ -222,6 +229,25 @@ class Daemon:
             for watch in stopped:
                 watch.stop(timeout=0)
         return leading
+
+    def _forward_push(self) -> None:
+        """A standby got a push: record it for the leader (it reads the record every lease tick)."""
+        assert self._relay is not None
+        try:
+            self._relay.relay.publish(self.config.branch, self.leadership.identity)
+        except (ClusterError, OSError) as exc:
+            log.warning("cannot hand the push to the leader; it will see the commit at its next poll",
+                        relay=self._relay.relay.description, error=str(exc))
+            return
+        log.info("push handed to the leader", relay=self._relay.relay.description)
+
+    def _take_relayed_push(self, relay: RelayWatch) -> None:
+        """The leader: a push that reached a standby refreshes the source now."""
+        try:
+            if relay.changed():
+                self.trigger.fire("relayed push")
+        except (ClusterError, OSError) as exc:
+            log.warning("cannot read the push relay", relay=relay.relay.description, error=str(exc))
 
     def refusal(self) -> str | None:
         """Why a worker must not write now, or None (checked by every worker before every write)."""

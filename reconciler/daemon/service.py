@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import structlog
 
@@ -27,6 +27,7 @@ from reconciler.daemon.config import DaemonConfig, listen_address
 from reconciler.daemon.daemon import Daemon
 from reconciler.daemon.filelease import FileLeaseStore
 from reconciler.daemon.leader import AlwaysLeader, LeaderElector, Leadership
+from reconciler.daemon.pushrelay import FilePushRelay, PushRelay
 from reconciler.daemon.triggers import RefWatcher
 from reconciler.daemon.worker import Connect
 from reconciler.engine import Result
@@ -34,6 +35,9 @@ from reconciler.observability.http import Endpoints
 from reconciler.observability.metrics import Metrics
 from reconciler.source.tracking import Source, open_source
 from reconciler.spec.models import Cluster as ClusterSpec
+
+if TYPE_CHECKING:
+    from reconciler.cluster.kube import KubeCluster
 
 log = structlog.get_logger("platformctl.service")
 
@@ -83,13 +87,18 @@ class Service:
         self._previous.clear()
 
 
-def build_leadership(config: DaemonConfig, clock: Clock, environ: dict[str, str] | None = None) -> Leadership:
-    """The lease the config asks for; ``auto`` is a Lease in a Kubernetes pod or with a lease kubeconfig,
+def lease_backend(config: DaemonConfig, environ: dict[str, str] | None = None) -> str:
+    """``none``, ``file`` or ``kube``; ``auto`` is a Lease in a Kubernetes pod or with a lease kubeconfig,
     else a file lease in the state directory."""
     env = os.environ if environ is None else environ
-    backend = config.lease
-    if backend == "auto":
-        backend = "kube" if config.lease_kubeconfig or env.get("KUBERNETES_SERVICE_HOST") else "file"
+    if config.lease == "auto":
+        return "kube" if config.lease_kubeconfig or env.get("KUBERNETES_SERVICE_HOST") else "file"
+    return config.lease
+
+
+def build_leadership(config: DaemonConfig, clock: Clock, environ: dict[str, str] | None = None) -> Leadership:
+    """The lease the config asks for (see ``lease_backend``)."""
+    backend = lease_backend(config, environ)
     identity = config.resolved_identity()
     if backend == "none":
         return AlwaysLeader(identity)
@@ -97,14 +106,30 @@ def build_leadership(config: DaemonConfig, clock: Clock, environ: dict[str, str]
     if backend == "file":
         store = FileLeaseStore(config.resolved_state_dir(), config.lease_name)
     else:
-        from reconciler.cluster.kube import KubeCluster
         from reconciler.cluster.lease import KubeLeaseStore  # imports the Kubernetes client: only when used
 
-        cluster = KubeCluster("lease", kubeconfig=config.lease_kubeconfig, context=config.lease_context,
-                              in_cluster=config.lease_kubeconfig is None)
-        store = KubeLeaseStore(cluster, config.lease_namespace, config.lease_name)
+        store = KubeLeaseStore(_lease_cluster(config), config.lease_namespace, config.lease_name)
     return LeaderElector(store, identity, clock, lease_duration=config.lease_duration,
                          renew_deadline=config.renew_deadline, retry_period=config.retry_period)
+
+
+def build_push_relay(config: DaemonConfig, environ: dict[str, str] | None = None) -> PushRelay | None:
+    """Where a standby hands webhook pushes to the leader: beside the lease (None without election)."""
+    backend = lease_backend(config, environ)
+    if backend == "none":
+        return None
+    if backend == "file":
+        return FilePushRelay(config.resolved_state_dir(), config.lease_name)
+    from reconciler.cluster.lease import KubePushRelay
+
+    return KubePushRelay(_lease_cluster(config), config.lease_namespace, config.lease_name)
+
+
+def _lease_cluster(config: DaemonConfig) -> KubeCluster:
+    from reconciler.cluster.kube import KubeCluster  # imports the Kubernetes client: only when used
+
+    return KubeCluster("lease", kubeconfig=config.lease_kubeconfig, context=config.lease_context,
+                       in_cluster=config.lease_kubeconfig is None)
 
 
 def build_source(config: DaemonConfig) -> Source:
@@ -122,13 +147,15 @@ def cluster_connector(root: Path) -> Connect:
 
 def build_service(config: DaemonConfig, *, source: Source | None = None, connect: Connect | None = None,
                   metrics: Metrics | None = None, leadership: Leadership | None = None,
-                  clock: Clock | None = None, endpoints: bool = True) -> Service:
+                  clock: Clock | None = None, endpoints: bool = True, relay: PushRelay | None = None) -> Service:
     """Everything ``platformctl run`` runs, each piece replaceable (tests inject clock, clusters, lease)."""
     clock = clock or SystemClock()
     source = source or build_source(config)
     metrics = metrics or Metrics()
     daemon = Daemon(config, source, connect=connect or cluster_connector(config.resolved_cluster_root()),
-                    metrics=metrics, leadership=leadership or build_leadership(config, clock), clock=clock)
+                    metrics=metrics, leadership=leadership or build_leadership(config, clock), clock=clock,
+                    # an injected leadership (tests) brings its own relay, if any
+                    relay=relay if relay is not None or leadership is not None else build_push_relay(config))
     served = None
     if endpoints and config.listen is not None:
         host, port = listen_address(config.listen)

@@ -14,6 +14,7 @@ import pytest
 
 from reconciler.daemon import Daemon, DaemonConfig, ManualClock
 from reconciler.daemon.leader import Leadership
+from reconciler.daemon.pushrelay import PushRelay
 from reconciler.daemon.worker import Connect
 from reconciler.observability.metrics import Metrics
 from reconciler.source.tracking import LocalGitSource, Source
@@ -114,13 +115,13 @@ def make_daemon() -> Iterator[Callable[..., Harness]]:
 
     def make(repo: Repo, connect: Connect, *, environments: tuple[str, ...] = ("prod-cloud",),
              clock: ManualClock | None = None, leadership: Leadership | None = None,
-             source: Source | None = None, **settings: Any) -> Harness:
+             source: Source | None = None, relay: PushRelay | None = None, **settings: Any) -> Harness:
         config = DaemonConfig(**{"repo": str(repo.path), "environments": environments, "listen": None,
                                  "lease": "none", "poll_interval": 30.0, "drift_interval": 60.0, **settings})
         clock = clock or ManualClock()
         metrics = Metrics()
         daemon = Daemon(config, source or LocalGitSource(repo.path, config.branch), connect=connect,
-                        metrics=metrics, leadership=leadership, clock=clock, rand=lambda: 0.5)
+                        metrics=metrics, leadership=leadership, clock=clock, rand=lambda: 0.5, relay=relay)
         made.append(daemon)
         return Harness(daemon, clock, metrics)
 

@@ -171,11 +171,12 @@ def test_rbac_grants_nothing_else() -> None:
 
 def test_leader_election_is_a_role_in_the_daemon_namespace() -> None:
     role = one("Role")
-    assert grants(role["rules"]) == {("coordination.k8s.io", "leases"): {"get", "create", "update", "patch"}}
+    assert grants(role["rules"]) == {("coordination.k8s.io", "leases"): {"get", "create", "update", "patch"},
+                                     ("", "configmaps"): {"get", "create", "patch"}}  # the push relay
     named = [r for r in role["rules"] if {"get", "update", "patch"} & set(r["verbs"])]
     lease = next(e["value"] for e in one("Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
                  if e["name"] == "PLATFORMCTL_LEASE_NAME")
-    assert all(r.get("resourceNames") == [lease] for r in named)
+    assert all(r.get("resourceNames") == [lease if "leases" in r["resources"] else f"{lease}-push"] for r in named)
     binding = one("RoleBinding")
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
     assert binding["subjects"][0]["name"] == one("ServiceAccount")["metadata"]["name"]
