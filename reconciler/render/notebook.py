@@ -21,8 +21,8 @@ def render_notebook(item: Resolved, ctx: RenderContext) -> list[Manifest]:
     assert isinstance(spec, NotebookSpec)
     labels = ownership_labels(ctx, "notebooks", item.name, spec.version, item.metadata.labels)
     image = spec.image.replace("{version}", spec.version or "")
-    objects = [_pvc(ctx, labels, f"{item.name}-workspace", spec.workspace.size, "ReadWriteOnce",
-                    spec.workspace.storage_class)] if spec.workspace else []
+    objects = [_pvc(ctx, labels, f"{item.name}-workspace", spec.home.size, "ReadWriteOnce",
+                    spec.home.storage_class)] if spec.home else []
     objects += [_pvc(ctx, labels, f"{item.name}-{v.name}", v.size, v.access_mode, v.storage_class)
                 for v in spec.volumes if v.size is not None]
     objects.append(_notebook(item.name, spec, image, labels, ctx))
@@ -33,8 +33,8 @@ def _notebook(name: str, spec: NotebookSpec, image: str, labels: dict[str, str],
     main = container(name, image, spec.resources, env=spec.env)
     mounts: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
-    if spec.workspace:
-        mounts.append({"name": "workspace", "mountPath": spec.workspace.mount_path})
+    if spec.home:
+        mounts.append({"name": "workspace", "mountPath": spec.home.mount_path})
         volumes.append({"name": "workspace", "persistentVolumeClaim": {"claimName": f"{name}-workspace"}})
     for volume in spec.volumes:
         mount: dict[str, Any] = {"name": volume.name, "mountPath": volume.mount_path}

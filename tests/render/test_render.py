@@ -149,3 +149,27 @@ def test_a_bad_annotation_key_fails_validate_at_the_component_line(
     assert main(["validate", str(repo)]) == 1
     err = capsys.readouterr().err
     assert err.splitlines()[0].startswith(says), err
+
+
+def test_an_override_can_switch_a_notebooks_workspace_off_in_one_environment(tmp_path: Path, spec: Spec) -> None:
+    repo = copy_platform(tmp_path / "r")
+    env = repo / "environments" / "dev.yaml"
+    text = env.read_text()
+    assert '      resources: {cpu: "2", memory: 8Gi}\n' in text
+    env.write_text(text.replace('      resources: {cpu: "2", memory: 8Gi}\n',
+                                '      resources: {cpu: "2", memory: 8Gi}\n      workspace: {enabled: false}\n'))
+    edited = load(DirectorySource(repo))
+    [dev] = render_environment(edited, "dev", "r").values()
+    names = {(r.manifest["kind"], r.manifest["metadata"]["name"]) for r in dev}
+    assert ("Notebook", "research-gpu") in names and ("PersistentVolumeClaim", "research-gpu-workspace") not in names
+    [notebook] = [r.manifest for r in dev if r.manifest["metadata"]["name"] == "research-gpu"]
+    pod = notebook["spec"]["template"]["spec"]
+    assert all(v["name"] != "workspace" for v in pod.get("volumes", []))
+    [before] = render_environment(spec, "dev", "r").values()
+    assert ("PersistentVolumeClaim", "research-gpu-workspace") in {
+        (r.manifest["kind"], r.manifest["metadata"]["name"]) for r in before}
+    # other environments keep it
+    staging = [r for objs in render_environment(edited, "staging", "r").values() for r in objs]
+    assert any(r.manifest["metadata"]["name"] == "research-gpu-workspace" for r in staging) == any(
+        r.manifest["metadata"]["name"] == "research-gpu-workspace"
+        for objs in render_environment(spec, "staging", "r").values() for r in objs)

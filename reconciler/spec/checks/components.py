@@ -24,7 +24,7 @@ def check(spec: Spec) -> list[SpecError]:
 def _notebook(item: Resolved, spec: NotebookSpec) -> list[SpecError]:
     found = []
     names: set[str] = set()
-    paths = {spec.workspace.mount_path} if spec.workspace else set()
+    paths = {spec.home.mount_path} if spec.home else set()
     for i, volume in enumerate(spec.volumes):
         if (volume.size is None) == (volume.existing_claim is None):
             found.append(item.error(("volumes", i), f"volume '{volume.name}' needs exactly one of size or existingClaim",

@@ -12,6 +12,8 @@ from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetada
 class Workspace(SpecModel):
     """The notebook's home volume (a PVC the platform creates)."""
 
+    enabled: bool = Field(default=True, description="false: no workspace volume (e.g. in one environment's "
+                                                    "override, where null would restore the default)")
     size: Quantity = "10Gi"
     storage_class: str | None = None
     mount_path: str = Field(default="/home/jovyan", pattern=r"^/", description="absolute path, e.g. /home/jovyan")
@@ -46,6 +48,11 @@ class NotebookSpec(SpecModel):
     stopped: bool = False
     pipelines_access: bool = Field(default=True, description="mount KFP credentials (label access-ml-pipeline)")
     creator: str | None = None
+
+    @property
+    def home(self) -> Workspace | None:
+        """The workspace the notebook gets: None when it is ``null`` or ``enabled: false``."""
+        return self.workspace if self.workspace is not None and self.workspace.enabled else None
 
 
 class NotebookComponent(SpecModel):
