@@ -22,6 +22,7 @@ PARTS = [
     ("render + conformance", ["render_bench.py", "1000"]),
     ("diff between two revisions", ["diff_bench.py"]),
     ("daemon push-to-applied latency", ["daemon_latency_bench.py"]),
+    ("daemon hand-edit-to-healed latency (drift watch)", ["drift_bench.py"]),
 ]
 LATENCY_MODELS = [
     # (title, environment, sizes: None = the command line's)
