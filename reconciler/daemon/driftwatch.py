@@ -110,16 +110,27 @@ class DriftWatch:
                 thread.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """End every WATCH and close the client (bounded wait for the threads)."""
+        """End every WATCH, then close the client; waits at most ``timeout`` seconds (0: not at all).
+
+        The client is closed only once the watch threads have ended: its stopper thread is what
+        interrupts a read blocked on an idle stream.
+        """
         with self._lock:
             self._closed = True
             threads = list(self._threads.values())
             self._threads.clear()
         for _, stop in threads:
             stop.set()
-        for thread, _ in threads:
-            thread.join(timeout)
-        self._client.close()
+
+        def close_when_done() -> None:
+            for thread, _ in threads:
+                thread.join(5.0)
+            self._client.close()
+
+        closer = threading.Thread(target=close_when_done, name=f"watch-close-{self.key[1]}", daemon=True)
+        closer.start()
+        if timeout > 0:
+            closer.join(timeout)
 
     # --- one WATCH ------------------------------------------------------------------------
     def _run(self, group: Group, stop: threading.Event) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -92,3 +93,21 @@ def test_no_watch_when_turned_off(repo: Repo, fleet: Fleet, make_daemon: Callabl
     h.step()
     for server in fleet.servers.values():
         assert server.count("watch") == 0
+
+
+def test_stopping_without_waiting_still_ends_every_watch_promptly(repo: Repo, fleet: Fleet,
+                                                                   make_daemon: Callable[..., Harness]) -> None:
+    h = make_daemon(repo, fleet.connect, drift_watch=False)
+    h.step()
+    desired = h.daemon.good.desired[KEY]  # type: ignore[union-attr]
+    client = fleet.connect(desired.cluster)
+    assert isinstance(client, KubeCluster)
+    watch = DriftWatch(("stop-test", "gke-eu"), client, lambda _key, _what: None)
+    watch.update(desired.target.manifests)
+    assert until(lambda: client.request_counts().get("watch", 0) >= len(watch.groups) > 0, WAIT)
+
+    watch.stop(timeout=0)  # what losing the lease does: never block the daemon's loop
+
+    def ours() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith(("watch-gke-eu-", "watch-close-gke-eu"))]
+    assert until(lambda: not ours(), 5.0), [t.name for t in ours()]
