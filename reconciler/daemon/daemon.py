@@ -359,10 +359,14 @@ class Daemon:
             self._watches[key] = current
         if current[1] is not None:
             current[1].update(desired.target.manifests)
+        self.metrics.drift_watches(*key, len(current[1].groups) if current[1] is not None else 0)
 
     def _stop_watches(self, keys: list[TargetKey]) -> list[DriftWatch]:
         """Forget the watches of ``keys``; the caller stops them outside the lock."""
-        return [watch for key in keys if (watch := self._watches.pop(key, (None, None))[1]) is not None]
+        stopped = [watch for key in keys if (watch := self._watches.pop(key, (None, None))[1]) is not None]
+        for watch in stopped:
+            self.metrics.drift_watches(*watch.key, 0)
+        return stopped
 
     def _drift_seen(self, key: TargetKey, what: str) -> None:
         """A watch saw an object leave Git's line (called on the watch's thread)."""
@@ -373,6 +377,7 @@ class Daemon:
             if not self.config.self_heal and state.drifted:
                 return  # reported, not healed: every later event would only report it again
             self.scheduler.earliest(("drift", key), self.config.drift_watch_delay)
+            self.metrics.drift_watch_report(*key)
             log.info("drift seen by watch", environment=key[0], cluster=key[1], change=what)
         self._wake.set()
 

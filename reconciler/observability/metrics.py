@@ -56,6 +56,12 @@ class Metrics:
                               "Objects found to differ from Git by drift checks.", target, registry=r)
         self._drifted = Gauge("platformctl_drifted_objects",
                               "Objects that differed from Git at the last drift check.", target, registry=r)
+        self._watch_reports = Counter("platformctl_drift_watch_reports_total",
+                                      "Changes a drift WATCH saw leave Git's line (each schedules a drift check).",
+                                      target, registry=r)
+        self._watches = Gauge("platformctl_drift_watches",
+                              "Drift WATCHes open or reconnecting (one per namespaced kind and namespace).",
+                              target, registry=r)
         self._revision = Info("platformctl_last_applied_revision",
                               "Revision last applied successfully to a target (value 1).", target, registry=r)
         self._health = Gauge("platformctl_component_health",
@@ -106,6 +112,14 @@ class Metrics:
         if objects > 0:
             series.inc(objects)
 
+    def drift_watch_report(self, environment: str, cluster: str) -> None:
+        """A drift WATCH saw an object leave Git's line."""
+        self._watch_reports.labels(_label(environment), _label(cluster)).inc()
+
+    def drift_watches(self, environment: str, cluster: str, count: int) -> None:
+        """How many drift WATCHes the target has now."""
+        self._watches.labels(_label(environment), _label(cluster)).set(max(0, count))
+
     def revision_applied(self, environment: str, cluster: str, revision: str) -> None:
         """``revision`` is now applied to the target (replaces the previous revision's series)."""
         self._revision.labels(_label(environment), _label(cluster)).info({"revision": _label(revision)})
@@ -133,7 +147,7 @@ class Metrics:
                 _remove(self._health, env, name, _label(component), value)
             return
         for metric in (self._last_success, self._applied, self._pruned, self._failed, self._drift, self._drifted,
-                       self._revision, self._up):
+                       self._revision, self._up, self._watch_reports, self._watches):
             _remove(metric, env, name)
         for result in ("success", "failure"):
             _remove(self._duration, env, name, result)

@@ -86,6 +86,9 @@ def test_a_hand_edit_is_healed_within_the_watch_delay_not_the_drift_interval(
                                                "ml-serving")
     assert found is not None and found["spec"]["predictor"]["minReplicas"] == 4
     assert h.daemon.target(*KEY).drifted == 1
+    text = h.metrics.render()[0].decode()
+    assert 'platformctl_drift_watch_reports_total{cluster="gke-eu",environment="prod-cloud"} 1.0' in text
+    assert 'platformctl_drift_watches{cluster="gke-eu",environment="prod-cloud"} 1.0' in text  # InferenceServices
 
 
 def test_no_watch_when_turned_off(repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness]) -> None:

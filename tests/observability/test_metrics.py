@@ -16,6 +16,8 @@ EXPECTED_FAMILIES = {
     "platformctl_objects_failed": ("counter", {"environment", "cluster"}),
     "platformctl_drift_detected": ("counter", {"environment", "cluster"}),
     "platformctl_drifted_objects": ("gauge", {"environment", "cluster"}),
+    "platformctl_drift_watch_reports": ("counter", {"environment", "cluster"}),
+    "platformctl_drift_watches": ("gauge", {"environment", "cluster"}),
     "platformctl_last_applied_revision_info": ("gauge", {"environment", "cluster", "revision"}),
     "platformctl_component_health": ("gauge", {"environment", "cluster", "component", "status"}),
     "platformctl_cluster_up": ("gauge", {"environment", "cluster"}),
@@ -42,6 +44,8 @@ def value(m: Metrics, name: str, **labels: str) -> float | None:
 def exercise(m: Metrics) -> None:
     m.reconcile_finished("prod", "gke-eu", 1.5, ok=True, changes={"created": 2, "configured": 1, "pruned": 1})
     m.drift_detected("prod", "gke-eu", 3)
+    m.drift_watch_report("prod", "gke-eu")
+    m.drift_watches("prod", "gke-eu", 4)
     m.revision_applied("prod", "gke-eu", "a" * 40)
     m.component_health("prod", "gke-eu", "serving/fraud", "Healthy")
     m.cluster_reachable("prod", "gke-eu", True)
