@@ -89,12 +89,10 @@ def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOpt
             f" (and {len(outside) - 5} more)" if len(outside) > 5 else "")
         return result
     try:
-        # 1. What we owned after the last reconcile (pruning acts on this, never on labels).
-        previous = cluster.read_inventory(target.environment, target.namespace)
+        # 1. What we owned after the last reconcile (pruning acts on this, never on labels), and
+        # 2. live state: one LIST per kind we render or own, all read at once.
+        previous, kinds, result.live = _read_state(cluster, target)
         owned = previous.keys() if previous else frozenset()
-        # 2. Live state: one LIST per kind we render or own.
-        kinds = _kinds(cluster, target.manifests, previous)
-        result.live = _live(cluster, kinds, target.namespace)
         # 3. Plan (schedules bound to the pipelines that are live now, so the diff is honest).
         desired = _bind_schedules(target.manifests, result.live)
         result.plan = make_plan(desired, result.live, owned, prune_protected=options.prune_protected)
@@ -151,18 +149,36 @@ def _kinds(cluster: Cluster, manifests: list[Manifest], previous: Inventory | No
     return {pair: cluster.kind(*pair) for pair in sorted(wanted)}
 
 
-def _live(cluster: Cluster, kinds: Mapping[tuple[str, str], KindRef], namespace: str) -> dict[ObjectKey, Manifest]:
-    live: dict[ObjectKey, Manifest] = {}
-    for kind in kinds.values():
-        if kind.namespaced:
-            objects = cluster.list(kind, namespace)
-        elif kind.kind == "Namespace":  # ours only: never list every namespace of a shared cluster
-            found = cluster.get(kind, None, namespace)
-            objects = [found] if found is not None else []
-        else:
-            objects = cluster.list(kind, None)
-        live.update((ObjectKey.of(o), _slim(o)) for o in objects)
-    return live
+def _read_state(cluster: Cluster, target: Target
+                ) -> tuple[Inventory | None, dict[tuple[str, str], KindRef], dict[ObjectKey, Manifest]]:
+    """The inventory, the kinds to read and the live objects. The inventory and the LISTs of the
+    kinds Git renders go out together (against a cluster 20 ms away that is one round trip
+    instead of one per kind); kinds only the inventory names are listed once it has arrived."""
+    rendered = _kinds(cluster, target.manifests, None)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=_READERS) as readers:
+        inventory = readers.submit(cluster.read_inventory, target.environment, target.namespace)
+        reads = {pair: readers.submit(_read_kind, cluster, kind, target.namespace) for pair, kind in rendered.items()}
+        previous = inventory.result()
+        kinds = _kinds(cluster, target.manifests, previous)
+        reads.update({pair: readers.submit(_read_kind, cluster, kind, target.namespace)
+                      for pair, kind in kinds.items() if pair not in reads})
+        live: dict[ObjectKey, Manifest] = {}
+        for pair in sorted(reads):  # a fixed order: the same live map whatever finishes first
+            live.update((ObjectKey.of(o), _slim(o)) for o in reads[pair].result())
+    return previous, kinds, live
+
+
+_READERS = 8
+"""Reads in flight while a reconcile reads the cluster's state (the inventory and one LIST per kind)."""
+
+
+def _read_kind(cluster: Cluster, kind: KindRef, namespace: str) -> list[Manifest]:
+    if kind.namespaced:
+        return cluster.list(kind, namespace)
+    if kind.kind == "Namespace":  # ours only: never list every namespace of a shared cluster
+        found = cluster.get(kind, None, namespace)
+        return [found] if found is not None else []
+    return cluster.list(kind, None)
 
 
 def _slim(obj: Manifest) -> Manifest:

@@ -47,8 +47,8 @@ class GuardedCluster:
         """A write was refused since the worker last reset this flag."""
 
     def kind(self, api_version: str, kind: str) -> KindRef:
-        """Delegated."""
-        return self._call(lambda: self.inner.kind(api_version, kind))
+        """Delegated; an answer does not count as the cluster being seen (known kinds cost no request)."""
+        return self._call(lambda: self.inner.kind(api_version, kind), answered=False)
 
     def list(self, kind: KindRef, namespace: str | None, label_selector: str = "") -> list[Manifest]:
         """Delegated."""
@@ -89,7 +89,7 @@ class GuardedCluster:
             self.refused = True
             raise WriteRefused(f"cluster {self.name}: write refused: {reason}")
 
-    def _call(self, request: Callable[[], T]) -> T:
+    def _call(self, request: Callable[[], T], *, answered: bool = True) -> T:
         try:
             answer = request()
         except Unavailable:
@@ -99,11 +99,13 @@ class GuardedCluster:
                 self._on_error(Unavailable.status)
             raise
         except ClusterError as exc:
-            self._seen()
-            if self._on_error is not None and exc.status:
-                self._on_error(exc.status)
+            if exc.status:  # the server answered with an error
+                self._seen()
+                if self._on_error is not None:
+                    self._on_error(exc.status)
             raise
-        self._seen()
+        if answered:
+            self._seen()
         return answer
 
     def _seen(self) -> None:

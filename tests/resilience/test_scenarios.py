@@ -275,7 +275,8 @@ def test_one_of_three_clusters_black_holed(
     servers["c"].reset_requests()
     [_a, _b, recovered] = run_all()
     assert recovered.ok
-    gets_and_lists = [r for r in servers["c"].requests if r.verb in ("get", "list")]
+    # (reads of the first run that hung are answered at heal() and logged then, marked "hang")
+    gets_and_lists = [r for r in servers["c"].requests if r.verb in ("get", "list") and r.fault != "hang"]
     assert len(gets_and_lists) <= 12  # re-sync reads one LIST per kind, not one request per object
 
 
