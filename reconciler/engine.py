@@ -164,7 +164,7 @@ def _read_state(cluster: Cluster, target: Target
                       for pair, kind in kinds.items() if pair not in reads})
         live: dict[ObjectKey, Manifest] = {}
         for pair in sorted(reads):  # a fixed order: the same live map whatever finishes first
-            live.update((ObjectKey.of(o), _slim(o)) for o in reads[pair].result())
+            live.update((ObjectKey.of(o), o) for o in reads[pair].result())
     return previous, kinds, live
 
 
@@ -173,12 +173,15 @@ _READERS = 8
 
 
 def _read_kind(cluster: Cluster, kind: KindRef, namespace: str) -> list[Manifest]:
+    """One kind's live objects, slimmed as soon as read (kinds are read at once: peak memory)."""
     if kind.namespaced:
-        return cluster.list(kind, namespace)
-    if kind.kind == "Namespace":  # ours only: never list every namespace of a shared cluster
+        objects = cluster.list(kind, namespace)
+    elif kind.kind == "Namespace":  # ours only: never list every namespace of a shared cluster
         found = cluster.get(kind, None, namespace)
-        return [found] if found is not None else []
-    return cluster.list(kind, None)
+        objects = [found] if found is not None else []
+    else:
+        objects = cluster.list(kind, None)
+    return [_slim(o) for o in objects]
 
 
 def _slim(obj: Manifest) -> Manifest:
