@@ -244,7 +244,7 @@ def _apply(cluster: Cluster, result: Result, entries: list[PlanEntry], pool: con
                 result.error = f"applying {entry.key} failed: {exc.message}"
                 continue
             if stored is not None:
-                live[entry.key] = stored
+                live[entry.key] = _slim(stored)
             result.changes.append(Change(entry.key, _PAST[entry.action]))
         if result.error:
             return
