@@ -6,13 +6,14 @@
 ``GET /metrics``       Prometheus exposition of ``Metrics``
 ``GET /``              HTML status page from ``status()`` (environments x clusters x components)
 ``GET /status.json``   the same document as JSON
-``POST /webhook``      GitHub push webhook: ``on_push(ref)``, then 202
+``POST /webhook``      push webhook of GitHub, GitLab or Gitea/Forgejo: ``on_push(ref)``, then 202
 =====================  =======================================================================
 
-Webhook: ``X-GitHub-Event: push`` (``ping`` answers 200, other events 202 and are ignored), body
-JSON or form-encoded (``payload=``, GitHub's default), at most 1 MiB (413). With a secret, the
-``X-Hub-Signature-256: sha256=<hex hmac of the body>`` header must match (401), checked in constant
-time before the body is parsed. ``on_push`` runs on the request thread and must return fast:
+Webhook (``forges`` tells the three apart): a push event calls ``on_push`` (GitHub's ``ping``
+answers 200, other events 202 and are ignored), body JSON or form-encoded (``payload=``,
+GitHub's default), at most 1 MiB (413). With a secret, the forge's proof (GitHub's
+``X-Hub-Signature-256``, Gitea's ``X-Gitea-Signature``, GitLab's ``X-Gitlab-Token``) must match
+(401), checked in constant time before the body is parsed. ``on_push`` runs on the request thread and must return fast:
 hand the ref to a trigger that coalesces bursts and do the fetch elsewhere.
 
 The status document goes through ``scrub`` (credentials in messages are masked) before it is
@@ -21,8 +22,6 @@ shown; no endpoint ever echoes a request's content back.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import socket
 import threading
@@ -33,6 +32,7 @@ from typing import Any
 
 import structlog
 
+from reconciler.observability.forges import identify
 from reconciler.observability.logging import scrub
 from reconciler.observability.metrics import Metrics
 from reconciler.observability.statuspage import status_html
@@ -177,19 +177,20 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body(ep.max_body)
         if body is None:
             return
-        signature = self.headers.get("X-Hub-Signature-256")
-        if ep.webhook_secret is not None and not _signed(ep.webhook_secret, body, signature):
-            _log.warning("webhook rejected: bad or missing signature", client=self.client_address[0])
-            self._send(401, b"bad or missing X-Hub-Signature-256\n")
+        forge = identify(self.headers)
+        if ep.webhook_secret is not None and not forge.authentic(ep.webhook_secret, body, self.headers):
+            _log.warning("webhook rejected: bad or missing signature", client=self.client_address[0],
+                         forge=forge.name)
+            self._send(401, f"bad or missing {forge.credential}\n".encode())
             return
-        event = self.headers.get("X-GitHub-Event", "")
-        if event == "ping":
+        event = forge.event(self.headers)
+        if event in forge.ping_events:
             self._send(200, b"pong\n")
             return
         if not event:
-            self._send(400, b"missing X-GitHub-Event\n")
+            self._send(400, f"missing {forge.event_headers[0]}\n".encode())
             return
-        if event != "push":
+        if event not in forge.push_events:
             self._send(202, b"event ignored\n")
             return
         payload = _payload(body, self.headers.get("Content-Type", ""))
@@ -198,8 +199,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, b"malformed push payload: want a JSON object with a 'ref' like refs/heads/main\n")
             return
         after = payload.get("after") if payload is not None else None
-        _log.info("webhook push", ref=ref, after=after if isinstance(after, str) else None,
-                  delivery=self.headers.get("X-GitHub-Delivery", "")[:64])
+        _log.info("webhook push", forge=forge.name, ref=ref, after=after if isinstance(after, str) else None,
+                  delivery=(self.headers.get("X-GitHub-Delivery") or self.headers.get("X-Gitea-Delivery")
+                            or self.headers.get("X-Gitlab-Event-UUID") or "")[:64])
         ok, _ = self._safely(lambda: ep.on_push(ref), "push handler failed")
         if not ok:
             self._send(500, b"push handler failed\n")
@@ -257,13 +259,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
         _log.debug("http request", client=self.client_address[0], line=format % args)
-
-
-def _signed(secret: bytes, body: bytes, header: str | None) -> bool:
-    """Whether ``header`` is ``sha256=`` and the HMAC-SHA256 of ``body`` (compared in constant time)."""
-    expected = b"sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
-    given = (header or "").strip().encode("utf-8", "replace")
-    return hmac.compare_digest(expected, given)
 
 
 def _payload(body: bytes, content_type: str) -> dict[str, Any] | None:

@@ -271,3 +271,43 @@ def test_a_failing_push_handler_answers_500_and_the_server_keeps_serving(ep: End
     assert post(ep, PUSH)[0] == 500
     state.fail_push = False
     assert post(ep, PUSH)[0] == 202
+
+
+def post_with(ep: Endpoints, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    request = urllib.request.Request(ep.url + "/webhook", data=body, method="POST",
+                                     headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_gitlab_pushes_are_authenticated_by_their_token(ep: Endpoints, state: State) -> None:
+    token = SECRET.decode()
+    assert post_with(ep, PUSH, {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": token}) == (202, b"accepted\n")
+    assert post_with(ep, PUSH, {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "guess"}) == (
+        401, b"bad or missing X-Gitlab-Token\n")
+    assert post_with(ep, PUSH, {"X-Gitlab-Event": "Push Hook"})[0] == 401
+    assert post_with(ep, b'{"object_kind": "merge_request"}',
+                     {"X-Gitlab-Event": "Merge Request Hook", "X-Gitlab-Token": token}) == (202, b"event ignored\n")
+    assert state.pushes == ["refs/heads/main"]
+
+
+@pytest.mark.parametrize("prefix", ["Gitea", "Forgejo"])
+def test_gitea_and_forgejo_pushes_are_authenticated_by_their_hmac(ep: Endpoints, state: State, prefix: str) -> None:
+    good = hmac.new(SECRET, PUSH, hashlib.sha256).hexdigest()
+    event = {f"X-{prefix}-Event": "push"}
+    assert post_with(ep, PUSH, {**event, f"X-{prefix}-Signature": good}) == (202, b"accepted\n")
+    tampered = PUSH.replace(b"main", b"evil")
+    assert post_with(ep, tampered, {**event, f"X-{prefix}-Signature": good})[0] == 401
+    assert post_with(ep, PUSH, {**event, f"X-{prefix}-Signature": "sha256=" + good})[0] == 401  # that is GitHub's form
+    assert post_with(ep, PUSH, event) == (401, b"bad or missing X-Gitea-Signature\n")
+    assert state.pushes == ["refs/heads/main"]
+
+
+def test_a_forges_headers_do_not_unlock_another_forges_check(ep: Endpoints, state: State) -> None:
+    github_signature = "sha256=" + hmac.new(SECRET, PUSH, hashlib.sha256).hexdigest()
+    # GitLab's event header with GitHub's signature: judged as GitLab, whose token is missing.
+    assert post_with(ep, PUSH, {"X-Gitlab-Event": "Push Hook", "X-Hub-Signature-256": github_signature})[0] == 401
+    assert state.pushes == []
