@@ -16,6 +16,7 @@ Clusters whose client cannot watch (a local directory) are left to the periodic 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Protocol, runtime_checkable
 
@@ -29,6 +30,9 @@ from reconciler.errors import ClusterError, Expired
 from reconciler.objects import Manifest, ObjectKey
 
 log = structlog.get_logger("platformctl.driftwatch")
+
+_QUICK_END = 1.0
+"""A stream that ends sooner than this without an event counts as a failure (no busy loop)."""
 
 Group = tuple[str, str, str]
 """(apiVersion, kind, namespace): one WATCH."""
@@ -138,12 +142,13 @@ class DriftWatch:
         version = ""
         failures = 0
         while not stop.is_set():
+            started, events = time.monotonic(), 0
             try:
                 kind = self._client.kind(api_version, kind_name)
                 if not version:
                     version = self._client.collection_version(kind, namespace)
                 for event in self._client.watch(kind, namespace, version, timeout_seconds=self._timeout, stop=stop):
-                    failures = 0
+                    events += 1
                     version = event.resource_version or version
                     self._consider(event)
                     if stop.is_set():
@@ -151,12 +156,19 @@ class DriftWatch:
             except Expired:
                 version = ""
                 self._report(f"the watch of {kind_name} fell too far behind; checking everything")
+                continue
             except ClusterError as exc:
-                failures += 1
-                delay = min(self._backoff_cap, self._backoff_base * 2 ** min(failures - 1, 16))
                 log.info("watch failed; retrying", environment=self.key[0], cluster=self.key[1], kind=kind_name,
-                         error=exc.message, retry_in=delay)
-                stop.wait(delay)
+                         error=exc.message)
+            except Exception:  # noqa: BLE001 - a bug must not end the watch for good
+                log.exception("watch crashed; retrying", environment=self.key[0], cluster=self.key[1],
+                              kind=kind_name)
+            else:
+                if events or time.monotonic() - started >= _QUICK_END:
+                    failures = 0
+                    continue  # the server ended the stream (its timeout) or the connection dropped: resume
+            failures += 1  # an error, or a stream that keeps ending at once: back off
+            stop.wait(min(self._backoff_cap, self._backoff_base * 2 ** min(failures - 1, 16)))
 
     def _consider(self, event: WatchEvent) -> None:
         key = ObjectKey.of(event.object)

@@ -114,3 +114,29 @@ def test_stopping_without_waiting_still_ends_every_watch_promptly(repo: Repo, fl
     def ours() -> list[threading.Thread]:
         return [t for t in threading.enumerate() if t.name.startswith(("watch-gke-eu-", "watch-close-gke-eu"))]
     assert until(lambda: not ours(), 5.0), [t.name for t in ours()]
+
+
+def test_a_watch_rides_out_a_partition_and_misses_nothing_written_meanwhile(
+    repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness]
+) -> None:
+    h = make_daemon(repo, fleet.connect, drift_watch=False)
+    h.step()
+    server = fleet.servers["gke-eu"]
+    desired = h.daemon.good.desired[KEY]  # type: ignore[union-attr]
+    client = fleet.connect(desired.cluster)
+    assert isinstance(client, KubeCluster)
+    reports: list[str] = []
+    watch = DriftWatch(("partition", "gke-eu"), client, lambda _key, what: reports.append(what),
+                       backoff_base=0.05, backoff_cap=0.2)
+    try:
+        watch.update(desired.target.manifests)
+        assert until(lambda: client.request_counts().get("watch", 0) >= 1, WAIT)
+        server.faults.partition("refuse")  # the open stream is cut, reconnects are refused
+        tries = client.request_counts().get("watch", 0)
+        assert until(lambda: client.request_counts().get("watch", 0) >= tries + 2, WAIT)  # it keeps trying
+        server.faults.heal()
+        merge_patch(server, f"{SERVING}/churn-predictor", {"spec": {"predictor": {"minReplicas": 9}}})
+        assert until(lambda: any("churn-predictor" in r for r in reports), WAIT)
+        assert reports == ["modified InferenceService/ml-serving/churn-predictor"]
+    finally:
+        watch.stop()
