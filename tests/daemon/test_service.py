@@ -8,6 +8,7 @@ import signal
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from reconciler.daemon import DaemonConfig, FileLeaseStore, ManualClock, build_c
 from reconciler.daemon.config import ConfigError, parse_duration
 from tests.daemon.conftest import WAIT, Repo
 from tests.daemon.test_triggers import cpu_edit
+from tests.kubeserver.server import KubeServer
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -92,6 +94,20 @@ def test_run_once_applies_the_dev_environment_of_a_git_repository(
     repo.commit("analytics: 3 CPUs", cpu_edit("3"))
     assert main(args) == 0
     assert "Notebook/ml-dev/analytics configured" in capsys.readouterr().out
+
+
+def test_run_once_against_an_api_server_applies_and_opens_no_watch(
+    repo: Repo, capsys: pytest.CaptureFixture[str], kube_cluster_factory: Callable[..., KubeServer], tmp_path: Path
+) -> None:
+    server = kube_cluster_factory("dev-api")
+    server.install_crds()
+    config = server.write_kubeconfig(tmp_path / "kubeconfig")
+    repo.commit("dev on an API server", {"environments/dev.yaml": lambda t: t.replace(
+        "      directory: .platformctl/clusters/dev\n", f"      kubeconfig: {{context: dev-api, path: {config}}}\n")})
+
+    assert main(["run", "--repo", str(repo.path), "--env", "dev", "--once", "--lease", "none"]) == 0
+    assert "18 created" in capsys.readouterr().out
+    assert server.count("patch") > 18 and server.count("watch") == 0  # one pass: nothing to watch for
 
 
 def test_run_once_refuses_while_another_replica_holds_the_lease(
