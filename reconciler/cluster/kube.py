@@ -26,7 +26,8 @@ from reconciler.cluster.inventory_codec import decode_inventory, encode_inventor
 from reconciler.cluster.kinds import known_kind, resource_path
 from reconciler.cluster.kube_errors import error_for, is_route_not_found
 from reconciler.cluster.kube_options import KubeOptions
-from reconciler.cluster.kube_transport import Response, Stream, Transport
+from reconciler.cluster.kube_stream import Stream
+from reconciler.cluster.kube_transport import Response, Transport
 from reconciler.cluster.watch import LineSplitter, WatchEvent, decode_event, error_event
 from reconciler.errors import ClusterError, Invalid, NotFound
 from reconciler.objects import Manifest, ObjectKey
