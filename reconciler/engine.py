@@ -139,14 +139,11 @@ def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOpt
 _STAGE_ONE = frozenset({"Namespace", "CustomResourceDefinition"})
 
 
-def _kinds(cluster: Cluster, manifests: list[Manifest], previous: Inventory | None) -> dict[tuple[str, str], KindRef]:
-    wanted = {(str(m["apiVersion"]), str(m["kind"])) for m in manifests}
-    if previous is not None:
-        for key in previous.objects:
-            version = api_version_of(previous, key)
-            if version:
-                wanted.add((version, key.kind))
-    return {pair: cluster.kind(*pair) for pair in sorted(wanted)}
+def _pairs(manifests: list[Manifest], previous: Inventory | None) -> set[tuple[str, str]]:
+    """(apiVersion, kind) of every rendered object, or of every object the inventory names."""
+    if previous is None:
+        return {(str(m["apiVersion"]), str(m["kind"])) for m in manifests}
+    return {(version, key.kind) for key in previous.objects if (version := api_version_of(previous, key))}
 
 
 def _read_state(cluster: Cluster, target: Target
@@ -154,14 +151,14 @@ def _read_state(cluster: Cluster, target: Target
     """The inventory, the kinds to read and the live objects. The inventory and the LISTs of the
     kinds Git renders go out together (against a cluster 20 ms away that is one round trip
     instead of one per kind); kinds only the inventory names are listed once it has arrived."""
-    rendered = _kinds(cluster, target.manifests, None)
+    kinds = {pair: cluster.kind(*pair) for pair in sorted(_pairs(target.manifests, None))}
     with concurrent.futures.ThreadPoolExecutor(max_workers=_READERS) as readers:
         inventory = readers.submit(cluster.read_inventory, target.environment, target.namespace)
-        reads = {pair: readers.submit(_read_kind, cluster, kind, target.namespace) for pair, kind in rendered.items()}
+        reads = {pair: readers.submit(_read_kind, cluster, kind, target.namespace) for pair, kind in kinds.items()}
         previous = inventory.result()
-        kinds = _kinds(cluster, target.manifests, previous)
-        reads.update({pair: readers.submit(_read_kind, cluster, kind, target.namespace)
-                      for pair, kind in kinds.items() if pair not in reads})
+        for pair in sorted(_pairs(target.manifests, previous) - kinds.keys()):
+            kinds[pair] = cluster.kind(*pair)
+            reads[pair] = readers.submit(_read_kind, cluster, kinds[pair], target.namespace)
         live: dict[ObjectKey, Manifest] = {}
         for pair in sorted(reads):  # a fixed order: the same live map whatever finishes first
             live.update((ObjectKey.of(o), o) for o in reads[pair].result())

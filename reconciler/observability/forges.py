@@ -57,11 +57,11 @@ class Forge:
 
     def event(self, headers: Headers) -> str:
         """The event name ("" when the request names none)."""
-        return next((headers.get(h) or "" for h in self.event_headers if headers.get(h)), "")
+        return _first(headers, self.event_headers)
 
     def authentic(self, secret: bytes, body: bytes, headers: Headers) -> bool:
         """Whether the request carries this forge's proof of ``secret`` for ``body``."""
-        given = next((headers.get(h) or "" for h in self.credential_headers if headers.get(h)), "")
+        given = _first(headers, self.credential_headers)
         return bool(given) and self._check(secret, body, given)
 
     @property
@@ -80,6 +80,11 @@ GITEA = Forge("gitea", ("X-Gitea-Event", "X-Forgejo-Event"), ("X-Gitea-Signature
 def identify(headers: Headers) -> Forge:
     """The forge whose headers the request carries; GitHub when it carries none of theirs."""
     for forge in (GITLAB, GITEA):
-        if any(headers.get(h) for h in (*forge.event_headers, *forge.credential_headers)):
+        if _first(headers, (*forge.event_headers, *forge.credential_headers)):
             return forge
     return GITHUB
+
+
+def _first(headers: Headers, names: tuple[str, ...]) -> str:
+    """The first non-empty value among ``names`` ("" when none is set)."""
+    return next((str(value) for name in names if (value := headers.get(name))), "")
