@@ -1,3 +1,3 @@
 """Shared pytest configuration."""
 
-pytest_plugins = ["tests.kubeserver.fixtures"]
+pytest_plugins = ["tests.kubeserver.fixtures", "tests.realkube.fixtures"]

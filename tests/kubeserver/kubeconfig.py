@@ -21,7 +21,8 @@ def write(path: Path, servers: Mapping[str, KubeServer], current: str | None = N
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": n, "cluster": {"server": s.url}} for n, s in servers.items()],
-        "users": [{"name": n, "user": {"token": f"test-token-{n}"}} for n in names],
+        "users": [{"name": n, "user": {"token": getattr(s, "token", None) or f"test-token-{n}"}}
+                  for n, s in servers.items()],
         "contexts": [
             {"name": n, "context": {"cluster": n, "user": n, "namespace": "default"}}
             for n in names

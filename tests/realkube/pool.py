@@ -1,0 +1,71 @@
+"""One etcd per test process and a pool of warm real clusters on it, reset between tests."""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import tempfile
+import threading
+from pathlib import Path
+
+from tests.realkube.cluster import RealCluster
+from tests.realkube.etcd import Etcd
+
+
+class Pool:
+    """Real clusters started on demand (CRDs installed once), handed out reset, kept warm."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._root = Path(tempfile.mkdtemp(prefix="platformctl-realkube-", dir=_fast_tmp()))
+        self._etcd: Etcd | None = None
+        self._free: list[RealCluster] = []
+        self._all: list[RealCluster] = []
+        self._ids = itertools.count(1)
+        atexit.register(self.stop)
+
+    def etcd(self) -> Etcd:
+        with self._lock:
+            if self._etcd is None:
+                self._etcd = Etcd(self._root / "etcd")
+            return self._etcd
+
+    def acquire(self) -> RealCluster:
+        """A cluster with every upstream CRD served and nothing else of a test's left in it."""
+        etcd = self.etcd()
+        with self._lock:
+            cluster = self._free.pop() if self._free else None
+        if cluster is None:
+            name = f"c{next(self._ids)}"
+            cluster = RealCluster(name, etcd, self._root / name)
+            cluster.install_crds()
+            cluster.mark_baseline()
+            with self._lock:
+                self._all.append(cluster)
+        else:
+            cluster.reset()
+        return cluster
+
+    def release(self, cluster: RealCluster) -> None:
+        cluster.reset()
+        with self._lock:
+            self._free.append(cluster)
+
+    def stop(self) -> None:
+        with self._lock:
+            clusters, self._all, self._free = self._all, [], []
+            etcd, self._etcd = self._etcd, None
+        for cluster in clusters:
+            cluster.stop()
+        if etcd is not None:
+            etcd.stop()
+
+
+def _fast_tmp() -> str | None:
+    """/dev/shm when it exists (etcd's writes stay in memory), else the default temp dir."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() else None
+
+
+POOL = Pool()
+"""The process's pool (each pytest-xdist worker has its own)."""
