@@ -8,7 +8,8 @@ from typing import Any
 from reconciler.engine import Result
 from reconciler.plan import Action
 
-_SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.PRUNE: "-", Action.SKIP: "!", Action.UNCHANGED: "="}
+_SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.PRUNE: "-", Action.SKIP: "!",
+           Action.UNCHANGED: "="}
 
 
 def plan_text(results: list[Result], *, show_diff: bool = True) -> str:
@@ -27,7 +28,8 @@ def plan_text(results: list[Result], *, show_diff: bool = True) -> str:
             reason = f"  ({entry.reason})" if entry.reason else ""
             lines.append(f"  {_SYMBOL[entry.action]} {entry.action.value:<9} {entry.key}{reason}")
         lines.append(f"  {counts[Action.CREATE]} to create, {counts[Action.UPDATE]} to update, "
-                     f"{counts[Action.PRUNE]} to prune, {counts[Action.UNCHANGED]} unchanged"
+                     + (f"{counts[Action.REPLACE]} to replace, " if counts[Action.REPLACE] else "")
+                     + f"{counts[Action.PRUNE]} to prune, {counts[Action.UNCHANGED]} unchanged"
                      + (f", {counts[Action.SKIP]} skipped" if counts[Action.SKIP] else ""))
         if result.error:
             lines.append(f"  error: {result.error}")
@@ -65,7 +67,8 @@ def results_json(results: list[Result]) -> str:
     for result in results:
         entries = [] if result.plan is None else [
             {"object": str(e.key), "kind": e.key.kind, "namespace": e.key.namespace, "name": e.key.name,
-             "action": e.action.value, "reason": e.reason, "diff": e.diff}
+             "action": e.action.value, "reason": e.reason, "diff": e.diff,
+             "immutable": [{"field": c.field, "live": c.old, "desired": c.new, "why": c.why} for c in e.immutable]}
             for e in result.plan.entries
         ]
         data.append({

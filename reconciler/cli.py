@@ -176,6 +176,14 @@ def _reconcile(path: Path, env: str, options: ApplyOptions, spec: Spec | None = 
     return run(spec or load_repo(path), path.resolve(), env, describe_revision(path), options)
 
 
+def _report_replacements(spec: Spec, results: list[Result]) -> None:
+    """Objects refused because they need replacement, as file:line:col errors at the spec lines that changed them."""
+    from reconciler.commands.replacements import located_replacements
+
+    if any(r.permanent for r in results):
+        sys.stderr.write(report.errors_text(located_replacements(spec, results)))
+
+
 @command
 def plan(
     env: EnvOpt,
@@ -189,13 +197,15 @@ def plan(
     from reconciler.engine import ApplyOptions
 
     try:
-        results = _reconcile(path, env, ApplyOptions(apply=False, prune=prune))
+        spec = load_repo(path)
+        results = _reconcile(path, env, ApplyOptions(apply=False, prune=prune), spec)
     except SpecErrors as exc:
         return _report_spec_errors(exc)
     except KeyError as exc:
         sys.stderr.write(f"error: {exc.args[0]}\n")
         return 2
     sys.stdout.write(results_json(results) if output is Output.json else plan_text(results, show_diff=diff))
+    _report_replacements(spec, results)
     return exit_code(results)
 
 
@@ -207,19 +217,22 @@ def apply(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="apply without asking")] = False,
     prune_protected: Annotated[bool, typer.Option("--prune-protected", help="also prune namespaces, PVCs, CRDs")] = False,
     allow_mass_prune: Annotated[bool, typer.Option("--allow-mass-prune", help="override the deletion budget")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="delete and re-create objects whose change the cluster "
+                                                            "refuses (a replaced PVC loses its data)")] = False,
     output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
 ) -> int:
     """Converge every cluster of an environment: dry-run all, apply in order, optionally prune."""
     from reconciler.changes import apply_text, plan_text, results_json
     from reconciler.engine import ApplyOptions
 
-    options = ApplyOptions(prune=prune, prune_protected=prune_protected, allow_mass_prune=allow_mass_prune)
-    spec: Spec | None = None
+    options = ApplyOptions(prune=prune, prune_protected=prune_protected, allow_mass_prune=allow_mass_prune,
+                           replace=replace)
     try:
+        spec = load_repo(path)
         if not yes:
-            spec = load_repo(path)
             planned = _reconcile(path, env, dataclasses.replace(options, apply=False), spec)
             sys.stdout.write(plan_text(planned))
+            _report_replacements(spec, planned)
             if any(not r.ok for r in planned):
                 return 1
             if not any(r.plan is not None and r.plan.has_changes for r in planned):
@@ -236,6 +249,7 @@ def apply(
         sys.stderr.write(f"error: {exc.args[0]}\n")
         return 2
     sys.stdout.write(results_json(results) if output is Output.json else apply_text(results))
+    _report_replacements(spec, results)
     return 0 if all(r.ok for r in results) else 1
 
 

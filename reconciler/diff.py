@@ -8,17 +8,25 @@ from typing import Any
 import yaml
 
 from reconciler.objects import Manifest
+from reconciler.quantity import holds_quantity, same_amount
 from reconciler.render.ownership import ANNOTATION_HASH, VOLATILE_ANNOTATIONS
 
 MASK = "***"
 
 
-def projection(live: Any, desired: Any) -> Any:
-    """``live`` cut down to the fields ``desired`` sets (so server defaults and status never count as drift)."""
+def projection(live: Any, desired: Any, parent: str | int | None = None, key: str | int | None = None) -> Any:
+    """``live`` cut down to the fields ``desired`` sets (so server defaults and status never count as drift).
+
+    A quantity field (``quantity.holds_quantity``: resource requests and limits, ``hard``, ``storage``)
+    whose live value is the same amount as the desired one counts as the desired value: an API server
+    returns ``1Gi`` for ``1024Mi`` on built-in kinds, and ``2`` and ``2000m`` are the same CPU anywhere.
+    """
     if isinstance(live, dict) and isinstance(desired, dict):
-        return {k: projection(live[k], v) for k, v in desired.items() if k in live}
+        return {k: projection(live[k], v, key, k) for k, v in desired.items() if k in live}
     if isinstance(live, list) and isinstance(desired, list) and len(live) == len(desired):
-        return [projection(a, b) for a, b in zip(live, desired, strict=True)]
+        return [projection(a, b, key, i) for i, (a, b) in enumerate(zip(live, desired, strict=True))]
+    if live != desired and holds_quantity(parent, key) and same_amount(live, desired):
+        return desired
     return live
 
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.cluster.base import Cluster, Inventory, KindRef
-from reconciler.errors import ClusterError, NotFound
+from reconciler.errors import ClusterError, Conflict, NotFound
 from reconciler.inventory import api_version_of, inventory_of, same_contents
 from reconciler.objects import Manifest, ObjectKey, apply_rank
 from reconciler.plan import Action, Plan, PlanEntry, budget_refusal, make_plan
+from reconciler.render.ownership import ANNOTATION_KEEP
 from reconciler.render.schedule import bind_pipeline_ids
 from reconciler.tenancy import tenancy_violations
 
@@ -37,6 +39,11 @@ class ApplyOptions:
     concurrency: int = 32
     """Writes in flight at once per cluster (objects of the same apply rank); the cluster's
     ``rateLimit.maxInFlight`` when reconciled from a spec."""
+    replace: bool = False
+    """Delete and re-create objects whose change the server refuses (plan action ``replace``).
+    Off: such a plan is refused before any write. A replaced PVC loses its data."""
+    replace_timeout: float = 120.0
+    """Seconds to wait for a replaced object to be gone (a PVC in use by a pod stays until the pod ends)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +75,9 @@ class Result:
     changes: list[Change] = field(default_factory=list)
     error: str | None = None
     live: dict[ObjectKey, Manifest] = field(default_factory=dict)
+    permanent: bool = False
+    """The error cannot go away by retrying the same revision (an object needs replacement):
+    it takes a change in Git, or ``--replace`` by hand."""
 
     @property
     def ok(self) -> bool:
@@ -75,8 +85,8 @@ class Result:
         return self.error is None
 
 
-_PAST = {Action.CREATE: "created", Action.UPDATE: "configured", Action.UNCHANGED: "unchanged",
-         Action.PRUNE: "pruned", Action.SKIP: "skipped"}
+_PAST = {Action.CREATE: "created", Action.UPDATE: "configured", Action.REPLACE: "replaced",
+         Action.UNCHANGED: "unchanged", Action.PRUNE: "pruned", Action.SKIP: "skipped"}
 
 
 def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOptions()) -> Result:
@@ -103,18 +113,26 @@ def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOpt
         if refusal:
             result.error = refusal
             return result
+        # 4b. Changes the server refuses: never attempted (a 422 would block every other change of the
+        # target at each retry), unless replacement was asked for.
+        if _refuse_replacements(result, options.replace):
+            return result
         if not options.apply:
             return result
+        replacer = _Replacer(cluster, kinds, options.replace_timeout)
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
             # 5. Stage one, as flux does: namespaces first, since nothing inside one can be dry-run before it exists.
             stage_one = [e for e in result.plan.entries if e.key.kind in _STAGE_ONE and e.desired is not None]
-            failures = _dry_run(cluster, [e for e in stage_one if e.action is not Action.UNCHANGED], kinds, pool)
+            failures = _dry_run(cluster, [e for e in stage_one if e.action not in (Action.UNCHANGED, Action.REPLACE)],
+                                kinds, pool)
             if not failures:
-                _apply(cluster, result, stage_one, pool)
+                _apply(cluster, result, stage_one, pool, replacer)
             # 6. Dry-run every other write; one failure means none of them is written.
             rest = [e for e in result.plan.entries if e.key.kind not in _STAGE_ONE]
-            failures += _dry_run(cluster, [e for e in rest if e.action is not Action.UNCHANGED
-                                           and e.action is not Action.SKIP], kinds, pool)
+            failures += _dry_run(cluster, [e for e in rest if e.action not in (Action.UNCHANGED, Action.SKIP,
+                                                                               Action.REPLACE)], kinds, pool)
+            failures += _dry_run(cluster, [PlanEntry(e.key, Action.PRUNE, None, e.live) for e in rest
+                                           if e.action is Action.REPLACE], kinds, pool)  # the delete half
             if failures or result.error:
                 result.error = result.error or (f"{len(failures)} object(s) rejected by the cluster's dry run; "
                                                 "nothing else was applied")
@@ -125,7 +143,7 @@ def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOpt
             stored = _store_inventory(cluster, target, previous,
                                       inventory_of(target.environment, target.revision, desired, pending))
             # 8. Apply in dependency order; schedules are re-bound to pipelines created a moment ago.
-            _apply(cluster, result, rest, pool)
+            _apply(cluster, result, rest, pool, replacer)
             if result.error:
                 return result
         # 9. Prune what Git no longer holds, in reverse order, then record the final inventory.
@@ -222,16 +240,72 @@ def _dry_run(cluster: Cluster, entries: list[PlanEntry], kinds: Mapping[tuple[st
     return [c for c in pool.map(check, entries) if c is not None]
 
 
-def _apply(cluster: Cluster, result: Result, entries: list[PlanEntry], pool: concurrent.futures.Executor) -> None:
+def _refuse_replacements(result: Result, replace: bool) -> bool:
+    """Refuse a plan holding objects that need replacement (unless asked to replace them); True when refused."""
+    assert result.plan is not None
+    blocked = result.plan.replacements
+    kept = [e for e in blocked if _annotated_keep(e.live)]
+    if not blocked or (replace and not kept):
+        return False
+    if replace:
+        result.changes.extend(Change(e.key, "refused", f"annotated {ANNOTATION_KEEP}: disabled, so platformctl never "
+                                     "deletes it; remove the annotation or replace it by hand") for e in kept)
+        result.error = f"{len(kept)} object(s) that need replacement are protected from deletion; nothing was applied"
+    else:
+        result.changes.extend(Change(e.key, "refused", e.reason) for e in blocked)
+        result.error = (f"{len(blocked)} object(s) need replacement: the cluster refuses to change "
+                        + "; ".join(f"{e.key}: {', '.join(c.field for c in e.immutable)}" for e in blocked[:3])
+                        + (f"; and {len(blocked) - 3} more" if len(blocked) > 3 else "")
+                        + ". Nothing was applied. Revert the change in Git, or delete and re-create them with "
+                          f"`platformctl apply --env {result.target.environment} --replace` (a replaced "
+                          "PersistentVolumeClaim loses its data)")
+    result.permanent = True
+    return True
+
+
+def _annotated_keep(live: Manifest | None) -> bool:
+    return bool(((live or {}).get("metadata", {}).get("annotations") or {}).get(ANNOTATION_KEEP) == "disabled")
+
+
+class _Replacer:
+    """Delete an object and create it again once it is gone (``ApplyOptions.replace``)."""
+
+    def __init__(self, cluster: Cluster, kinds: Mapping[tuple[str, str], KindRef], timeout: float,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._cluster, self._kinds, self._timeout, self._sleep = cluster, kinds, timeout, sleep
+
+    def __call__(self, entry: PlanEntry) -> Manifest:
+        live = entry.live or {}
+        kind = self._kinds[(str(live.get("apiVersion", "")), entry.key.kind)]
+        namespace = entry.key.namespace or None
+        self._cluster.delete(kind, namespace, entry.key.name)
+        deadline, pause = time.monotonic() + self._timeout, 0.1
+        while self._cluster.get(kind, namespace, entry.key.name) is not None:
+            if time.monotonic() >= deadline:
+                hint = (" (a PersistentVolumeClaim stays until no pod uses it: stop the notebook, e.g. "
+                        "`stopped: true`, apply, then replace)" if entry.key.kind == "PersistentVolumeClaim" else "")
+                raise Conflict(f"{entry.key} is still being deleted after {self._timeout:.0f}s{hint}; "
+                               "run apply --replace again once it is gone", key=entry.key)
+            self._sleep(pause)
+            pause = min(pause * 2, 2.0)
+        return self._cluster.apply(entry.desired or {})
+
+
+def _apply(cluster: Cluster, result: Result, entries: list[PlanEntry], pool: concurrent.futures.Executor,
+           replacer: _Replacer) -> None:
     """Write entries rank by rank (concurrently within a rank); stop after a rank with a failure."""
     live = result.live
     wanted = [e for e in entries if e.desired is not None]
+
+    def write(entry: PlanEntry) -> Manifest | None:
+        return replacer(entry) if entry.action is Action.REPLACE else _apply_one(cluster, entry, live)
+
     for _rank, group in itertools.groupby(wanted, key=lambda e: apply_rank(e.desired or {})):
         batch = list(group)
         for entry in batch:
             if entry.action is Action.UNCHANGED and entry.key.kind != "ScheduledWorkflow":
                 result.changes.append(Change(entry.key, "unchanged"))  # costs no request
-        submitted = [(e, pool.submit(_apply_one, cluster, e, live)) for e in batch
+        submitted = [(e, pool.submit(write, e)) for e in batch
                      if e.action is not Action.UNCHANGED or e.key.kind == "ScheduledWorkflow"]
         for entry, future in submitted:
             try:
@@ -242,9 +316,17 @@ def _apply(cluster: Cluster, result: Result, entries: list[PlanEntry], pool: con
                 continue
             if stored is not None:
                 live[entry.key] = _slim(stored)
-            result.changes.append(Change(entry.key, _PAST[entry.action]))
+            result.changes.append(Change(entry.key, _PAST[entry.action], _replaced_note(entry)))
         if result.error:
             return
+
+
+def _replaced_note(entry: PlanEntry) -> str:
+    if entry.action is not Action.REPLACE:
+        return ""
+    fields = ", ".join(c.field for c in entry.immutable)
+    lost = "; the claim's previous data is gone" if entry.key.kind == "PersistentVolumeClaim" else ""
+    return f"deleted and created again to change {fields}{lost}"
 
 
 def _apply_one(cluster: Cluster, entry: PlanEntry, live: Mapping[ObjectKey, Manifest]) -> Manifest | None:

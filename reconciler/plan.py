@@ -1,7 +1,10 @@
-"""Pair desired with live and the inventory: what to create, update, leave, prune or skip (pure).
+"""Pair desired with live and the inventory: what to create, update, replace, leave, prune or skip (pure).
 
 One function (``make_plan``) yields every decision, including what to prune, in the spirit of
-gitops-engine's reconcile and kapp's change set.
+gitops-engine's reconcile and kapp's change set. An update that changes a field the server
+refuses to change (``reconciler.immutable``: a PVC's storage class, a shrinking storage request,
+a PipelineVersion's spec) is planned as ``replace``: the object must be deleted and created again,
+which the engine does only when asked to (``ApplyOptions.replace``).
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from reconciler.diff import in_sync, unified_diff
+from reconciler.immutable import FieldChange, immutable_changes
 from reconciler.objects import Manifest, ObjectKey, apply_rank
-from reconciler.render.ownership import ANNOTATION_KEEP
+from reconciler.render.ownership import ANNOTATION_KEEP, ANNOTATION_SOURCE, LABEL_COMPONENT_REF
 
 PROTECTED_KINDS = frozenset({"Namespace", "PersistentVolumeClaim", "CustomResourceDefinition"})
 
@@ -22,6 +26,8 @@ class Action(str, Enum):
 
     CREATE = "create"
     UPDATE = "update"
+    REPLACE = "replace"
+    """Needs replacement: the change touches a field the server refuses to change after creation."""
     UNCHANGED = "unchanged"
     PRUNE = "prune"
     SKIP = "skip"
@@ -36,6 +42,8 @@ class PlanEntry:
     desired: Manifest | None = None
     live: Manifest | None = None
     reason: str = ""
+    immutable: tuple[FieldChange, ...] = ()
+    """For ``replace``: each refused field with its live and desired value."""
 
     @property
     def diff(self) -> str:
@@ -58,8 +66,13 @@ class Plan:
 
     @property
     def writes(self) -> list[PlanEntry]:
-        """Creates and updates, in apply order."""
-        return [e for e in self.entries if e.action in (Action.CREATE, Action.UPDATE)]
+        """Creates, updates and replacements, in apply order."""
+        return [e for e in self.entries if e.action in (Action.CREATE, Action.UPDATE, Action.REPLACE)]
+
+    @property
+    def replacements(self) -> list[PlanEntry]:
+        """Objects that need replacement (a change the server refuses), in apply order."""
+        return self.by_action(Action.REPLACE)
 
     @property
     def prunes(self) -> list[PlanEntry]:
@@ -69,7 +82,7 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         """Whether applying would change anything."""
-        return any(e.action in (Action.CREATE, Action.UPDATE, Action.PRUNE) for e in self.entries)
+        return any(e.action in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.PRUNE) for e in self.entries)
 
 
 def make_plan(
@@ -88,6 +101,9 @@ def make_plan(
             entries.append(PlanEntry(key, Action.CREATE, manifest, None))
         elif in_sync(manifest, current):
             entries.append(PlanEntry(key, Action.UNCHANGED, manifest, current))
+        elif refused := immutable_changes(manifest, current):
+            entries.append(PlanEntry(key, Action.REPLACE, manifest, current, replacement_reason(manifest, refused),
+                                     tuple(refused)))
         else:
             reason = "" if key in inventory else "adopting an object platformctl did not create"
             entries.append(PlanEntry(key, Action.UPDATE, manifest, current, reason))
@@ -105,6 +121,18 @@ def make_plan(
     prunes.sort(key=lambda e: (-apply_rank(e.live or {}), e.key))
     ordered = sorted(entries, key=lambda e: (apply_rank(e.desired or e.live or {}), e.key))
     return Plan(tuple(ordered + prunes), len(inventory))
+
+
+def replacement_reason(desired: Manifest, refused: list[FieldChange]) -> str:
+    """Why an object needs replacement: the refused fields (old -> new) and the component that renders it."""
+    metadata = desired.get("metadata") or {}
+    component = str((metadata.get("labels") or {}).get(LABEL_COMPONENT_REF, "")).replace(".", "/", 1)
+    source = (metadata.get("annotations") or {}).get(ANNOTATION_SOURCE)
+    origin = f" (component {component or 'unknown'}{f', {source}' if source else ''})"
+    shown = "; ".join(str(c) for c in refused[:3]) + (f"; and {len(refused) - 3} more" if len(refused) > 3 else "")
+    loss = ("; replacing it deletes the claim and the data on its volume"
+            if desired.get("kind") == "PersistentVolumeClaim" else "")
+    return f"needs replacement: {shown}{origin}{loss}"
 
 
 def _keep_reason(live: Manifest, prune_protected: bool) -> str:
@@ -135,7 +163,8 @@ def budget_refusal(plan: Plan, max_fraction: float, *, override: bool) -> str | 
         return None
     # Namespaces and other protected kinds do not count: a commit that renders only its namespace
     # still deletes everything that matters.
-    remaining = sum(1 for e in plan.entries if e.action in (Action.CREATE, Action.UPDATE, Action.UNCHANGED)
+    remaining = sum(1 for e in plan.entries if e.action in (Action.CREATE, Action.UPDATE, Action.REPLACE,
+                                                              Action.UNCHANGED)
                     and e.key.kind not in PROTECTED_KINDS)
     if remaining == 0:
         return f"the plan deletes everything platformctl owns here ({prunes} objects); refusing without an override"

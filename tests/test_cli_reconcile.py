@@ -71,3 +71,34 @@ def test_status_rolls_health_up_per_cluster_and_environment(repo: Path, capsys: 
     out = capsys.readouterr().out
     assert "cluster local: Progressing (1 Healthy, 12 Progressing)" in out
     assert out.rstrip().endswith("environment dev: Progressing (1 Healthy, 12 Progressing)")
+
+
+def test_a_shrunk_workspace_is_refused_at_its_spec_line_until_replace_is_asked_for(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["apply", "--env", "dev", str(repo), "--yes"]) == 0
+    capsys.readouterr()
+    notebook = repo / "components" / "notebooks" / "analytics.yaml"
+    notebook.write_text(notebook.read_text().replace("size: 20Gi", "size: 10Gi"))
+    claim = repo / ".platformctl" / "clusters" / "dev" / "ml-dev" / "persistentvolumeclaims.core"
+    claim = claim / "analytics-workspace.yaml"
+    assert claim.is_file() and "storage: 20Gi" in claim.read_text()
+    located = ("components/notebooks/analytics.yaml:15:5: PersistentVolumeClaim/ml-dev/analytics-workspace on cluster "
+               "local needs replacement: spec.resources.requests.storage 20Gi -> 10Gi: cannot shrink")
+
+    assert main(["plan", "--env", "dev", str(repo), "--no-diff"]) == 1
+    captured = capsys.readouterr()
+    assert "  -/+ replace   PersistentVolumeClaim/ml-dev/analytics-workspace  (needs replacement:" in captured.out
+    assert "0 to create, 0 to update, 1 to replace, 0 to prune, 17 unchanged" in captured.out
+    assert "error: 1 object(s) need replacement" in captured.out
+    assert located in captured.err and "`platformctl apply --env dev --replace` (the claim's data is lost)" in captured.err
+
+    assert main(["apply", "--env", "dev", str(repo), "--yes"]) == 1
+    assert "PersistentVolumeClaim/ml-dev/analytics-workspace refused" in capsys.readouterr().out
+    assert "storage: 20Gi" in claim.read_text()  # nothing was applied
+
+    assert main(["apply", "--env", "dev", str(repo), "--yes", "--replace"]) == 0
+    assert ("PersistentVolumeClaim/ml-dev/analytics-workspace replaced (deleted and created again to change "
+            "spec.resources.requests.storage; the claim's previous data is gone)") in capsys.readouterr().out
+    assert "storage: 10Gi" in claim.read_text()
+    assert main(["plan", "--env", "dev", str(repo)]) == 0

@@ -43,7 +43,7 @@ def status_rows(results: list[Result]) -> list[Row]:
         for component, entries in sorted(by_component.items()):
             actions = {action for _key, action in entries}
             sync = ("Missing" if actions == {Action.CREATE} else
-                    "OutOfSync" if actions & {Action.CREATE, Action.UPDATE, Action.PRUNE} else "Synced")
+                    "OutOfSync" if actions & {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.PRUNE} else "Synced")
             health = worst(health_of(result.live.get(key)) for key, action in entries if action is not Action.PRUNE)
             rows.append(Row(target.environment, target.cluster, component, sync, health, len(entries)))
     return rows

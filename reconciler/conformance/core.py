@@ -7,7 +7,6 @@ annotations). The core kinds get what a rendered object can plausibly get wrong
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -21,13 +20,12 @@ from reconciler.conformance.violations import (
     type_invalid,
     unknown_field,
 )
+from reconciler.quantity import FORMAT_ERROR, QuantityError, parse_quantity, quantity_text
 
 NameRule = Callable[[str], list[str]]
 
 ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")
 VOLUME_MODES = ("Block", "Filesystem")
-_QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$")
-_QUANTITY_ERR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 _TOP_LEVEL = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
 _PVC_SPEC = frozenset(
     {
@@ -112,37 +110,11 @@ def _storage(resources: Any) -> Iterator[FieldViolation]:
     if storage is None:
         yield required(path)
         return
-    if isinstance(storage, bool) or not isinstance(storage, (str, int, float)) or not _QUANTITY.match(str(storage)):
-        yield invalid(path, storage, _QUANTITY_ERR)
-    elif quantity_value(str(storage)) <= 0:
+    text = quantity_text(storage)
+    try:
+        amount = parse_quantity(text or "")
+    except QuantityError as exc:
+        yield invalid(path, storage, str(exc) if text is not None else FORMAT_ERROR)
+        return
+    if amount.sign() <= 0:
         yield invalid(path, str(storage), "must be greater than zero")
-
-
-_SUFFIX = {
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "Pi": 2**50,
-    "Ei": 2**60,
-    "n": 1e-9,
-    "u": 1e-6,
-    "m": 1e-3,
-    "": 1,
-    "k": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-    "P": 1e15,
-    "E": 1e18,
-}
-
-
-def quantity_value(text: str) -> float:
-    """Numeric value of a well-formed Kubernetes quantity (bytes for memory/storage)."""
-    m = _QUANTITY.match(text)
-    if m is None:
-        raise ValueError(text)
-    number, suffix = text[: m.start(3)] if m.group(3) else text, m.group(3) or ""
-    scale: float = 10.0 ** int(suffix[1:]) if suffix[:1] in ("e", "E") else _SUFFIX[suffix]
-    return float(number) * scale

@@ -97,3 +97,34 @@ def load_json(filename: str) -> dict[str, Any]:
     """A JSON data file from the CRD directory (e.g. the Katib OpenAPI spec)."""
     doc: dict[str, Any] = json.loads((crd_dir() / filename).read_text(encoding="utf-8"))
     return doc
+
+
+_SELF_EQUALS_OLD_SELF = frozenset({"self==oldSelf", "oldSelf==self"})
+
+
+@cache
+def immutable_paths(group: str, version: str, kind: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """Fields a CRD declares immutable with the CEL transition rule ``self == oldSelf``, as
+    (path from the object root, the rule's message); ``*`` stands for every list item or map value.
+    Empty when we ship no CRD for the kind or the version has no such rule."""
+    entry = crd_index().get((group, kind))
+    if entry is None:
+        return ()
+    for served in load_crd(entry.filename).get("spec", {}).get("versions", []):
+        if served.get("name") == version:
+            found: list[tuple[tuple[str, ...], str]] = []
+            _transition_rules(((served.get("schema") or {}).get("openAPIV3Schema")) or {}, (), found)
+            return tuple(found)
+    return ()
+
+
+def _transition_rules(schema: dict[str, Any], path: tuple[str, ...], found: list[tuple[tuple[str, ...], str]]) -> None:
+    for rule in schema.get("x-kubernetes-validations") or []:
+        if "".join(str(rule.get("rule", "")).split()) in _SELF_EQUALS_OLD_SELF:
+            found.append((path, str(rule.get("message") or "field is immutable")))
+    for name, sub in (schema.get("properties") or {}).items():
+        if isinstance(sub, dict):
+            _transition_rules(sub, (*path, name), found)
+    for nested in (schema.get("items"), schema.get("additionalProperties")):
+        if isinstance(nested, dict):
+            _transition_rules(nested, (*path, "*"), found)

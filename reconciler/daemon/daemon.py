@@ -27,6 +27,7 @@ from typing import Any
 
 import structlog
 
+from reconciler.commands.replacements import located_replacements
 from reconciler.daemon.clock import Clock, Scheduler, SystemClock
 from reconciler.daemon.config import DaemonConfig
 from reconciler.daemon.driftwatch import DriftWatch, Watchable
@@ -374,14 +375,14 @@ class Daemon:
             state = self._states.get(key)
             if self._stop.is_set() or not self._leader or state is None:
                 return
+            if state.blocked is not None and state.blocked == state.submitted:
+                return  # waiting for a commit that fixes a change needing replacement: a check cannot help
             if not self.config.self_heal and state.drifted:
                 return  # reported, not healed: every later event would only report it again
             self.scheduler.earliest(("drift", key), self.config.drift_watch_delay)
             self.metrics.drift_watch_report(*key)
             log.info("drift seen by watch", environment=key[0], cluster=key[1], change=what)
         self._wake.set()
-
-
 
     def _reason(self, key: TargetKey, state: TargetState, desired: Desired) -> str | None:
         revision = desired.target.revision
@@ -427,10 +428,16 @@ class Daemon:
         if result.ok:
             if job.options.apply:
                 state.applied, state.last_success = revision, now
-            state.error, state.failures = None, 0
+            state.error, state.failures, state.blocked, state.spec_errors = None, 0, None, []
             if self.config.drift_interval > 0:
                 # earliest: a check a watch asked for during this reconcile stays due sooner
                 self.scheduler.earliest(("drift", worker.key), self.config.drift_interval)
+        elif result.permanent:
+            # An object needs replacement: retrying this revision can only fail the same way, so the
+            # target waits for the next commit (no backoff retries, no drift checks until then).
+            state.error, state.failures, state.blocked = result.error, state.failures + 1, revision
+            state.spec_errors = self._located(revision, result)
+            self.scheduler.cancel(("drift", worker.key))
         else:
             state.error = result.error
             state.failures += 1
@@ -444,6 +451,12 @@ class Daemon:
             state.drifted = drifted
         report_outcome(self.metrics, state, outcome, drifted, shown_before)
         log_outcome(bound, state, outcome, drifted)
+
+    def _located(self, revision: str, result: Result) -> list[str]:
+        """The spec lines behind a refused replacement (when ``revision`` is still the loaded one)."""
+        if self.good is None or self.good.commit != revision:
+            return []
+        return [str(e) for e in located_replacements(self.good.spec, [result])]
 
     def _backoff(self, failures: int) -> float:
         """Exponential with equal jitter: half the step fixed, half random (never an instant retry)."""

@@ -27,6 +27,8 @@ def report_outcome(metrics: Metrics, state: TargetState, outcome: Outcome, drift
         metrics.revision_applied(env, cluster, outcome.job.desired.target.revision)
     if drifted is not None:
         metrics.drift_detected(env, cluster, drifted)
+    if result.plan is not None:
+        metrics.needing_replacement(env, cluster, len(result.plan.replacements))
     metrics.cluster_reachable(env, cluster, outcome.reachable is not False)
     for row in state.rows:
         metrics.component_health(env, cluster, row.component, row.health.status.value)
@@ -48,7 +50,7 @@ def log_outcome(log: FilteringBoundLogger, state: TargetState, outcome: Outcome,
         fields: dict[str, Any] = {**object_fields(change.key), "action": change.action}
         if change.message:
             fields["message"] = change.message
-        (log.warning if change.action == "failed" else log.info)("object " + change.action, **fields)
+        (log.warning if change.action in ("failed", "refused") else log.info)("object " + change.action, **fields)
     counts = dict(Counter(c.action for c in result.changes))
     summary: dict[str, Any] = {"reason": outcome.job.reason, "seconds": round(outcome.seconds, 3),
                                "changes": counts, "drifted": drifted}
@@ -58,4 +60,8 @@ def log_outcome(log: FilteringBoundLogger, state: TargetState, outcome: Outcome,
         retry_in = None
         if state.next_retry is not None and state.last_reconcile is not None:
             retry_in = round((state.next_retry - state.last_reconcile).total_seconds(), 2)
-        log.error("reconcile failed", **summary, error=result.error, failures=state.failures, retry_in=retry_in)
+        if result.permanent:
+            log.error("reconcile refused: objects need replacement; waiting for a new commit", **summary,
+                      error=result.error, spec_errors=state.spec_errors)
+        else:
+            log.error("reconcile failed", **summary, error=result.error, failures=state.failures, retry_in=retry_in)

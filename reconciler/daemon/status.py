@@ -65,6 +65,10 @@ class TargetState:
     next_retry: datetime | None = None
     drifted: int | None = None
     last_result: Result | None = None
+    blocked: str | None = None
+    """The revision refused because an object needs replacement (not retried until the next commit)."""
+    spec_errors: list[str] = field(default_factory=list)
+    """``file:line:col`` of each change that needs replacement (with ``blocked``)."""
 
     def health(self) -> Health:
         """Worst of the rows; Unknown (with last-seen) while unreachable; Unknown before the first reconcile."""
@@ -133,6 +137,8 @@ def _cluster(state: TargetState) -> dict[str, Any]:
         "failures": state.failures,
         "nextRetry": _time(state.next_retry),
         "drifted": state.drifted,
+        "blockedRevision": state.blocked,
+        "specErrors": list(state.spec_errors),
         "components": [{"name": r.component, "sync": r.sync, "health": r.health.status.value,
                         "message": r.health.message, "objects": r.objects} for r in state.rows],
     }

@@ -24,7 +24,7 @@ RECONCILE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.
 """Seconds: a no-op reconcile of a small environment to a slow first apply of a large one."""
 HEALTH_STATUSES = ("Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown")
 """Every value of ``platformctl_component_health``'s ``status`` label (``reconciler.health.Status``)."""
-APPLIED_ACTIONS = ("created", "configured")
+APPLIED_ACTIONS = ("created", "configured", "replaced")
 """Change actions that count as a write in ``platformctl_objects_applied_total``."""
 
 _MAX_LABEL = 128
@@ -56,6 +56,9 @@ class Metrics:
                               "Objects found to differ from Git by drift checks.", target, registry=r)
         self._drifted = Gauge("platformctl_drifted_objects",
                               "Objects that differed from Git at the last drift check.", target, registry=r)
+        self._replacements = Gauge("platformctl_objects_needing_replacement",
+                                   "Objects whose change the cluster refuses (an immutable field) at the last "
+                                   "reconcile: the target waits for a commit or `apply --replace`.", target, registry=r)
         self._watch_reports = Counter("platformctl_drift_watch_reports_total",
                                       "Changes a drift WATCH saw leave Git's line (each schedules a drift check).",
                                       target, registry=r)
@@ -112,6 +115,10 @@ class Metrics:
         if objects > 0:
             series.inc(objects)
 
+    def needing_replacement(self, environment: str, cluster: str, objects: int) -> None:
+        """The last plan of a target held ``objects`` objects that need replacement."""
+        self._replacements.labels(_label(environment), _label(cluster)).set(max(0, objects))
+
     def drift_watch_report(self, environment: str, cluster: str) -> None:
         """A drift WATCH saw an object leave Git's line."""
         self._watch_reports.labels(_label(environment), _label(cluster)).inc()
@@ -147,7 +154,7 @@ class Metrics:
                 _remove(self._health, env, name, _label(component), value)
             return
         for metric in (self._last_success, self._applied, self._pruned, self._failed, self._drift, self._drifted,
-                       self._revision, self._up, self._watch_reports, self._watches):
+                       self._revision, self._up, self._watch_reports, self._watches, self._replacements):
             _remove(metric, env, name)
         for result in ("success", "failure"):
             _remove(self._duration, env, name, result)

@@ -39,6 +39,8 @@ class ClusterStatus(TypedDict, total=False):
     revision: str
     lastReconcile: str
     lastError: str | None
+    specErrors: list[str]
+    """``file:line:col`` of each change the cluster would refuse (an object needs replacement)."""
     components: list[ComponentStatus]
 
 
@@ -94,8 +96,9 @@ def status_html(doc: Mapping[str, Any], *, refresh_seconds: int = 10) -> str:
 
 
 def _cluster_rows(name: str, cluster: Mapping[str, Any]) -> Iterable[str]:
+    errors = [cluster.get("lastError"), *(cluster.get("specErrors") or [])]
     tail = (f"<td><code>{_e(_short(cluster.get('revision')))}</code></td><td>{_e(cluster.get('lastReconcile'))}</td>"
-            f"<td class=\"err\">{_e(cluster.get('lastError'))}</td>")
+            f"<td class=\"err\">{'<br>'.join(_e(e) for e in errors if e)}</td>")
     components = _entries(cluster.get("components"))
     if not components:
         yield (f"<tr><td>{_e(name)}</td><td>-</td><td>{_e(cluster.get('sync'))}</td>"

@@ -57,3 +57,21 @@ def spec_location(kind: str, field: str) -> Loc:
         if (field == prefix or field.startswith((prefix + ".", prefix + "["))) and len(prefix) > best[0]:
             best = (len(prefix), loc)
     return best[1]
+
+
+_CLAIM_FIELDS: dict[str, str] = {
+    "spec.resources": "size", "spec.storageClassName": "storageClass", "spec.accessModes": "accessMode",
+}
+
+
+def claim_location(notebook: str, volumes: list[str], claim: str, field: str) -> Loc:
+    """Where a notebook's PersistentVolumeClaim field comes from: its ``workspace`` or its entry in
+    ``volumes`` (claims are named ``<notebook>-workspace`` and ``<notebook>-<volume>``)."""
+    key = next((v for prefix, v in _CLAIM_FIELDS.items() if field == prefix or field.startswith(prefix + ".")
+                or field.startswith(prefix + "[")), None)
+    if claim == f"{notebook}-workspace":
+        return ("workspace", key) if key in ("size", "storageClass") else ("workspace",)
+    for index, volume in enumerate(volumes):
+        if claim == f"{notebook}-{volume}":
+            return ("volumes", index, key) if key else ("volumes", index)
+    return spec_location("PersistentVolumeClaim", field)

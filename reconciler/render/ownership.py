@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from reconciler.objects import Manifest
+from reconciler.quantity import canonical_quantities, server_canonicalises
 from reconciler.render.context import RenderContext
 
 DOMAIN = "platformctl.dev"
@@ -58,7 +59,13 @@ def ownership_labels(ctx: RenderContext, kind_dir: str, name: str, version: str 
 
 
 def finish(manifest: Manifest, ctx: RenderContext, source_path: str) -> Manifest:
-    """Add source annotations and the spec hash (computed over everything but volatile annotations)."""
+    """Add source annotations and the spec hash (computed over everything but volatile annotations).
+
+    Quantities of built-in kinds (a PVC's storage request) are written in the form the API server
+    stores them in (``1024Mi`` -> ``1Gi``), so what is applied is what the cluster returns.
+    """
+    if server_canonicalises(str(manifest.get("apiVersion", ""))):
+        manifest = canonical_quantities(manifest)
     metadata = manifest["metadata"]
     annotations = {**ctx.extra_annotations, **metadata.get("annotations", {}), ANNOTATION_SOURCE: source_path}
     metadata["annotations"] = annotations

@@ -15,8 +15,9 @@ from enum import Enum
 import yaml
 
 from reconciler.diff import comparable, masked
+from reconciler.immutable import immutable_changes
 from reconciler.objects import Manifest, ObjectKey, apply_rank
-from reconciler.plan import Action, budget_refusal, make_plan
+from reconciler.plan import Action, budget_refusal, make_plan, replacement_reason
 from reconciler.render.ownership import LABEL_COMPONENT_REF
 
 
@@ -117,6 +118,11 @@ def _flags(environment: str, cluster: str, presence: Presence, old: dict[ObjectK
                      f"{workloads_before})")
     if prune.refusal:
         flags.append(f"{environment}/{cluster}: apply --prune would be refused: {prune.refusal}")
+    for key in sorted(set(old) & set(new)):
+        refused = immutable_changes(new[key], old[key])
+        if refused:
+            flags.append(f"{environment}/{cluster}: {key} {replacement_reason(new[key], refused)}; apply refuses it "
+                         "unless run with --replace")
     return tuple(flags)
 
 

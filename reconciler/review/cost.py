@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from reconciler.spec.checks.policy import gpu_demand
 from reconciler.spec.document import EnvironmentView, Resolved
 from reconciler.spec.models import NotebookSpec, ServingSpec, TuningSpec
-from reconciler.spec.models.base import Resources, quantity_value
+from reconciler.quantity import quantity_value
+from reconciler.spec.models.base import Resources
 
 
 def cpu_demand(item: Resolved) -> float:

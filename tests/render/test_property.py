@@ -44,12 +44,12 @@ from hypothesis import strategies as st
 from reconciler.conformance import validate_object
 from reconciler.errors import SpecErrors
 from reconciler.objects import Manifest
+from reconciler.quantity import quantity_value
 from reconciler.render import render_environment
 from reconciler.render.ownership import ANNOTATION_HASH, ANNOTATION_REVISION, LABEL_MANAGED_BY, spec_hash
 from reconciler.spec.checks.tuning import ALGORITHM_SETTINGS
 from reconciler.spec.document import Spec
 from reconciler.spec.load import load
-from reconciler.spec.models.base import quantity_value
 from reconciler.spec.sources import MemorySource
 from tests.spec.conftest import REPO
 

@@ -156,3 +156,17 @@ def test_unknown_revisions_and_environments_are_errors(platform_repo: Repo,
     assert capsys.readouterr().err.startswith("error: unknown environment 'qa'; known: dev, staging")
     assert main(["diff", str(path), "--base", "HEAD", "--from", "yesterday"]) == 1
     assert "Invalid isoformat string" in capsys.readouterr().err
+
+
+def test_a_change_that_needs_replacement_is_flagged_in_the_review(platform_repo: Repo,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path, repo = platform_repo
+    edit(path / "components/notebooks/research-gpu.yaml", "storageClass: fast-ssd", "storageClass: standard-hdd")
+    commit_all(repo, "research-gpu on cheaper disks")
+
+    assert main([*diff(path), "--env", "prod-onprem"]) == 2
+    out = capsys.readouterr().out
+    assert ("  ! prod-onprem/onprem-gpu: PersistentVolumeClaim/ml-prod/research-gpu-workspace needs replacement: "
+            "spec.storageClassName fast-ssd -> standard-hdd: cannot change after creation (component "
+            "notebooks/research-gpu, components/notebooks/research-gpu.yaml); replacing it deletes the claim and the "
+            "data on its volume; apply refuses it unless run with --replace") in out

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from reconciler.spec.checks.policy import normalise_image
 from reconciler.spec.cron import CronError, parse_cron
 from reconciler.spec.merge import deep_merge
-from reconciler.spec.models.base import Gpu, Resources, quantity_value
+from reconciler.quantity import quantity_value
+from reconciler.spec.models.base import Gpu, Resources
 from reconciler.spec.models.schedule import Trigger
 from reconciler.spec.sources import MemorySource, SourceFileError, check_relative, glob
 

@@ -1,12 +1,13 @@
-"""Shared building blocks of the spec models: base config, names, quantities, resources."""
+"""Shared building blocks of the spec models: base config, names, quantities (``reconciler.quantity``), resources."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+
+from reconciler.quantity import QuantityError, parse_quantity
 
 ApiVersion = Literal["platformctl.dev/v1alpha1"]
 API_VERSION: ApiVersion = "platformctl.dev/v1alpha1"
@@ -36,8 +37,6 @@ DnsLabel = Annotated[
 ]
 NamespaceName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
 
-_QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?\d+)?$")
-
 
 def _quantity(value: Any) -> Any:
     if isinstance(value, bool):
@@ -46,9 +45,18 @@ def _quantity(value: Any) -> Any:
         value = str(value)
     elif isinstance(value, float):
         value = str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, str) and not _QUANTITY.match(value):
+    if isinstance(value, str) and not _non_negative_quantity(value):
         raise ValueError(f"{value!r} is not a Kubernetes quantity (examples: 500m, 2, 1.5, 4Gi, 100Mi)")
     return value
+
+
+def _non_negative_quantity(text: str) -> bool:
+    """A quantity Kubernetes accepts, at least zero, with at least one digit (``.`` parses as 0 upstream)."""
+    try:
+        amount = parse_quantity(text)
+    except QuantityError:
+        return False
+    return amount.sign() >= 0 and any(c.isdigit() for c in text)
 
 
 Quantity = Annotated[
@@ -56,22 +64,6 @@ Quantity = Annotated[
     BeforeValidator(_quantity),
     Field(description="Kubernetes quantity, e.g. 500m, 2, 4Gi", json_schema_extra={"type": ["string", "number"]}),
 ]
-
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
-
-
-def quantity_value(quantity: str) -> float:
-    """The numeric value of a Kubernetes quantity (``"500m"`` -> 0.5, ``"1Gi"`` -> 2**30)."""
-    match = _QUANTITY.match(quantity)
-    if match is None:
-        raise ValueError(f"not a quantity: {quantity!r}")
-    number, suffix = float(match.group(1)), match.group(3) or ""
-    if suffix in _BINARY:
-        return number * _BINARY[suffix]
-    if suffix[:1] in "eE" and suffix:
-        return number * 10.0 ** int(suffix[1:])
-    return number * float(_DECIMAL[suffix])
 
 
 class Gpu(SpecModel):
