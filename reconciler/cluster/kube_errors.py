@@ -6,6 +6,7 @@ or from the raw text when the body is not a Status (APF's plain-text 429, a prox
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,6 +67,20 @@ def is_route_not_found(body: Any) -> bool:
     return not (isinstance(details, dict) and details.get("name"))
 
 
+_TYPED_PATCH_FAILURE = re.compile(r"^failed to create typed patch object \([^)]*\): \.?(?P<cause>.+)$", re.S)
+
+
+def is_request_fault(status: int, body: Any) -> bool:
+    """A 5xx that is the request's own fault, so retrying cannot help.
+
+    kube-apiserver answers a server-side apply whose body does not fit the schema's types
+    (a string where a list belongs) with 500 "failed to create typed patch object", before
+    any 422 validation runs.
+    """
+    return (status == 500 and isinstance(body, dict)
+            and _TYPED_PATCH_FAILURE.match(str(body.get("message", ""))) is not None)
+
+
 def error_for(status: int, headers: Mapping[str, str], raw: bytes, *, key: object | None,
               kind: KindRef | None, cluster: str) -> ClusterError:
     """The typed error for a non-2xx answer, carrying the object key."""
@@ -81,6 +96,10 @@ def error_for(status: int, headers: Mapping[str, str], raw: bytes, *, key: objec
         return Forbidden(message, key=key, status=status)
     if status in (409, 410):
         return Conflict(message, key=key, status=status)
+    if is_request_fault(status, body):
+        found = _TYPED_PATCH_FAILURE.match(str(body["message"]))
+        causes = [found.group("cause")] if found else []
+        return Invalid(message, key=key, status=status, causes=causes)
     if status in RETRYABLE_STATUSES or status >= 500:
         return Unavailable(message, key=key, status=status, retry_after=retry_after(headers, body))
     # 400, 422 and the rest of 4xx: the request itself is wrong.

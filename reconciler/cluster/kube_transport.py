@@ -18,7 +18,14 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from reconciler.cluster.base import KindRef
-from reconciler.cluster.kube_errors import MAX_MESSAGE, RETRYABLE_STATUSES, error_for, parse_body, retry_after
+from reconciler.cluster.kube_errors import (
+    MAX_MESSAGE,
+    RETRYABLE_STATUSES,
+    error_for,
+    is_request_fault,
+    parse_body,
+    retry_after,
+)
 from reconciler.cluster.kube_options import KubeOptions
 from reconciler.cluster.kube_stream import Stopper, Stream
 from reconciler.cluster.throttle import TokenBucket, full_jitter
@@ -97,7 +104,7 @@ class Transport:
                 if response.status == 401 and not reauthenticated and self._recheck_credentials():
                     reauthenticated = True  # the token may have just expired: reload it, try once more
                     continue
-                if response.status not in RETRYABLE_STATUSES:
+                if response.status not in RETRYABLE_STATUSES or is_request_fault(response.status, response.json()):
                     return response
                 failure = response
                 asked = retry_after(response.headers, response.json())

@@ -122,3 +122,16 @@ def test_inventory_text_is_stable_and_round_trips() -> None:
 def test_damaged_inventory_is_invalid(text: str) -> None:
     with pytest.raises(Invalid, match="damaged"):
         decode_inventory(text, "ConfigMap ns/x")
+
+
+def test_a_typed_patch_failure_answered_as_500_is_the_requests_fault() -> None:
+    # kube-apiserver's real answer (seen in tests/real) to an apply body with a string where a list belongs.
+    raw = (b'{"kind":"Status","apiVersion":"v1","status":"Failure","code":500,"message":"failed to create typed '
+           b'patch object (ns/nb; kubeflow.org/v1, Kind=Notebook): .spec.template.spec.containers[0].ports: '
+           b'expected list, got \\u0026{8888}"}')
+    error = error_for(500, {}, raw, key=None, kind=NOTEBOOK, cluster="c")
+    assert isinstance(error, Invalid)
+    assert error.causes == ["spec.template.spec.containers[0].ports: expected list, got &{8888}"]
+    plain = error_for(500, {}, b'{"kind":"Status","code":500,"message":"etcdserver: leader changed"}',
+                      key=None, kind=NOTEBOOK, cluster="c")
+    assert isinstance(plain, Unavailable)

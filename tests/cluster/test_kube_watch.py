@@ -161,7 +161,8 @@ def test_server_timeout_ends_the_watch_and_resuming_misses_nothing(
     first = list(kube.watch(configmaps, kube_namespace, since, timeout_seconds=1))  # ends by itself
     assert time.monotonic() - started < 3
     assert [(e.type, e.object["metadata"]["name"]) for e in first if e.type != "BOOKMARK"] == [("ADDED", "before")]
-    assert first[-1].type == "BOOKMARK"  # the server's progress mark before it ends the stream
+    # kube-apiserver sends its pre-timeout BOOKMARK only when the timeout leaves it 2 s to do so:
+    # resume from the last event seen, whichever it is.
     resume = first[-1].resource_version
     assert int(resume) >= int(first[0].resource_version)
 

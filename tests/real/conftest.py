@@ -12,17 +12,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from kubernetes.client import ApiClient
+from kubernetes.dynamic import DynamicClient
 
+from tests.kubeserver import kubeconfig
 from tests.realkube.cluster import RealCluster
 from tests.realkube.pool import POOL
 
 _HERE = Path(__file__).parent
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if _HERE in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.realkube)
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +40,41 @@ def kube_crds(kube_server: RealCluster) -> list[str]:
 @pytest.fixture
 def kube_cluster_factory(real_cluster_factory: Callable[..., RealCluster]) -> Callable[..., RealCluster]:
     return real_cluster_factory
+
+
+# Every session fixture that depends on `kube_server` is redefined here too: a session
+# fixture caches one value, and the fast tier's (pointing at the in-process server) must not be
+# reused by a real-tier test running later in the same process, nor the other way round.
+@pytest.fixture(scope="session")
+def kube_config(kube_server: RealCluster, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A kubeconfig through the proxy in front of the session's real cluster."""
+    return kube_server.write_kubeconfig(tmp_path_factory.mktemp("realkube") / "config")
+
+
+@pytest.fixture(scope="session")
+def kube_api_client(kube_config: Path) -> Iterator[ApiClient]:
+    client = kubeconfig.api_client(kube_config)
+    yield client
+    client.close()  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture(scope="session")
+def kube_dynamic_client(kube_config: Path) -> DynamicClient:
+    return kubeconfig.dynamic_client(kube_config)
+
+
+# Tests of the imported suites that need what only the in-process server offers.
+KUBESERVER_ONLY = {
+    "test_uninstalled_crd_kind_is_not_found_naming_the_kind": "needs a cluster without the CRDs (pool clusters have them)",
+    "test_resuming_from_before_the_servers_history_is_expired": "needs a 3-event watch history (history=3)",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _HERE not in Path(str(item.fspath)).parents:
+            continue
+        item.add_marker(pytest.mark.realkube)
+        reason = KUBESERVER_ONLY.get(item.originalname if isinstance(item, pytest.Function) else item.name)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"kubeserver only: {reason}"))

@@ -55,6 +55,11 @@ class RealCluster:
         return self.proxy.url
 
     @property
+    def port(self) -> int:
+        """The proxy's port."""
+        return self.proxy.port
+
+    @property
     def faults(self) -> Any:
         return self.proxy.faults
 

@@ -87,8 +87,14 @@ class ProxyFaults(Faults):
 
 
 def _reset(conn: socket.socket) -> None:
+    """Cut a connection now, even one another thread is reading or writing (close() alone waits
+    for the handler's file objects to let go of it); the final close then sends RST."""
     try:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
         conn.close()
     except OSError:
         pass
@@ -236,15 +242,25 @@ class _Handler(BaseHTTPRequestHandler):
         latency, rule = proxy.faults.pick(addressed.verb, addressed.resource, f"{self.command} {self.path}")
         if not self._pause(latency):
             return
-        if rule is not None:
-            code = self._answer_fault(rule)
-            fault = rule.kind
-        else:
-            code = self._forward(body, addressed)
-        proxy.log.add(RequestRecord(self.command, self.path, addressed.verb, addressed.resource,
-                                    addressed.namespace, addressed.name, code, fault))
+        logged = False
 
-    def _answer_fault(self, rule: Rule) -> int:
+        def log(code: int) -> None:  # before the answer is written, as a real client may look at once
+            nonlocal logged
+            if not logged:
+                logged = True
+                proxy.log.add(RequestRecord(self.command, self.path, addressed.verb, addressed.resource,
+                                            addressed.namespace, addressed.name, code, fault))
+
+        try:
+            if rule is not None:
+                fault = rule.kind
+                self._answer_fault(rule, log)
+            else:
+                self._forward(body, addressed, log)
+        finally:  # a request whose client went away (hung until heal()) is logged all the same
+            log(0)
+
+    def _answer_fault(self, rule: Rule, log: Callable[[int], None]) -> int:
         headers: dict[str, str]
         if rule.kind == "throttle" and not rule.status_body:
             payload = b"Too many requests, please try again later.\n"
@@ -255,6 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
             if err.code == 429:
                 err.headers["Retry-After"] = str(rule.retry_after)
             payload, headers, code = err.body(), {"Content-Type": "application/json", **err.headers}, err.code
+        log(code)
         self.send_response_only(code)
         for key, value in headers.items():
             self.send_header(key, value)
@@ -269,29 +286,38 @@ class _Handler(BaseHTTPRequestHandler):
             self._upstream = http.client.HTTPSConnection(host, port, context=self.server.proxy.context)
         return self._upstream
 
-    def _forward(self, body: bytes, addressed: Addressed) -> int:
+    def _forward(self, body: bytes, addressed: Addressed, log: Callable[[int], None]) -> int:
         proxy = self.server.proxy
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
         if "Authorization" not in self.headers:  # kubectl sends no token over plain HTTP
             headers["Authorization"] = f"Bearer {proxy.default_token}"
         if body or self.command in ("POST", "PUT", "PATCH"):
             headers["Content-Length"] = str(len(body))
-        try:
-            upstream = self._connection()
-            upstream.request(self.command, self.path, body=body or None, headers=headers)
-            answer = upstream.getresponse()
-        except (OSError, http.client.HTTPException):
-            if self._upstream is not None:
-                self._upstream.close()
-                self._upstream = None
+        answer = None
+        for _attempt in range(2):  # a kept-alive upstream connection the server closed: once more, fresh
+            reused = self._upstream is not None
+            try:
+                upstream = self._connection()
+                upstream.request(self.command, self.path, body=body or None, headers=headers)
+                answer = upstream.getresponse()
+                break
+            except (OSError, http.client.HTTPException) as err:
+                if self._upstream is not None:
+                    self._upstream.close()
+                    self._upstream = None
+                stale = isinstance(err, http.client.RemoteDisconnected | BrokenPipeError | ConnectionResetError)
+                if not (reused and stale):
+                    break
+        if answer is None:
             self.close_connection = True
             _reset(self.connection)
             return 0
-        chunked = answer.getheader("Transfer-Encoding", "").lower() == "chunked" or answer.length is None
+        chunked = addressed.verb == "watch" and 200 <= answer.status < 300  # streamed; the rest read whole
         persisted = (200 <= answer.status < 300 and addressed.verb in _WRITE_VERBS and "dryRun=All" not in self.path)
         payload = b"" if chunked else answer.read()
         if persisted and not self._pause(proxy.latency.commit):
             return answer.status
+        log(answer.status)
         self.send_response_only(answer.status, answer.reason)
         for key, value in answer.getheaders():
             if key.lower() not in _HOP_BY_HOP:
