@@ -7,6 +7,9 @@ dry run.
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,19 @@ def _edit(repo: Path, *edits: tuple[str, str]) -> Spec:
         text = text.replace(old, new)
     path.write_text(text)
     return load(DirectorySource(repo))
+
+
+def _expandable_storage_class(url: str, name: str) -> None:
+    """A StorageClass that allows volume expansion: a real apiserver's resize admission asks the
+    claim's class. The in-process test server serves no StorageClasses (404) and allows any resize."""
+    body = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name},
+            "provisioner": "example.com/test", "allowVolumeExpansion": True}
+    request = urllib.request.Request(f"{url}/apis/storage.k8s.io/v1/storageclasses", method="POST",
+                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - loopback test server
+    except urllib.error.HTTPError as err:
+        assert err.code == 404, err.read()
 
 
 def _claim(fleet: Fleet) -> dict[str, Any]:
@@ -94,13 +110,14 @@ def test_growing_a_bound_workspace_is_an_ordinary_update(tmp_path: Path,
     # No provisioner binds claims on the test server: while Pending, Kubernetes refuses any resize.
     [pending] = fleet.reconcile(spec, revision="r2")
     assert pending.permanent and "can only grow once the claim is bound" in pending.changes[0].message
+    _expandable_storage_class(fleet.servers["onprem-gpu"].url, "fast-ssd")
     merge_patch(fleet.servers["onprem-gpu"], f"{CLAIM_PATH}/status",
                 {"status": {"phase": "Bound", "capacity": {"storage": "50Gi"}}}, manager="pv-controller")
     before = _claim(fleet)["metadata"]["uid"]
 
     [result] = fleet.reconcile(spec, revision="r2")
 
-    assert result.ok and not result.permanent
+    assert result.ok and not result.permanent, [c.message for c in result.changes if c.message]
     assert {str(c.key): c.action for c in result.changes}[CLAIM] == "configured"
     claim = _claim(fleet)
     assert claim["spec"]["resources"]["requests"]["storage"] == "60Gi" and claim["metadata"]["uid"] == before
