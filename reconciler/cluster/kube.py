@@ -10,6 +10,7 @@ stream with the pure helpers of ``reconciler.cluster.watch``.
 from __future__ import annotations
 
 import copy
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -320,6 +321,8 @@ def _key(kind: KindRef, namespace: str | None, name: str) -> ObjectKey:
 def _api_client(cluster: str, kubeconfig: str | None, context: str | None, in_cluster: bool,
                 options: KubeOptions) -> ApiClient:
     """An ApiClient with urllib3's own retries off (ours are the only ones) and a sized pool."""
+    # $KUBECONFIG is read now, not when the client library was imported (it reads it once then).
+    kubeconfig = kubeconfig or os.environ.get("KUBECONFIG") or None
     configuration = Configuration()
     configuration.retries = False
     configuration.connection_pool_maxsize = options.pool_size

@@ -1,0 +1,107 @@
+"""What only a real kube-apiserver can show: its identity, an empty plan after applying the bundled
+platform, refused changes caught at plan time, and RBAC with exactly the rights deploy/ grants."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.cluster.kube import KubeCluster
+from reconciler.cluster.kube_options import KubeOptions
+from reconciler.errors import Forbidden
+from tests.engine.conftest import writes
+from tests.kubeserver import kubeconfig
+from tests.realkube.binaries import binary
+from tests.realkube.cluster import RealCluster
+from tests.spec.conftest import copy_platform
+
+REPO = Path(__file__).resolve().parents[2]
+CONTEXT = "onprem-gpu-prod"  # prod-onprem's only cluster (environments/prod-onprem.yaml)
+NOTEBOOK = "components/notebooks/research-gpu.yaml"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return copy_platform(tmp_path / "platform")
+
+
+def kubectl(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([binary("kubectl"), f"--kubeconfig={config}", *args], capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def test_kubectl_version_reports_a_real_kube_apiserver(real_cluster: RealCluster, tmp_path: Path) -> None:
+    done = kubectl(real_cluster.direct_kubeconfig(tmp_path / "config"), "version", "-o", "json")
+    assert done.returncode == 0, done.stderr
+    server = json.loads(done.stdout)["serverVersion"]
+    assert server["gitVersion"].startswith("v1.") and int(server["minor"]) >= 34
+    assert server["platform"] == "linux/amd64"
+
+
+def test_a_plan_right_after_applying_the_bundled_platform_is_empty_and_a_workspace_resize_is_refused(
+        real_cluster: RealCluster, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig.write(tmp_path / "config", {CONTEXT: real_cluster})))
+    assert main(["apply", "--env", "prod-onprem", str(repo), "--yes"]) == 0, capsys.readouterr()
+    capsys.readouterr()
+
+    # Whatever the server defaulted or canonicalised, nothing shows as a change.
+    assert main(["plan", "--env", "prod-onprem", str(repo)]) == 0
+    out = capsys.readouterr().out
+    assert "0 to create, 0 to update, 0 to prune" in out
+
+    notebook = repo / NOTEBOOK
+    line = notebook.read_text().splitlines().index("    size: 50Gi") + 1
+    notebook.write_text(notebook.read_text().replace("size: 50Gi", "size: 40Gi"))
+    real_cluster.reset_requests()
+    assert main(["plan", "--env", "prod-onprem", str(repo)]) == 1
+    printed = capsys.readouterr()
+    text = printed.out + printed.err
+    assert "PersistentVolumeClaim/ml-prod/research-gpu-workspace" in text
+    assert f"{NOTEBOOK}:{line}:" in text and "replace" in text
+    assert writes(real_cluster) == []  # refused before anything reached the server, dry runs included
+
+
+def _as_deployed_service_account(cluster: RealCluster, tmp_path: Path) -> str:
+    """Apply deploy/'s Namespace, ServiceAccount and RBAC with kubectl; a token of that account."""
+    admin = cluster.direct_kubeconfig(tmp_path / "admin")
+    for name in ("namespace.yaml", "serviceaccount.yaml", "rbac.yaml"):
+        done = kubectl(admin, "apply", "--server-side", "-f", str(REPO / "deploy" / name))
+        assert done.returncode == 0, done.stderr
+    request = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600}}
+    answer = cluster.apiserver.call(
+        "POST", "/api/v1/namespaces/platformctl-system/serviceaccounts/platformctl/token", request)
+    return str(answer["status"]["token"])
+
+
+def test_the_rights_deploy_grants_suffice_and_nothing_more_is_granted(
+        real_cluster: RealCluster, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    token = _as_deployed_service_account(real_cluster, tmp_path)
+    config = real_cluster.apiserver.kubeconfig(tmp_path / "sa", context=CONTEXT, token=token,
+                                               server=real_cluster.url)
+    monkeypatch.setenv("KUBECONFIG", str(config))
+
+    assert main(["apply", "--env", "prod-onprem", str(repo), "--yes"]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    assert main(["plan", "--env", "prod-onprem", str(repo)]) == 0
+    assert "0 to create, 0 to update, 0 to prune" in capsys.readouterr().out
+    assert not [r for r in real_cluster.requests if r.code == 403]
+
+    with KubeCluster(CONTEXT, kubeconfig=str(config), options=KubeOptions(qps=0)) as cluster:
+        with pytest.raises(Forbidden) as reading:
+            cluster.get(cluster.kind("v1", "Secret"), "ml-prod", "anything")
+        assert 'cannot get resource "secrets"' in reading.value.message
+        assert "system:serviceaccount:platformctl-system:platformctl" in reading.value.message
+        deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
+                      "metadata": {"name": "not-ours", "namespace": "ml-prod"},
+                      "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+                          "metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}}}
+        with pytest.raises(Forbidden) as writing:
+            cluster.apply(deployment)
+        assert str(writing.value).startswith("Deployment/ml-prod/not-ours: ")
+        assert 'cannot patch resource "deployments"' in writing.value.message
