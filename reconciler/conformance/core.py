@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from reconciler.conformance.names import is_dns1123_label, is_dns1123_subdomain, validate_annotations, validate_labels
+from reconciler.conformance.names import (
+    is_dns1123_label,
+    is_dns1123_subdomain,
+    is_namespace_name,
+    validate_annotations,
+    validate_labels,
+)
 from reconciler.conformance.violations import (
     FieldViolation,
     forbidden,
@@ -75,7 +81,7 @@ def _unknown(obj: Mapping[str, Any], known: frozenset[str], path: str = "") -> I
 
 def validate_namespace(obj: Mapping[str, Any]) -> list[FieldViolation]:
     """A core v1 Namespace: the name is a DNS-1123 label."""
-    out = validate_metadata(obj, namespaced=False, name_rule=is_dns1123_label)
+    out = validate_metadata(obj, namespaced=False, name_rule=is_namespace_name)
     out.extend(_unknown(obj, _TOP_LEVEL))
     return out
 
@@ -104,7 +110,7 @@ def validate_pvc(obj: Mapping[str, Any]) -> list[FieldViolation]:
 
 
 def _storage(resources: Any) -> Iterator[FieldViolation]:
-    path = "spec.resources.requests.storage"
+    path = "spec.resources[storage]"  # kube-apiserver's own path for this check
     requests = resources.get("requests") if isinstance(resources, Mapping) else None
     storage = requests.get("storage") if isinstance(requests, Mapping) else None
     if storage is None:

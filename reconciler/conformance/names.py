@@ -56,6 +56,14 @@ def max_len_error(length: int) -> str:
     return f"must be no more than {length} characters"
 
 
+def is_namespace_name(value: str) -> list[str]:
+    """A Namespace's name, as kube-apiserver 1.34 words it: a DNS-1123 label, except that an
+    otherwise valid subdomain with dots is refused with "must not contain dots" alone."""
+    if "." in value and not is_dns1123_subdomain(value):
+        return ["must not contain dots"]
+    return is_dns1123_label(value)
+
+
 def is_dns1123_label(value: str) -> list[str]:
     """RFC 1123 label: namespaces, most Kubeflow names."""
     errs = []

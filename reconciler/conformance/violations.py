@@ -164,8 +164,10 @@ def too_many(field: str, actual: int, max_items: int) -> FieldViolation:
 
 
 def duplicate(field: str, value: Any) -> FieldViolation:
-    """`field.Duplicate`: "Duplicate value: <value>"."""
-    return FieldViolation(field, DUPLICATE, f"Duplicate value: {go_value(value)}")
+    """`field.Duplicate`: "Duplicate value: <value>" (objects and lists as compact JSON, as 1.34 prints them)."""
+    shown = json.dumps(value, separators=(",", ":"), sort_keys=True) if isinstance(value, Mapping | list) \
+        else go_value(value)
+    return FieldViolation(field, DUPLICATE, f"Duplicate value: {shown}")
 
 
 def unknown_field(path: str) -> FieldViolation:

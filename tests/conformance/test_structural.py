@@ -242,7 +242,7 @@ def test_non_nullable_null_is_dropped_like_kube_does() -> None:
             FieldViolation(
                 "spec.ports[1]",
                 "FieldValueDuplicate",
-                'Duplicate value: map[string]interface {}{"port":80, "protocol":"TCP"}',
+                'Duplicate value: {"port":80,"protocol":"TCP"}',
             ),
         ),
         ("spec.ports", [{"protocol": "TCP"}], FieldViolation("spec.ports[0].port", "FieldValueRequired", "Required value")),
