@@ -76,7 +76,8 @@ class Server:
         self.process = subprocess.Popen([sys.executable, str(HERE / "serve.py")], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
-        self.url = self.process.stdout.readline().strip()
+        self.url, _, token = self.process.stdout.readline().strip().partition(" ")
+        self.token = token or None
 
     def ask(self, command: str) -> dict[str, int]:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -92,8 +93,9 @@ class Server:
 
 
 class _Url:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str | None) -> None:
         self.url = url
+        self.token = token
 
 
 def manifests(count: int, tmp: Path) -> list[dict[str, Any]]:
@@ -126,12 +128,21 @@ def run_kubectl(server: Server, config: Path, objects: list[dict[str, Any]], tmp
     for label in ("cold apply", "no-op"):
         server.ask("reset")
         start = time.perf_counter()
-        subprocess.run(["kubectl", "--kubeconfig", str(config), "--context", "bench", "apply", "--server-side",
+        subprocess.run([kubectl_binary(), "--kubeconfig", str(config), "--context", "bench", "apply", "--server-side",
                         "--force-conflicts", "--field-manager", "kubectl-bench", "-f", str(path)],
                        check=True, capture_output=True)
         elapsed = time.perf_counter() - start
         rows.append(f"kubectl     {label:<10} {len(objects):>6} {elapsed:>8.2f} s  {_counts(server.ask('counts'))}")
     return rows
+
+
+def kubectl_binary() -> str | None:
+    """kubectl from PATH, else the one scripts/build-kube.sh built (same release as the real server)."""
+    found = shutil.which("kubectl")
+    if found:
+        return found
+    built = sorted(Path.home().glob(".cache/platformctl/kube/*/bin/kubectl"))
+    return str(built[-1]) if built else None
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -142,7 +153,8 @@ def _counts(counts: dict[str, int]) -> str:
 def main(sizes: list[int]) -> None:
     """Print one line per tool, phase and size."""
     entry = cluster_entry(Path("kubeconfig"), "bench").rate_limit
-    print(f"server: {latency_profile()}; platformctl rateLimit: qps {entry.qps}, burst {entry.burst}, "
+    kind = "real kube-apiserver (tests/realkube)" if os.environ.get("BENCH_SERVER") == "real" else "test server"
+    print(f"server: {kind}, {latency_profile()}; platformctl rateLimit: qps {entry.qps}, burst {entry.burst}, "
           f"maxInFlight {entry.max_in_flight}")
     print(f"{'tool':<11} {'phase':<10} {'objects':>6} {'wall':>10}  requests")
     for size in sizes:
@@ -150,12 +162,12 @@ def main(sizes: list[int]) -> None:
             tmp = Path(tmp_name)
             objects = manifests(size, tmp)
             for tool in ("platformctl", "kubectl"):
-                if tool == "kubectl" and shutil.which("kubectl") is None:
+                if tool == "kubectl" and kubectl_binary() is None:
                     print("kubectl not installed: skipped")
                     continue
                 server = Server()
                 try:
-                    config = write_kubeconfig(tmp / f"config-{tool}", {"bench": _Url(server.url)})  # type: ignore[dict-item]
+                    config = write_kubeconfig(tmp / f"config-{tool}", {"bench": _Url(server.url, server.token)})  # type: ignore[dict-item]
                     rows = (run_platformctl(server, config, objects) if tool == "platformctl"
                             else run_kubectl(server, config, objects, tmp))
                 finally:
