@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -59,6 +60,7 @@ class Pool:
             cluster.stop()
         if etcd is not None:
             etcd.stop()
+        shutil.rmtree(self._root, ignore_errors=True)  # etcd's data and the logs (in /dev/shm: memory)
 
 
 def _fast_tmp() -> str | None:
