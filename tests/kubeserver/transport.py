@@ -104,6 +104,24 @@ def _reset(conn: socket.socket) -> None:
         pass
 
 
+def read_body(headers: http.client.HTTPMessage, rfile: Any) -> bytes:
+    """A request's body: Content-Length bytes, or the chunks of a chunked one."""
+    length = int(headers.get("Content-Length") or 0)
+    if length:
+        return bytes(rfile.read(length))
+    if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
+        chunks = []
+        while True:
+            size = int(rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                rfile.readline()
+                break
+            chunks.append(rfile.read(size))
+            rfile.readline()
+        return b"".join(chunks)
+    return b""
+
+
 class Handler(BaseHTTPRequestHandler):
     """One connection; requests are answered by the server's Api."""
 
@@ -181,20 +199,7 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            return self.rfile.read(length)
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        return b""
+        return read_body(self.headers, self.rfile)
 
     def _alive(self) -> bool:
         """False once the client has closed its end or the cluster is cut off (watches)."""

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tests.kubeserver.errors import from_code, too_many_requests
 from tests.kubeserver.faults import Faults, Latency, PartitionMode, RequestLog, RequestRecord, Rule
+from tests.kubeserver.transport import read_body
 
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
                          "upgrade", "content-length", "host"})
@@ -204,21 +205,6 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
 
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            return self.rfile.read(length)
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        return b""
 
     def _pause(self, seconds: float) -> bool:
         if seconds > 0 and self.server.proxy.stop_event.wait(seconds):
@@ -228,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         proxy = self.server.proxy
-        body = self._read_body()
+        body = read_body(self.headers, self.rfile)
         addressed = classify(self.command, self.path)
         fault = ""
         if proxy.faults.mode == "hang":
