@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.engine.conftest import writes
 from tests.kubeserver import kubeconfig
 from tests.realkube.binaries import binary
 from tests.realkube.cluster import RealCluster
+from tests.review.conftest import init_repo
 from tests.spec.conftest import copy_platform
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,3 +107,34 @@ def test_the_rights_deploy_grants_suffice_and_nothing_more_is_granted(
             cluster.apply(deployment)
         assert str(writing.value).startswith("Deployment/ml-prod/not-ours: ")
         assert 'cannot patch resource "deployments"' in writing.value.message
+
+
+def test_promotion_is_gated_on_health_read_from_real_clusters(
+        real_cluster_factory: Callable[..., RealCluster], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "repo"
+    git_repo = init_repo(path)
+    clusters = {"onprem-staging": real_cluster_factory("onprem-staging"),
+                "gke-eu-staging": real_cluster_factory("gke-staging")}  # staging's two contexts
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig.write(tmp_path / "config", clusters)))
+    assert main(["apply", "--env", "staging", str(path), "--yes"]) == 0, capsys.readouterr()
+    capsys.readouterr()
+
+    args = ["promote", "-C", str(path), "fraud-detector", "--from", "staging", "--to", "prod-cloud",
+            "--require-healthy", "--dry-run"]
+    assert main(args) == 1  # applied, but no KServe controller has reported on it
+    assert capsys.readouterr().err.startswith(
+        "refused: not healthy in staging: serving/fraud-detector is Progressing on staging/gke-staging: ")
+
+    serving = clusters["gke-eu-staging"]
+    live = serving.get_object("serving.kserve.io", "inferenceservices", "fraud-detector", "ml-staging")
+    assert live is not None
+    status = {"status": {"observedGeneration": live["metadata"]["generation"],
+                         "url": "http://fraud-detector.ml-staging.example.com",
+                         "conditions": [{"type": "Ready", "status": "True",
+                                         "lastTransitionTime": "2026-12-06T00:00:00Z"}]}}
+    serving.apiserver.call("PATCH", "/apis/serving.kserve.io/v1beta1/namespaces/ml-staging/inferenceservices/"
+                           "fraud-detector/status", status, content_type="application/merge-patch+json")
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith("dry run: would commit on branch promote/prod-cloud/fraud-detector")
+    assert git_repo.head.commit.hexsha == git_repo.heads.main.commit.hexsha
