@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import os
 import shutil
 import tempfile
 import threading
@@ -64,9 +65,14 @@ class Pool:
 
 
 def _fast_tmp() -> str | None:
-    """/dev/shm when it exists (etcd's writes stay in memory), else the default temp dir."""
+    """/dev/shm when it has room (etcd's writes stay in memory; its WAL preallocates 64 MiB
+    files, more than a container's default 64 MiB /dev/shm), else the default temp dir."""
     shm = Path("/dev/shm")
-    return str(shm) if shm.is_dir() else None
+    try:
+        stats = os.statvfs(shm)
+    except OSError:
+        return None
+    return str(shm) if stats.f_bavail * stats.f_frsize >= 2 << 30 else None
 
 
 POOL = Pool()
