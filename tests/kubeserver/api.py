@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.kubeserver import discovery, handlers, openapi, reads, tables
 from tests.kubeserver.cluster import Cluster
-from tests.kubeserver.errors import method_not_allowed, no_route
+from tests.kubeserver.errors import PageNotFound, method_not_allowed, no_route
 from tests.kubeserver.protocol import Call, Reply, json_reply
 
 
@@ -56,7 +56,7 @@ class Api:
         sub = rest[2] if len(rest) > 2 else ""
         rtype = self.cluster.lookup(group, version, plural)
         if rtype is None:
-            raise no_route()
+            raise no_route() if self.cluster.builtin_group_version(group, version) else PageNotFound()
         if (namespace is not None and not rtype.namespaced) or (
                 rtype.namespaced and namespace is None and name is not None):
             raise no_route()

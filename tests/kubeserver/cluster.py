@@ -18,6 +18,8 @@ from tests.kubeserver.store import Store, TypeKey
 
 CRD_KEY: TypeKey = ("apiextensions.k8s.io", "customresourcedefinitions")
 NS_KEY: TypeKey = ("", "namespaces")
+PVC_KEY: TypeKey = ("", "persistentvolumeclaims")
+PVC_PROTECTION = "kubernetes.io/pvc-protection"
 CRD_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
@@ -26,6 +28,18 @@ _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 def now() -> str:
     """RFC 3339 UTC time at second precision, as kube writes metav1.Time."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def marked_for_deletion(key: TypeKey, obj: dict[str, Any]) -> dict[str, Any]:
+    """The object as a DELETE that finalizers hold leaves it: deletionTimestamp set, grace
+    period 0 and generation bumped (namespaces: phase Terminating, no grace period)."""
+    meta = {**obj["metadata"], "deletionTimestamp": now()}
+    if key == NS_KEY:
+        return {**obj, "metadata": meta, "status": {**(obj.get("status") or {}), "phase": "Terminating"}}
+    meta["deletionGracePeriodSeconds"] = 0
+    if meta.get("generation"):
+        meta["generation"] += 1
+    return {**obj, "metadata": meta}
 
 
 class Cluster:
@@ -46,6 +60,11 @@ class Cluster:
         if rtype is None or version not in rtype.versions:
             return None
         return rtype
+
+    def builtin_group_version(self, group: str, version: str) -> bool:
+        """Whether kube-apiserver itself serves /apis/group/version (or /api/v1): its unknown
+        paths are 404 Statuses, those of other groups (CRDs' included) a plain-text 404."""
+        return group == "" or (group, version) in resources.builtin_group_versions()
 
     def by_kind(self, api_version: str, kind: str) -> ResourceType | None:
         """The type of an apiVersion/kind pair."""
@@ -108,25 +127,29 @@ class Cluster:
         if key == NS_KEY or meta.get("finalizers"):
             if meta.get("deletionTimestamp"):
                 return obj
-            marked = {**obj, "metadata": {**meta, "deletionTimestamp": now(),
-                                          "deletionGracePeriodSeconds": 0}}
-            if key == NS_KEY:
-                marked["status"] = {**(obj.get("status") or {}), "phase": "Terminating"}
-            result = self.store.put(key, marked, "MODIFIED").obj
+            result = self.store.put(key, marked_for_deletion(key, obj), "MODIFIED").obj
             if key == NS_KEY:
                 self.finish_namespace(meta["name"])
             elif key == CRD_KEY and CRD_FINALIZER in meta["finalizers"]:
                 self.unregister_crd(result)
-                rest = [f for f in meta["finalizers"] if f != CRD_FINALIZER]
-                cleaned = {**result, "metadata": {**result["metadata"], "finalizers": rest}}
-                if rest:
-                    self.store.put(key, cleaned, "MODIFIED")
-                else:
-                    self.store.remove(key, cleaned)
+                self._finalized(key, result, CRD_FINALIZER)
+            elif key == PVC_KEY and PVC_PROTECTION in meta["finalizers"]:
+                # pvc-protection controller: no pod uses the claim, so its finalizer goes.
+                self._finalized(key, result, PVC_PROTECTION)
             return result
         gone = self.store.remove(key, obj).obj
         self.after_removal(key, gone)
         return gone
+
+    def _finalized(self, key: TypeKey, obj: dict[str, Any], finalizer: str) -> None:
+        """A controller's finalizer removed from an object being deleted (lock held)."""
+        rest = [f for f in obj["metadata"]["finalizers"] if f != finalizer]
+        cleaned = {**obj, "metadata": {**obj["metadata"], "finalizers": rest}}
+        if rest:
+            self.store.put(key, cleaned, "MODIFIED")
+        else:
+            gone = self.store.remove(key, cleaned).obj
+            self.after_removal(key, gone)
 
     def after_removal(self, key: TypeKey, obj: dict[str, Any]) -> None:
         """Follow-ups of a removal: finishing a namespace, unregistering a CRD (lock held)."""
@@ -168,7 +191,9 @@ class Cluster:
         """Serve (or re-serve, after an update) the resource a CRD defines."""
         rtype = resources.crd_type(crd)
         old = self.types.get(rtype.key)
+        rtype.watch_start = self.store.rv
         if old is not None and old.custom and old.crd_uid == rtype.crd_uid:
+            rtype.watch_start = old.watch_start
             for name, version in rtype.versions.items():
                 prev = old.versions.get(name)
                 if prev is not None and prev.schema == version.schema:

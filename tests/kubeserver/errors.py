@@ -24,6 +24,8 @@ def group_resource(resource: str, group: str) -> str:
 class ApiError(Exception):
     """An error answered to the client as a `Status` object with an HTTP code."""
 
+    content_type = "application/json"
+
     def __init__(
         self,
         code: int,
@@ -36,20 +38,23 @@ class ApiError(Exception):
         self.code = code
         self.reason = reason
         self.message = message
-        self.details = dict(details) if details else None
+        # None: no `details` key; {} (e.g. a path nothing serves): `"details":{}`, as written.
+        self.details = dict(details) if details is not None else None
         self.headers = dict(headers or {})
 
     def status(self) -> dict[str, Any]:
-        """The `Status` body, keys in the order the apiserver writes them."""
+        """The `Status` body, keys in the order the apiserver writes them (no `reason` when
+        empty: kube-apiserver's bare 500s for errors it does not classify have none)."""
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
         }
-        if self.details:
+        if self.reason:
+            body["reason"] = self.reason
+        if self.details is not None:
             body["details"] = self.details
         body["code"] = self.code
         return body
@@ -86,6 +91,19 @@ def no_route() -> ApiError:
     return ApiError(404, "NotFound", "the server could not find the requested resource", {})
 
 
+class PageNotFound(ApiError):
+    """The plain-text 404 of the apiserver's last handler: paths under /apis/<group>/<version>
+    of a group-version no built-in serves (a CRD's group included) that nothing matched."""
+
+    content_type = "text/plain; charset=utf-8"
+
+    def __init__(self) -> None:
+        super().__init__(404, "NotFound", "404 page not found")
+
+    def body(self) -> bytes:
+        return b"404 page not found\n"
+
+
 def already_exists(resource: str, group: str, name: str) -> ApiError:
     """409 AlreadyExists on create."""
     return ApiError(
@@ -120,7 +138,7 @@ def bad_request(message: str) -> ApiError:
 def method_not_allowed(method: str = "") -> ApiError:
     """405 MethodNotAllowed."""
     return ApiError(
-        405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+        405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {}
     )
 
 
@@ -157,14 +175,20 @@ def gone(message: str) -> ApiError:
     return ApiError(410, "Expired", message)
 
 
-def forbidden(resource: str, group: str, name: str, why: str) -> ApiError:
+def forbidden(resource: str, group: str, name: str, why: str,
+              causes: list[dict[str, str]] | None = None) -> ApiError:
     """403 Forbidden (e.g. creating in a terminating namespace)."""
     return ApiError(
         403,
         "Forbidden",
         f"{group_resource(resource, group)} {json.dumps(name)} is forbidden: {why}",
-        _details(name, group, resource),
+        _details(name, group, resource, causes=causes),
     )
+
+
+def internal(message: str) -> ApiError:
+    """A bare 500 as kube-apiserver writes for errors it does not classify: no reason, no details."""
+    return ApiError(500, "", message)
 
 
 def too_many_requests(retry_after: int, message: str = "") -> ApiError:
@@ -173,7 +197,7 @@ def too_many_requests(retry_after: int, message: str = "") -> ApiError:
         429,
         "TooManyRequests",
         message or "Too many requests, please try again later.",
-        {"retryAfterSeconds": retry_after} if retry_after > 0 else {},
+        {"retryAfterSeconds": retry_after} if retry_after > 0 else None,
         {"Retry-After": str(retry_after)} if retry_after > 0 else {},
     )
 
@@ -204,7 +228,5 @@ def from_code(code: int, message: str = "") -> ApiError:
             503: "the server is currently unable to handle the request",
             504: "the server was unable to return a response in the time allotted",
         }.get(code, f"injected fault ({code})")
-    details: dict[str, Any] = {}
-    if code == 500:
-        details = {"causes": [{"message": "injected fault"}]}
+    details = {"causes": [{"message": "injected fault"}]} if code == 500 else None
     return ApiError(code, reason, message, details)

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from tests.kubeserver import managed, patches
-from tests.kubeserver.cluster import Cluster, now
+from tests.kubeserver.cluster import NS_KEY, Cluster, marked_for_deletion, now
 from tests.kubeserver.errors import (
     bad_request, cause, conflict, invalid, method_not_allowed, not_found, unsupported_media_type,
 )
@@ -234,8 +234,8 @@ def delete(cluster: Cluster, call: Call) -> Reply:
                            f"{pre['resourceVersion']}, ResourceVersion in object meta: "
                            f"{meta['resourceVersion']}")
         if dry_run:
-            result = obj
-            removed = not meta.get("finalizers") and rtype.key != ("", "namespaces")
+            removed = not meta.get("finalizers") and rtype.key != NS_KEY
+            result = obj if removed or meta.get("deletionTimestamp") else marked_for_deletion(rtype.key, obj)
         else:
             result = cluster.delete_object(rtype.key, obj)
             removed = cluster.store.get(rtype.key, call.storage_namespace, call.name) is None

@@ -16,7 +16,7 @@ from typing import Any
 
 from tests.kubeserver import fieldsets as fs
 from tests.kubeserver.errors import ApiError, apply_conflict, bad_request
-from tests.kubeserver.mergeschema import Node
+from tests.kubeserver.mergeschema import Node, with_zero_structs
 
 # Paths the strip-meta manager never records (k8s.io/apiserver fieldmanager stripmeta.go):
 # `f:apiVersion`, `f:kind`, `f:metadata` itself and these metadata fields, with their subtrees.
@@ -163,9 +163,9 @@ def update(
 ) -> Managers:
     """Ownership after a non-apply write: the writer takes every field it changed."""
     result = _copy(managers)
-    added, modified, removed = fs.compare(
-        _without_managed(live) if live else fs._MISSING, _without_managed(new), node
-    )
+    # The field manager compares typed objects: built-ins' value structs are never added.
+    old_value = with_zero_structs(_without_managed(live) if live else {}, node)
+    added, modified, removed = fs.compare(old_value, with_zero_structs(_without_managed(new), node), node)
     changed = strip(added | modified, scope.only, scope.exclude)
     removed = strip(removed, scope.only, scope.exclude)
     for entry in result.values():

@@ -29,6 +29,10 @@ class Node:
     list_type: str = "atomic"  # atomic | set | map
     keys: tuple[str, ...] = ()
     atomic: bool = False  # x-kubernetes-map-type: atomic
+    # A Go struct field that is not a pointer (PVC `spec`, `spec.resources`): a typed object
+    # always has it, `{}` when empty, so an update never adds or removes it (no `.` entry).
+    zero: bool = False
+    _zeros: bool | None = None  # whether `zero` nodes are below (computed on first use)
 
     def child(self, name: str) -> tuple[Node, bool]:
         """Type of field `name` and whether it is a declared (named) struct field."""
@@ -54,6 +58,40 @@ def scalar() -> Node:
 def struct(**fields: Node) -> Node:
     """A struct with named fields; unknown fields are deduced."""
     return Node(STRUCT, fields=dict(fields))
+
+
+def value_struct(**fields: Node) -> Node:
+    """A struct the Go type embeds by value (never absent from a typed object)."""
+    return Node(STRUCT, fields=dict(fields), zero=True)
+
+
+def has_zero_structs(node: Node) -> bool:
+    """Whether value structs are declared at or below `node`'s fields (memoised on the node)."""
+    if node._zeros is None:
+        node._zeros = node.kind == STRUCT and any(
+            child.zero or has_zero_structs(child) for child in node.fields.values())
+    return node._zeros
+
+
+def with_zero_structs(value: Any, node: Node) -> Any:
+    """`value` with the absent value structs of its type as `{}`, as the typed object reads."""
+    if node.kind != STRUCT or not isinstance(value, dict) or not has_zero_structs(node):
+        return value
+    out = value
+    for name, child in node.fields.items():
+        if child.kind != STRUCT or not (child.zero or has_zero_structs(child)):
+            continue
+        sub = value.get(name)
+        if sub is None and name not in value:
+            if not child.zero:
+                continue
+            sub = {}
+        filled = with_zero_structs(sub, child)
+        if name not in value or filled is not sub:
+            if out is value:
+                out = dict(value)
+            out[name] = filled
+    return out
 
 
 def map_of(elem: Node = SCALAR_NODE) -> Node:
@@ -157,8 +195,8 @@ _CONDITIONS = map_list("type")
 
 BUILTIN: dict[str, Node] = {
     "namespaces": object_root(
-        spec=struct(finalizers=atomic_list()),
-        status=struct(phase=scalar(), conditions=_CONDITIONS),
+        spec=value_struct(finalizers=atomic_list()),
+        status=value_struct(phase=scalar(), conditions=_CONDITIONS),
     ),
     "configmaps": object_root(data=map_of(), binaryData=map_of(), immutable=scalar()),
     "secrets": object_root(
@@ -170,22 +208,22 @@ BUILTIN: dict[str, Node] = {
         automountServiceAccountToken=scalar(),
     ),
     "persistentvolumeclaims": object_root(
-        spec=struct(
+        spec=value_struct(
             accessModes=atomic_list(),
-            resources=struct(requests=map_of(), limits=map_of()),
+            resources=value_struct(requests=map_of(), limits=map_of()),
             selector=Node(STRUCT, atomic=True),
             storageClassName=scalar(),
             volumeMode=scalar(),
             volumeName=scalar(),
         ),
-        status=struct(
+        status=value_struct(
             phase=scalar(), accessModes=atomic_list(), capacity=map_of(), conditions=_CONDITIONS
         ),
     ),
     "events": object_root(
-        involvedObject=struct(),
+        involvedObject=value_struct(),
         related=struct(),
-        source=struct(),
+        source=value_struct(),
         series=struct(),
         reason=scalar(),
         message=scalar(),
@@ -199,7 +237,7 @@ BUILTIN: dict[str, Node] = {
         reportingInstance=scalar(),
     ),
     "leases": object_root(
-        spec=struct(
+        spec=value_struct(
             holderIdentity=scalar(),
             leaseDurationSeconds=scalar(),
             acquireTime=scalar(),
@@ -208,17 +246,17 @@ BUILTIN: dict[str, Node] = {
         )
     ),
     "customresourcedefinitions": object_root(
-        spec=struct(
+        spec=value_struct(
             group=scalar(),
-            names=struct(shortNames=atomic_list(), categories=atomic_list()),
+            names=value_struct(shortNames=atomic_list(), categories=atomic_list()),
             scope=scalar(),
             versions=atomic_list(DEDUCED_NODE),
             conversion=struct(),
             preserveUnknownFields=scalar(),
         ),
-        status=struct(
+        status=value_struct(
             conditions=_CONDITIONS,
-            acceptedNames=struct(shortNames=atomic_list(), categories=atomic_list()),
+            acceptedNames=value_struct(shortNames=atomic_list(), categories=atomic_list()),
             storedVersions=atomic_list(),
         ),
     ),

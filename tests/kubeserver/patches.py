@@ -66,12 +66,13 @@ def _value(op: dict[str, Any]) -> Any:
 
 
 def _unprocessable(message: str) -> ApiError:
-    # NewGenericServerResponse(422, ...): generic message, the patch error as the cause.
+    # NewGenericServerResponse(422, ..., isUnexpectedResponse=false): the generic message and
+    # empty details; kube-apiserver v1.34 does not pass the patch error on (`message` is unused).
     return ApiError(
         422,
         "Invalid",
         "the server rejected our request due to an error in our request",
-        {"causes": [{"reason": "UnexpectedServerResponse", "message": message}]},
+        {},
     )
 
 

@@ -103,4 +103,4 @@ def json_reply(code: int, obj: Any, warnings: list[str] | None = None) -> Reply:
 
 def error_reply(err: ApiError) -> Reply:
     """The Status reply of an ApiError."""
-    return Reply(err.code, err.body(), dict(err.headers))
+    return Reply(err.code, err.body(), dict(err.headers), content_type=err.content_type)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tests.kubeserver.cluster import Cluster
-from tests.kubeserver.errors import bad_request, gone, not_found
+from tests.kubeserver.errors import bad_request, gone, internal, not_found
 from tests.kubeserver.protocol import Call, Reply
 from tests.kubeserver.selectors import Matcher, field_selector, label_selector
 from tests.kubeserver.store import Event, Record, dumps
@@ -22,6 +22,7 @@ from tests.kubeserver.store import Event, Record, dumps
 def get(cluster: Cluster, call: Call) -> Reply:
     """One object, as the requested version."""
     assert call.name is not None
+    _resource_version(call, bare_500=True)
     record = cluster.store.get(call.rtype.key, call.storage_namespace, call.name)
     if record is None:
         raise not_found(call.rtype.plural, call.rtype.group, call.name)
@@ -85,7 +86,11 @@ def list_(cluster: Cluster, pager: Pager, call: Call) -> Reply:
     """A list with selectors and `limit`/`continue` paging."""
     rtype = call.rtype
     match, equal, selective = _matcher(call)
-    limit = int(call.query.get("limit") or 0)
+    _resource_version(call, bare_500=False)
+    try:
+        limit = max(int(call.query.get("limit") or 0), 0)  # a negative limit: no paging
+    except ValueError:
+        raise bad_request(f"limit: Invalid value: {call.query.get('limit')!r}") from None
     token = call.query.get("continue")
     store = cluster.store
     namespace = call.namespace if rtype.namespaced else None
@@ -109,6 +114,8 @@ def list_(cluster: Cluster, pager: Pager, call: Call) -> Reply:
     if match is not None:
         records = [r for r in records if match(r.obj)]
     meta: dict[str, Any] = {"resourceVersion": str(rv)}
+    if rtype.custom:
+        meta["continue"] = ""  # unstructured lists always carry it
     if limit and len(records) > limit:
         page, rest = records[:limit], records[limit:]
         snap_id = pager.save(rest)
@@ -123,10 +130,31 @@ def list_(cluster: Cluster, pager: Pager, call: Call) -> Reply:
     return Reply(200, head[:-1] + b',"items":[' + items + b"]}")
 
 
+def _resource_version(call: Call, *, bare_500: bool) -> str:
+    """The `resourceVersion` parameter ("" when absent); a non-number is refused as the real
+    server does: 400 on a list, a reason-less 500 on get and watch (its storage layer's error)."""
+    requested = call.query.get("resourceVersion") or ""
+    if requested and not requested.isdigit():
+        why = f'resourceVersion: Invalid value: "{requested}": strconv.ParseUint: parsing "{requested}": invalid syntax'
+        raise internal(why) if bare_500 else bad_request(f"invalid resource version: {why}")
+    return requested
+
+
+PRE_TIMEOUT = 2.0  # the watch cache's last bookmark comes this long before a watch times out
+AFTER_EVENTS = 1.0  # and one comes on its next dispatch tick after events reached a watcher
+
+
 def watch(
     cluster: Cluster, call: Call, alive: Callable[[], bool], bookmark_every: float
 ) -> Reply:
-    """A watch stream of newline-delimited events; 410 as an ERROR event when too old."""
+    """A watch stream of newline-delimited events; 410 as an ERROR event when too old.
+
+    Bookmarks (with `allowWatchBookmarks`) as kube-apiserver's watch cache sends them: one
+    marking the end of the initial events of a watch without a resourceVersion (or "0"); one
+    about a second after events reached the watcher; one 2 s before `timeoutSeconds` runs out
+    if events arrived during the watch (none when the timeout is 2 s or less); and one every
+    `bookmark_every` seconds. Nothing when the watch times out.
+    """
     rtype = call.rtype
     match, _, _ = _matcher(call)
     namespace = call.namespace if rtype.namespaced else None
@@ -134,20 +162,21 @@ def watch(
     timeout = float(call.query.get("timeoutSeconds") or 0)
     bookmarks = call.flag("allowWatchBookmarks")
     initial_end = call.flag("sendInitialEvents")
-    requested = call.query.get("resourceVersion") or ""
-    if requested and not requested.isdigit():
-        raise bad_request(f'resourceVersion: Invalid value: "{requested}": must be an integer')
+    requested = _resource_version(call, bare_500=True)
     store = cluster.store
     with store.lock:
         start_rv = store.rv
         if requested and requested != "0" and not initial_end:
             since = int(requested)
-            oldest = store.oldest_rv()
             initial: list[Record] = []
-            expired = since < oldest
+            # A type's watch cache holds the events since it started (a CRD's: when it was
+            # established; "too old resource version: 1 (<its start>)") and a bounded history.
+            shown_oldest = rtype.watch_start if since < rtype.watch_start else store.oldest_rv()
+            expired = since < shown_oldest
         else:
-            since, oldest, expired = start_rv, 0, False
+            since, shown_oldest, expired = start_rv, 0, False
             initial = [r for r in store.items(rtype.key, namespace) if match is None or match(r.obj)]
+            initial_end = True  # the watch cache marks the end of a listing's ADDED events
 
     def line(kind: str, obj: bytes) -> bytes:
         return b'{"type":"' + kind.encode() + b'","object":' + obj + b"}\n"
@@ -161,22 +190,29 @@ def watch(
 
     def events() -> Iterator[bytes]:
         if expired:
-            yield line("ERROR", gone(f"too old resource version: {since} ({oldest})").body()[:-1])
+            yield line("ERROR", gone(f"too old resource version: {since} ({shown_oldest})").body()[:-1])
             return
         for record in initial:
             yield line("ADDED", record.encoded(api_version))
         if initial_end and bookmarks:
             yield bookmark(start_rv, True)
-        deadline = time.monotonic() + timeout if timeout > 0 else None
-        next_bookmark = time.monotonic() + bookmark_every
+        started = time.monotonic()
+        deadline = started + timeout if timeout > 0 else None
+        pre_timeout = deadline - PRE_TIMEOUT if deadline is not None else None
+        if pre_timeout is not None and pre_timeout <= started:
+            pre_timeout = None
+        next_bookmark = started + bookmark_every
+        owed: float | None = None  # when the bookmark after delivered events is due
+        delivered = False  # events reached this watcher since it started
         last = since
         while True:
             with store.lock:
                 pending = store.events_after(last, rtype.key)
                 if not pending and not store.closed:
                     wait = 0.5
-                    if deadline is not None:
-                        wait = min(wait, deadline - time.monotonic())
+                    for due in (deadline, owed if bookmarks else None, pre_timeout if bookmarks else None):
+                        if due is not None:
+                            wait = min(wait, due - time.monotonic())
                     if wait > 0:
                         store.changed.wait(wait)
                     pending = store.events_after(last, rtype.key)
@@ -185,21 +221,31 @@ def watch(
                         f"too old resource version: {last} ({store.oldest_rv()})").body()[:-1])
                     return
                 closed, current = store.closed, store.rv
+            sent = False
             for event in pending:
                 out = _translate(event, namespace, match, api_version)
                 if out is not None:
+                    sent = True
                     yield line(*out)
             last = current  # every event of this type up to `current` has been seen
+            now = time.monotonic()
+            if sent:
+                delivered = True
+                if owed is None:
+                    owed = now + AFTER_EVENTS
             if closed or not alive():
                 return
-            now = time.monotonic()
             if deadline is not None and now >= deadline:
-                if bookmarks:
-                    yield bookmark(max(last, current))
                 return
-            if bookmarks and now >= next_bookmark:
+            if not bookmarks:
+                continue
+            if owed is not None and now >= owed or now >= next_bookmark:
                 yield bookmark(max(last, current))
-                next_bookmark = now + bookmark_every
+                owed, next_bookmark = None, now + bookmark_every
+            elif pre_timeout is not None and now >= pre_timeout:
+                if delivered:
+                    yield bookmark(max(last, current))
+                pre_timeout = None
 
     return Reply(200, stream=events())
 

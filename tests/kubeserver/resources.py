@@ -57,6 +57,7 @@ class ResourceType:
     returns_deleted_object: bool = True
     custom: bool = False
     crd_uid: str = ""
+    watch_start: int = 0  # resourceVersion its watch cache started at (a watch from before: 410)
     discovery: dict[str, dict[str, Any]] = field(default_factory=dict)  # version -> entries
     field_getters: dict[str, Getter] = field(default_factory=dict)
 
@@ -148,6 +149,12 @@ def builtin_types() -> list[ResourceType]:
     return out
 
 
+@cache
+def builtin_group_versions() -> frozenset[tuple[str, str]]:
+    """(group, version) pairs a kube-apiserver serves by itself (from its real /apis document)."""
+    return frozenset((g["name"], v["version"]) for g in _doc("apis.json")["groups"] for v in g["versions"])
+
+
 _VERSION_RE = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
 
 
@@ -191,7 +198,7 @@ def crd_type(crd: Mapping[str, Any]) -> ResourceType:
         short_names=tuple(names.get("shortNames") or ()),
         categories=tuple(names.get("categories") or ()),
         has_generation=True,
-        returns_deleted_object=True,
+        returns_deleted_object=False,  # a Status once gone, like most built-ins
         custom=True,
         crd_uid=crd["metadata"].get("uid", ""),
     )

@@ -241,7 +241,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 reply = kube.api.answer(route, split.path, headers, self._alive)
         except ApiError as err:
-            reply = Reply(err.code, err.body(), dict(err.headers))
+            reply = Reply(err.code, err.body(), dict(err.headers), content_type=err.content_type)
         except Exception as exc:  # a server bug: answer 500 and keep it for the test
             kube.errors.append(traceback.format_exc())
             bug = ApiError(500, "InternalError", f"Internal error occurred: {exc!r}",

@@ -35,8 +35,10 @@ def decode_custom(
         if p.split(".", 1)[0].split("[", 1)[0] not in _TOP
     ]
     if unknown and validation == "Strict":
+        kind = obj.get("kind", "")
         raise bad_request(
-            "strict decoding error: " + ", ".join(f"unknown field {json.dumps(p)}" for p in unknown)
+            f'{kind} in version "{version.name}" cannot be handled as a {kind}: strict decoding error: '
+            + ", ".join(f"unknown field {json.dumps(p)}" for p in unknown)
         )
     warnings = [f"unknown field {json.dumps(p)}" for p in unknown] if validation == "Warn" else []
     if unknown:

@@ -100,7 +100,15 @@ def normalize(ctx: Ctx, body: Any, *, owned: bool = False) -> dict[str, Any]:
     return out
 
 
+# ObjectMeta collections are `omitempty`: empty ones do not survive decoding, on any kind.
+_OMITTED_WHEN_EMPTY = ("labels", "annotations", "finalizers", "ownerReferences")
+
+
 def _decode(ctx: Ctx, obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj["metadata"]
+    for key in _OMITTED_WHEN_EMPTY:
+        if key in meta and not meta[key]:
+            del meta[key]
     if ctx.rtype.custom:
         from tests.kubeserver.validation import decode_custom
 
@@ -109,8 +117,8 @@ def _decode(ctx: Ctx, obj: dict[str, Any]) -> dict[str, Any]:
         return obj
     unknown = builtins.unknown_top_level(ctx.rtype, obj)
     if unknown and ctx.validation == "Strict":
-        raise bad_request("strict decoding error: " + ", ".join(
-            f"unknown field {json.dumps(u)}" for u in unknown))
+        raise bad_request(builtins.undecodable(ctx.rtype.kind, ctx.version, "strict decoding error: " + ", ".join(
+            f"unknown field {json.dumps(u)}" for u in unknown)))
     if ctx.validation == "Warn":
         ctx.warnings += [f"unknown field {json.dumps(u)}" for u in unknown]
     builtins.decode(ctx.rtype, obj)
@@ -164,7 +172,9 @@ def commit(ctx: Ctx, live: Record | None, new: dict[str, Any], owners: Ownership
             if phase == "Terminating":
                 raise forbidden(rtype.plural, rtype.group, meta.get("name", ""),
                                 f"unable to create new content in namespace {ctx.namespace} "
-                                "because it is being terminated")
+                                "because it is being terminated",
+                                [cause("metadata.namespace", "NamespaceTerminating",
+                                       f"namespace {ctx.namespace} is being terminated")])
         if ctx.spec.status and rtype.custom:
             new.pop("status", None)
     else:
@@ -200,6 +210,8 @@ def commit(ctx: Ctx, live: Record | None, new: dict[str, Any], owners: Ownership
                                   meta["name"]) is not None:
         raise already_exists(rtype.plural, rtype.group, meta["name"])
     managers = owners(_without_rv(live.obj) if live else None, new)
+    if not rtype.custom:
+        builtins.prepare(rtype, new, live.obj if live else None)
     rendered = managed.render(managers)
     meta.pop("managedFields", None)
     if rendered:
@@ -255,6 +267,10 @@ def update_ownership(ctx: Ctx) -> Ownership:
             base = managed.parse(given)
         elif given is not None and live is None:
             base = managed.parse(given)
+        if live is not None and not base:
+            # skipNonAppliedManager: an object without managedFields (none were ever set, or a
+            # client stripped them) gains none from updates; only an apply starts tracking.
+            return {}
         return managed.update(
             live, new, base, ctx.manager, ctx.api_version, ctx.subresource,
             ctx.spec.merge_node(ctx.rtype.plural), ctx.scope, now(),
