@@ -17,7 +17,6 @@ from reconciler.errors import ClusterError, Conflict, NotFound
 from reconciler.inventory import api_version_of, inventory_of, same_contents
 from reconciler.objects import Manifest, ObjectKey, apply_rank
 from reconciler.plan import Action, Plan, PlanEntry, budget_refusal, make_plan
-from reconciler.render.ownership import ANNOTATION_KEEP
 from reconciler.render.schedule import bind_pipeline_ids
 from reconciler.tenancy import tenancy_violations
 
@@ -244,12 +243,11 @@ def _refuse_replacements(result: Result, replace: bool) -> bool:
     """Refuse a plan holding objects that need replacement (unless asked to replace them); True when refused."""
     assert result.plan is not None
     blocked = result.plan.replacements
-    kept = [e for e in blocked if _annotated_keep(e.live)]
+    kept = [e for e in blocked if e.undeletable]
     if not blocked or (replace and not kept):
         return False
     if replace:
-        result.changes.extend(Change(e.key, "refused", f"annotated {ANNOTATION_KEEP}: disabled, so platformctl never "
-                                     "deletes it; remove the annotation or replace it by hand") for e in kept)
+        result.changes.extend(Change(e.key, "refused", f"{e.undeletable}; replace it by hand") for e in kept)
         result.error = f"{len(kept)} object(s) that need replacement are protected from deletion; nothing was applied"
     else:
         result.changes.extend(Change(e.key, "refused", e.reason) for e in blocked)
@@ -261,10 +259,6 @@ def _refuse_replacements(result: Result, replace: bool) -> bool:
                           "PersistentVolumeClaim loses its data)")
     result.permanent = True
     return True
-
-
-def _annotated_keep(live: Manifest | None) -> bool:
-    return bool(((live or {}).get("metadata", {}).get("annotations") or {}).get(ANNOTATION_KEEP) == "disabled")
 
 
 class _Replacer:

@@ -44,6 +44,9 @@ class PlanEntry:
     reason: str = ""
     immutable: tuple[FieldChange, ...] = ()
     """For ``replace``: each refused field with its live and desired value."""
+    undeletable: str = ""
+    """For ``replace``: why platformctl must not delete the live object (not in its inventory,
+    annotated to keep, or also applied by others); empty when ``--replace`` may delete it."""
 
     @property
     def diff(self) -> str:
@@ -102,8 +105,10 @@ def make_plan(
         elif in_sync(manifest, current):
             entries.append(PlanEntry(key, Action.UNCHANGED, manifest, current))
         elif refused := immutable_changes(manifest, current):
+            undeletable = ("platformctl did not create it (not in its inventory); it never deletes such objects"
+                           if key not in inventory else _keep_reason(current, prune_protected=True))
             entries.append(PlanEntry(key, Action.REPLACE, manifest, current, replacement_reason(manifest, refused),
-                                     tuple(refused)))
+                                     tuple(refused), undeletable))
         else:
             reason = "" if key in inventory else "adopting an object platformctl did not create"
             entries.append(PlanEntry(key, Action.UPDATE, manifest, current, reason))

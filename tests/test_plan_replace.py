@@ -174,3 +174,26 @@ def test_the_plan_text_shows_the_replacement_and_counts_it() -> None:
     assert "  -/+ replace   PersistentVolumeClaim/ml-dev/analytics-workspace  (needs replacement: " \
            "spec.resources.requests.storage 20Gi -> 10Gi: cannot shrink" in text
     assert "0 to create, 0 to update, 1 to replace, 0 to prune, 0 unchanged" in text
+
+
+def test_a_replacement_may_delete_only_what_platformctl_created_and_nobody_asked_to_keep() -> None:
+    desired = pvc("10Gi")
+    key = ObjectKey.of(desired)
+    live = served(pvc("20Gi"))
+    [ours] = make_plan([desired], {key: live}, frozenset({key})).entries
+    assert ours.action is Action.REPLACE and ours.undeletable == ""
+
+    [foreign] = make_plan([desired], {key: live}, frozenset()).entries  # same name, not in the inventory
+    assert foreign.action is Action.REPLACE and "did not create it" in foreign.undeletable
+
+    kept = copy.deepcopy(live)
+    kept["metadata"]["annotations"]["platformctl.dev/prune"] = "disabled"
+    [annotated] = make_plan([desired], {key: kept}, frozenset({key})).entries
+    assert "platformctl.dev/prune: disabled" in annotated.undeletable
+
+    shared = copy.deepcopy(live)
+    shared["metadata"]["managedFields"] = [
+        {"manager": "platformctl", "operation": "Apply", "fieldsV1": {"f:spec": {}}},
+        {"manager": "team-tooling", "operation": "Apply", "fieldsV1": {"f:metadata": {"f:labels": {}}}}]
+    [also_applied] = make_plan([desired], {key: shared}, frozenset({key})).entries
+    assert "also applied by team-tooling" in also_applied.undeletable

@@ -7,6 +7,7 @@ dry run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import urllib.error
 import urllib.request
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory
 from reconciler.source.directory import DirectorySource
 from reconciler.spec.document import Spec
 from reconciler.spec.load import load
@@ -101,6 +103,30 @@ def test_shrinking_a_workspace_is_refused_before_any_write_then_replaced_on_requ
     fleet.reset_requests()
     [again] = fleet.reconcile(spec, revision="r3")
     assert again.ok and writes(server) == []
+
+
+def test_replace_never_deletes_an_object_platformctl_did_not_create(
+    tmp_path: Path, make_fleet: Callable[[Spec, str], Fleet]
+) -> None:
+    repo, fleet = _applied(tmp_path, make_fleet)
+    server = fleet.servers["onprem-gpu"]
+    path = "/api/v1/namespaces/ml-prod/configmaps/platformctl-inventory-prod-onprem"
+    inventory = server.get_object("", "configmaps", "platformctl-inventory-prod-onprem", "ml-prod")
+    assert inventory is not None  # a claim of the same name made by someone else: drop it from what we own
+    [(field, text)] = inventory["data"].items()
+    owned = decode_inventory(text, "test")
+    mine = tuple(k for k in owned.objects if k.name != "research-gpu-workspace")
+    merge_patch(server, path, {"data": {field: encode_inventory(dataclasses.replace(owned, objects=mine))}})
+    spec = _edit(repo, ("size: 50Gi", "size: 40Gi"))
+    server.reset_requests()
+
+    [refused] = fleet.reconcile(spec, revision="r2", replace=True)
+
+    assert refused.permanent and "protected from deletion" in (refused.error or "")
+    assert [(str(c.key), c.action) for c in refused.changes] == [(CLAIM, "refused")]
+    assert "did not create it" in refused.changes[0].message
+    assert [r for r in server.requests if r.verb in WRITE_VERBS] == []
+    assert _claim(fleet)["spec"]["resources"]["requests"]["storage"] == "50Gi"
 
 
 def test_growing_a_bound_workspace_is_an_ordinary_update(tmp_path: Path,
