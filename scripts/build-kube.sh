@@ -41,10 +41,14 @@ build_kubernetes() {
   log "downloading k8s.io/kubernetes v$KUBE_VERSION (module source)"
   # k8s.io/kubernetes points every staging module at ./staging/src/...; as a dependency those
   # must be the published v0.x releases of the same tag.
-  local upstream_gomod
-  upstream_gomod="$(cd "$module" && go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" \
-    | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
-  [[ -f "$upstream_gomod" ]] || { log "could not download k8s.io/kubernetes@v$KUBE_VERSION"; exit 1; }
+  local download upstream_gomod
+  if ! download="$(cd "$module" && go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" 2>&1)"; then
+    log "could not download k8s.io/kubernetes@v$KUBE_VERSION (is KUBE_VERSION a released version, and the Go module proxy reachable?):"
+    echo "$download" >&2
+    exit 1
+  fi
+  upstream_gomod="$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$download")"
+  [[ -f "$upstream_gomod" ]] || { log "no go.mod in the download of k8s.io/kubernetes@v$KUBE_VERSION:"; echo "$download" >&2; exit 1; }
   {
     echo "module platformctl.local/kubebuild"
     echo
