@@ -19,7 +19,9 @@ class Pool:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._root = Path(tempfile.mkdtemp(prefix="platformctl-realkube-", dir=_fast_tmp()))
+        parent = _fast_tmp()
+        _sweep_dead(Path(parent or tempfile.gettempdir()))
+        self._root = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=parent))
         self._etcd: Etcd | None = None
         self._free: list[RealCluster] = []
         self._all: list[RealCluster] = []
@@ -62,6 +64,17 @@ class Pool:
         if etcd is not None:
             etcd.stop()
         shutil.rmtree(self._root, ignore_errors=True)  # etcd's data and the logs (in /dev/shm: memory)
+
+
+_PREFIX = "platformctl-realkube-"
+
+
+def _sweep_dead(parent: Path) -> None:
+    """Remove pools left by test processes that were killed (atexit never ran; /dev/shm is memory)."""
+    for leftover in parent.glob(f"{_PREFIX}*-*"):
+        pid = leftover.name[len(_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _fast_tmp() -> str | None:
