@@ -45,6 +45,7 @@ class _Splice:
 
 def set_versions(text: str, updates: Mapping[str, str]) -> str:
     """``text`` with ``spec.versions[ref] = version`` for every update; nothing else changes."""
+    _require_bounded(text)
     doc = _load(text)
     spec = doc.get("spec") if isinstance(doc, CommentedMap) else None
     if not isinstance(spec, CommentedMap) or spec.fa.flow_style():
@@ -63,6 +64,14 @@ def set_versions(text: str, updates: Mapping[str, str]) -> str:
         result = result[:splice.start] + splice.text + result[splice.end:]
     _check(doc, result, dict(updates))
     return result
+
+
+def _require_bounded(text: str) -> None:
+    """The hardened parser's limits first: ruamel expands aliases when the edit is checked."""
+    try:
+        parse_yaml(text.encode("utf-8"))
+    except YamlParseError as exc:
+        raise EditError(f"not readable YAML: line {exc.line}, col {exc.col}: {exc.message}; {exc.hint}") from None
 
 
 def _load(text: str) -> Any:

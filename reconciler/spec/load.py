@@ -21,7 +21,8 @@ from reconciler.spec.sources import SourceFileError, SourceReader, glob
 from reconciler.spec.yamlio import Limits, YamlParseError, parse_yaml, to_plain
 
 PLATFORM_FILE = "platform.yaml"
-PACKAGE_LIMITS = Limits(max_file_bytes=8 * 1_048_576, max_depth=128, max_nodes=2_000_000)
+PACKAGE_LIMITS = Limits(max_file_bytes=8 * 1_048_576, max_depth=128, max_nodes=2_000_000,
+                        max_expanded_bytes=16 * 1_048_576)
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler.spec.expansion import RecursiveAlias, expansion, first_excess
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -24,6 +26,10 @@ class Limits:
     max_file_bytes: int = 1_048_576
     max_depth: int = 64
     max_nodes: int = 100_000
+    """Nodes of the document once every alias is expanded (keys count)."""
+    max_expanded_bytes: int = 4 * 1_048_576
+    """Characters of every scalar (keys included) once every alias is expanded: what anything that
+    later copies or serialises the data (rendering, diffs, JSON) would have to write out."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -136,22 +142,41 @@ def parse_yaml(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
     if len(nodes) != 1:
         raise YamlParseError(1, 1, f"expected exactly one YAML document, found {len(nodes)}",
                              "put each component or environment in its own file")
+    _check_expansion(text, nodes[0], limits)
     return _Builder(limits).build(nodes[0])
 
 
+def _check_expansion(text: str, root: Node, limits: Limits) -> None:
+    """Refuse a document whose aliases expand past the bounds, at the alias that went over,
+    before anything is expanded (the text is parsed a second time only for a refused document)."""
+    try:
+        size = expansion(root)
+    except RecursiveAlias as exc:
+        _Builder._fail(exc.node, "recursive YAML alias", "an anchor cannot contain an alias to itself")
+        raise  # unreachable
+    if not size.over(limits.max_nodes, limits.max_expanded_bytes):
+        return
+    excess = first_excess(yaml.parse(text, Loader=_Yaml12Loader), limits.max_nodes, limits.max_expanded_bytes)
+    line, col = (excess.line, excess.col) if excess else (root.start_mark.line + 1, root.start_mark.column + 1)
+    if excess is not None and excess.recursive:
+        raise YamlParseError(line, col, "recursive YAML alias", "an anchor cannot contain an alias to itself")
+    by_nodes = excess.nodes if excess is not None else size.nodes > limits.max_nodes
+    bound = f"{limits.max_nodes} nodes" if by_nodes else f"{limits.max_expanded_bytes} bytes"
+    if excess is None or excess.by_alias:
+        raise YamlParseError(line, col, f"value expands to more than {bound} (YAML aliases)",
+                             "use fewer or smaller anchors/aliases, or write the values out")
+    raise YamlParseError(line, col, f"file holds more than {bound}", "split it into smaller files")
+
+
 class _Builder:
-    """Turns a libyaml node graph into located plain data, charging every node aliases expand to."""
+    """Turns a libyaml node graph into located plain data (its expansion was checked before)."""
 
     _scalars = yaml.constructor.SafeConstructor()
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.expanded = 0
-        self.sizes: dict[int, int] = {}
-        self.sizing: set[int] = set()
 
     def build(self, node: Node, depth: int = 1) -> Any:
-        self.expanded += 1
         if depth > self.limits.max_depth:
             self._fail(node, f"YAML nesting deeper than {self.limits.max_depth} levels", "flatten the structure")
         if isinstance(node, ScalarNode):
@@ -160,29 +185,6 @@ class _Builder:
             return self._sequence(node, depth)
         assert isinstance(node, MappingNode)
         return self._mapping(node, depth)
-
-    def _size(self, node: Node) -> int:
-        """Nodes ``node`` expands to, aliases included (each shared node is sized once)."""
-        key = id(node)
-        if key not in self.sizes:
-            if key in self.sizing:
-                self._fail(node, "recursive YAML alias", "an anchor cannot contain an alias to itself")
-            self.sizing.add(key)
-            if isinstance(node, MappingNode):
-                total = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
-            elif isinstance(node, SequenceNode):
-                total = 1 + sum(self._size(item) for item in node.value)
-            else:
-                total = 1
-            self.sizing.discard(key)
-            self.sizes[key] = total
-        return self.sizes[key]
-
-    def _charge(self, node: Node, where: Node) -> None:
-        """Refuse before descending into a value that would take the document over its node budget."""
-        if self.expanded + self._size(node) > self.limits.max_nodes:
-            self._fail(where, f"value expands to more than {self.limits.max_nodes} nodes (YAML aliases)",
-                       "use fewer or smaller anchors/aliases, or write the values out")
 
     def _scalar(self, node: ScalarNode) -> Any:
         if node.tag == "tag:yaml.org,2002:int":
@@ -202,7 +204,6 @@ class _Builder:
     def _sequence(self, node: SequenceNode, depth: int) -> LocatedList:
         out = LocatedList(_pos(node))
         for item in node.value:
-            self._charge(item, item)
             out.append(self.build(item, depth + 1))
             out.item_pos.append(_pos(item))
         return out
@@ -217,7 +218,6 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self._fail(key_node, "mapping keys must be plain values", "use a string key")
             key = self._scalar(key_node)
-            self._charge(value_node, key_node)
             if key in out:
                 self._fail(key_node, f'duplicate key "{key}"', "remove or rename one of the two entries")
             out[key] = self.build(value_node, depth + 1)

@@ -37,7 +37,7 @@ def test_alias_bomb_is_refused_without_expanding(platform_copy: Path, capsys: py
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert code == 1
-    assert err.startswith(f"{TARGET}:6:1: value expands to more than 100000 nodes (YAML aliases)")
+    assert err.startswith(f"{TARGET}:6:8: value expands to more than 100000 nodes (YAML aliases)")
     assert peak < 64 * 2**20
 
 
