@@ -1,0 +1,134 @@
+"""Check a loaded spec against the operator policy: located errors, nothing raised.
+
+Pure given its Enforcement (whose ``realpath`` is the only window on the file system).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from reconciler.errors import SpecError, SpecErrors
+from reconciler.policy.enforcement import Enforcement
+from reconciler.policy.model import EnvironmentRule
+from reconciler.policy.places import PlaceRefused, kubeconfig_place, relative_directory
+from reconciler.spec.document import EnvironmentView, Spec
+from reconciler.spec.models import Cluster
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Writer:
+    """One (environment, cluster) writing a namespace on a cluster identified by ``identity``."""
+
+    view: EnvironmentView
+    cluster: str
+    loc: Loc
+    selected: bool
+
+
+def check(spec: Spec, enforcement: Enforcement, environments: tuple[str, ...] = ()) -> list[SpecError]:
+    """Every way the spec's environments (all, or ``environments``) break the operator policy."""
+    found: list[SpecError] = []
+    writers: dict[tuple[tuple[str, ...], str], list[_Writer]] = defaultdict(list)
+    for name, view in sorted(spec.environments.items()):
+        selected = not environments or name in environments
+        # an environment not checked here still occupies its namespaces: find them, report nothing of its own
+        report: list[SpecError] = found if selected else []
+        rule = enforcement.policy.spec.rule_for(name) if selected else EnvironmentRule()
+        if rule is None:
+            found.append(view.source.error(("metadata", "name"), f"environment '{name}' has no rule in "
+                                           f"{enforcement.origin}", "ask the operator to add it under "
+                                           "spec.environments (or a '*' entry)"))
+            continue
+        for index, cluster in enumerate(view.model.spec.clusters):
+            at: Loc = ("spec", "clusters", index)
+            ns_loc: Loc = (*at, "namespace") if cluster.namespace else ("spec", "namespace")
+            namespace = cluster.namespace or view.model.spec.namespace
+            report.extend(_namespace(view, enforcement, rule, namespace, ns_loc))
+            try:
+                identity = _connection(view, enforcement, rule, cluster, at, report)
+            except PlaceRefused as exc:
+                report.append(view.source.error(_place_loc(cluster, at), exc.message, exc.hint))
+                continue
+            if identity is not None:
+                writers[(identity, namespace)].append(_Writer(view, cluster.name, ns_loc, selected))
+    found.extend(_shared(writers))
+    return found
+
+
+def require(spec: Spec, enforcement: Enforcement, environments: tuple[str, ...] = ()) -> None:
+    """Raise SpecErrors when the spec (its ``environments``, default all) breaks the operator policy."""
+    errors = check(spec, enforcement, environments)
+    if errors:
+        raise SpecErrors(errors)
+
+
+def _namespace(view: EnvironmentView, enforcement: Enforcement, rule: EnvironmentRule, namespace: str,
+               loc: Loc) -> list[SpecError]:
+    if enforcement.is_reserved(namespace):
+        return [view.source.error(loc, f"namespace '{namespace}' is reserved (kube-*, the operator policy's "
+                                  "reservedNamespaces, platformctl's own) and no environment may write it",
+                                  "use a namespace of the environment's own")]
+    if not rule.allows_namespace(namespace):
+        return [view.source.error(loc, f"namespace '{namespace}' is not allowed for environment '{view.name}' by "
+                                  f"{enforcement.origin}", f"use one of: {', '.join(rule.namespaces) or 'none'}")]
+    return []
+
+
+def _connection(view: EnvironmentView, enforcement: Enforcement, rule: EnvironmentRule, cluster: Cluster, at: Loc,
+                found: list[SpecError]) -> tuple[str, ...] | None:
+    """The cluster's identity (None when refused), recording refusals in ``found``; PlaceRefused for places."""
+    if cluster.in_cluster:
+        if not rule.in_cluster:
+            found.append(view.source.error((*at, "inCluster"), f"environment '{view.name}' may not use the "
+                                           f"in-cluster connection ({enforcement.origin})",
+                                           "use a kubeconfig context the operator allows"))
+            return None
+        return ("in-cluster",)
+    if cluster.directory is not None:
+        relative = relative_directory(enforcement, cluster.directory)
+        if not rule.allows_directory(relative):
+            found.append(view.source.error((*at, "directory"), f"directory '{cluster.directory}' is not allowed "
+                                           f"for environment '{view.name}' by {enforcement.origin}",
+                                           f"use one of: {', '.join(rule.directories) or 'none'}"))
+            return None
+        return ("directory", str(enforcement.directory_root / relative))
+    assert cluster.kubeconfig is not None
+    context = cluster.kubeconfig.context
+    if not rule.allows_context(context):
+        found.append(view.source.error((*at, "kubeconfig", "context"), f"context '{context}' is not allowed for "
+                                       f"environment '{view.name}' by {enforcement.origin}",
+                                       f"use one of: {', '.join(rule.contexts) or 'none'}"))
+        return None
+    if cluster.kubeconfig.path is not None:
+        return ("kubeconfig", str(kubeconfig_place(enforcement, cluster.kubeconfig.path)), context)
+    return ("kubeconfig", enforcement.kubeconfig_env or "~/.kube/config", context)
+
+
+def _place_loc(cluster: Cluster, at: Loc) -> Loc:
+    return (*at, "directory") if cluster.directory is not None else (*at, "kubeconfig", "path")
+
+
+def _shared(writers: dict[tuple[tuple[str, ...], str], list[_Writer]]) -> list[SpecError]:
+    """Two targets writing one namespace of one cluster would overwrite and prune each other's objects."""
+    found = []
+    for (identity, namespace), group in sorted(writers.items()):
+        if len(group) < 2:
+            continue
+        for writer in (w for w in group if w.selected):
+            others = ", ".join(f"environment '{o.view.name}' cluster '{o.cluster}' ({o.view.source.path})"
+                               for o in group if o is not writer)
+            found.append(writer.view.source.error(writer.loc, f"namespace '{namespace}' on {_describe(identity)} "
+                                                  f"is also written by {others}",
+                                                  "give each environment its own namespace on each cluster"))
+    return found
+
+
+def _describe(identity: tuple[str, ...]) -> str:
+    if identity[0] == "in-cluster":
+        return "the in-cluster cluster"
+    if identity[0] == "directory":
+        return f"directory {identity[1]}"
+    return f"context '{identity[2]}' of {identity[1]}"
