@@ -33,7 +33,10 @@ from reconciler.daemon.config import DaemonConfig
 from reconciler.daemon.driftwatch import DriftWatch, Watchable
 from reconciler.daemon.leader import AlwaysLeader, Leadership
 from reconciler.daemon.pushrelay import PushRelay, RelayWatch
-from reconciler.daemon.revisions import Desired, LoadedRevision, RevisionRejected, TargetKey, load_revision
+from reconciler.policy.enforcement import Enforcement
+from reconciler.policy.resolve import daemon_enforcement
+from reconciler.daemon.revisions import (Desired, LoadedRevision, Rejections, RevisionRejected, TargetKey,
+                                         load_revision)
 from reconciler.daemon.reporting import log_outcome, report_outcome
 from reconciler.daemon.status import SourceState, TargetState, document, rows_after
 from reconciler.daemon.triggers import CoalescingTrigger, push_handler
@@ -67,8 +70,12 @@ class Daemon:
 
     def __init__(self, config: DaemonConfig, source: Source, *, connect: Connect, metrics: Metrics,
                  leadership: Leadership | None = None, clock: Clock | None = None,
-                 rand: Callable[[], float] = random.random, relay: PushRelay | None = None) -> None:
+                 rand: Callable[[], float] = random.random, relay: PushRelay | None = None,
+                 enforcement: Enforcement | None = None) -> None:
         self.config = config
+        self.enforcement = enforcement or daemon_enforcement(None, config.resolved_cluster_root(),
+                                                             (config.own_namespace, config.lease_namespace), {})
+        """The operator policy every revision is checked against before any of it reaches a cluster."""
         self.source = source
         self.metrics = metrics
         self.clock = clock or SystemClock()
@@ -86,6 +93,8 @@ class Daemon:
         """The Endpoints ``on_push`` callback (returns at once; the next step refreshes)."""
         self.source_state = SourceState(source.description, source.branch)
         self.good: LoadedRevision | None = None
+        self.rejections = Rejections()
+        """Commits judged unusable: a head that returns to one is reported again, not read again."""
         self._states: dict[TargetKey, TargetState] = {}
         self._workers: dict[TargetKey, TargetWorker] = {}
         self._retired: list[TargetWorker] = []
@@ -277,11 +286,12 @@ class Daemon:
             return head, None, None
         state.attempted = head
         try:
-            loaded = load_revision(self.source, head, self.config.environments, self.config.signature_policy)
+            loaded = self._judge(head)
         except RevisionRejected as exc:
+            self.rejections.remember(exc)
             with self._cond:
                 state.rejected, state.stage, state.errors = head, exc.stage, exc.errors
-                if exc.stage == "source":
+                if not exc.final:
                     state.attempted = None  # a read failure may pass; try again on the next refresh
                 self._cond.notify_all()
             self.metrics.source_loaded(head, False)
@@ -296,6 +306,14 @@ class Daemon:
         self.metrics.source_loaded(head, True)
         log.info("revision loaded", revision=head, targets=len(loaded.desired), signer=loaded.signer or None)
         return head, head, None
+
+    def _judge(self, head: str) -> LoadedRevision:
+        """Load ``head``, or raise its rejection (remembered ones without reading the commit again)."""
+        remembered = self.rejections.get(head)
+        if remembered is not None:
+            raise remembered
+        return load_revision(self.source, head, self.config.environments, self.config.signature_policy,
+                             self.enforcement)
 
     # --- workers (caller holds the condition) ----------------------------------------------
     def _sync_workers(self) -> None:

@@ -7,13 +7,16 @@ rejected commit is reported, never applied, and never read as an empty platform.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from reconciler.engine import Target
 from reconciler.errors import SpecErrors
 from reconciler.fleet import targets
+from reconciler.policy.check import check as check_policy
+from reconciler.policy.enforcement import Enforcement
 from reconciler.render.verify import verify
-from reconciler.source.git import GitSourceError
+from reconciler.source.git import GitSourceError, RevisionTooLarge
 from reconciler.source.tracking import Source
 from reconciler.source.verify import SignaturePolicy, UnverifiedCommit, require_verified
 from reconciler.spec.document import Spec
@@ -50,19 +53,47 @@ class RevisionRejected(Exception):
         super().__init__(f"revision {commit[:12]} rejected ({stage}): " + "; ".join(errors[:3]))
         self.commit = commit
         self.stage = stage
-        """``signature``, ``source``, ``spec`` or ``environments``."""
+        """``signature``, ``source`` (a read that may pass later), ``size``, ``spec`` or ``environments``."""
         self.errors = errors
+
+    @property
+    def final(self) -> bool:
+        """Whether reading the commit again can only give the same answer (everything but a failed read)."""
+        return self.stage != "source"
+
+
+class Rejections:
+    """Commits already judged unusable, so none is read twice (the most recent ``size`` are kept)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._seen: OrderedDict[str, RevisionRejected] = OrderedDict()
+
+    def get(self, commit: str) -> RevisionRejected | None:
+        """The remembered rejection of ``commit``, if it was judged before."""
+        return self._seen.get(commit)
+
+    def remember(self, rejection: RevisionRejected) -> None:
+        """Keep a final rejection (a failed read is not a judgement and is tried again)."""
+        if rejection.final:
+            self._seen[rejection.commit] = rejection
+            self._seen.move_to_end(rejection.commit)
+            while len(self._seen) > self.size:
+                self._seen.popitem(last=False)
 
 
 def load_revision(source: Source, commit: str, environments: tuple[str, ...],
-                  policy: SignaturePolicy) -> LoadedRevision:
-    """Verify, read, load, check and render ``commit``; RevisionRejected on any failure."""
+                  policy: SignaturePolicy, enforcement: Enforcement | None = None) -> LoadedRevision:
+    """Verify, read, load, check (against the operator policy too) and render ``commit``; RevisionRejected
+    on any failure."""
     try:
         verdict = require_verified(source.path, commit, policy)
     except UnverifiedCommit as exc:
         raise RevisionRejected(commit, "signature", [exc.verdict.message]) from None
     try:
         files = source.read(commit).source
+    except RevisionTooLarge as exc:
+        raise RevisionRejected(commit, "size", [str(exc)]) from None
     except GitSourceError as exc:
         raise RevisionRejected(commit, "source", [str(exc)]) from None
     try:
@@ -81,6 +112,10 @@ def load_revision(source: Source, commit: str, environments: tuple[str, ...],
         raise RevisionRejected(commit, "environments", [
             f"environment {name!r} is managed by this daemon but not defined at this commit (defined: {known})"
             for name in missing])
+    if enforcement is not None:
+        breaches = check_policy(spec, enforcement, managed)
+        if breaches:
+            raise RevisionRejected(commit, "policy", [str(e) for e in breaches])
     return LoadedRevision(commit, spec, _desired(spec, managed, commit), verdict.signer)
 
 

@@ -1,23 +1,25 @@
 """Git as a source of platform revisions (GitPython lives only in reconciler.source).
 
-Reads files straight from commit trees, so nothing touches a work tree someone else uses.
+Reads files straight from commit trees, so nothing touches a work tree someone else uses, and
+only the files the platform uses (``source.tree``).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
 
-from reconciler.spec.sources import MemorySource, SourceFileError, check_relative
-
-MAX_TREE_BYTES = 256 * 1_048_576
+from reconciler.source.tree import MAX_FILE_BYTES, TreeSource, TreeTooLarge
 
 
 class GitSourceError(Exception):
     """A repository, ref or fetch that cannot be used."""
+
+
+class RevisionTooLarge(GitSourceError):
+    """A commit that can never be read within the bounds: judged once per commit, not retried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +27,7 @@ class Revision:
     """A resolved commit and the files of the platform at it."""
 
     commit: str
-    source: MemorySource
+    source: TreeSource
 
 
 class GitRepository:
@@ -65,38 +67,15 @@ class GitRepository:
         except (git.BadName, ValueError, git.GitCommandError) as exc:
             raise GitSourceError(f"unknown revision '{ref}'") from exc
 
-    def read(self, ref: str, max_file_bytes: int = 8 * 1_048_576) -> Revision:
-        """Every file of the tree at ``ref``, in memory; symlinks pointing out of the tree are refused."""
+    def read(self, ref: str, max_file_bytes: int = MAX_FILE_BYTES) -> Revision:
+        """The files of the tree at ``ref``, read lazily (see ``source.tree``); RevisionTooLarge when
+        the commit holds too many files to list."""
         commit = self.repo.commit(self.resolve(ref))
-        files: dict[str, bytes] = {}
-        links: dict[str, str] = {}
-        refused: dict[str, str] = {}
-        total = 0
-        for blob in commit.tree.traverse():
-            if not isinstance(blob, git.Blob):
-                continue
-            path = str(blob.path)
-            if blob.mode == 0o120000:  # a symlink: followed only when its target stays inside the tree
-                target = blob.data_stream.read().decode("utf-8", "replace")
-                resolved = os.path.normpath(os.path.join(os.path.dirname(path), target))
-                try:
-                    links[path] = check_relative(resolved)
-                except SourceFileError:
-                    refused[path] = "path leaves the repository (symlink to outside)"
-                continue
-            if blob.size > max_file_bytes:
-                refused[path] = f"file is {blob.size} bytes, over the limit of {max_file_bytes}"
-                continue
-            total += blob.size
-            if total > MAX_TREE_BYTES:
-                raise GitSourceError(f"tree at {ref} is larger than {MAX_TREE_BYTES} bytes")
-            files[path] = blob.data_stream.read()
-        for path, target in links.items():
-            if target in files:
-                files[path] = files[target]
-            else:
-                refused[path] = "symlink to a file that is not in the repository"
-        return Revision(str(commit.hexsha), MemorySource(files, refused))
+        try:
+            files = TreeSource(self.repo, commit.tree, max_file_bytes=max_file_bytes)
+        except TreeTooLarge as exc:
+            raise RevisionTooLarge(f"tree at {ref} cannot be read: {exc}") from None
+        return Revision(str(commit.hexsha), files)
 
     def changed_paths(self, old: str, new: str) -> list[str]:
         """Paths that differ between two commits."""

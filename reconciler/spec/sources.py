@@ -15,6 +15,25 @@ class SourceFileError(Exception):
         self.path, self.message, self.hint = path, message, hint
 
 
+MAX_READ_BYTES = 64 * 1_048_576
+"""Bytes one load may read in all (only the files the spec uses count; unrelated files are never read)."""
+
+
+class ReadBudget:
+    """Counts the bytes a load reads and refuses, before reading, a file that would go over the total."""
+
+    def __init__(self, limit: int = MAX_READ_BYTES) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def charge(self, path: str, size: int) -> None:
+        """Account ``size`` bytes for ``path``; SourceFileError (nothing charged) when over the total."""
+        if self.used + size > self.limit:
+            raise SourceFileError(path, f"reading it ({size} bytes) takes the files the platform uses over "
+                                        f"{self.limit} bytes in all", "keep large files out of the paths the spec reads")
+        self.used += size
+
+
 class SourceReader(Protocol):
     """Read-only access to the files of one revision of the platform repository."""
 
