@@ -90,3 +90,17 @@ class Expired(ClusterError):
     """The resourceVersion is too old (410 Gone / ERROR event with code 410): re-list and watch again."""
 
     status, reason = 410, "Expired"
+
+
+class NoAnswer(Unavailable):
+    """The cluster gave no HTTP answer at all (connection refused or reset, or no answer before the
+    deadline): unreachable, which is not a server error, so it carries no HTTP status."""
+
+    status, reason = 0, "NoAnswer"
+
+
+class Fenced(ClusterError):
+    """A write stopped by the write fence, never sent: the leader lease's renew deadline has passed,
+    or a retry would have to wait past it. Not retryable by the client."""
+
+    status, reason = 0, "Fenced"

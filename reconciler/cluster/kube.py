@@ -22,7 +22,9 @@ from kubernetes import config as kube_config
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 
+from reconciler.cluster.answers import AnswerObserver
 from reconciler.cluster.base import FIELD_MANAGER, Inventory, KindRef
+from reconciler.cluster.fence import WriteFence
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory, inventory_name
 from reconciler.cluster.kinds import known_kind, resource_path
 from reconciler.cluster.kube_errors import error_for, is_route_not_found
@@ -255,6 +257,13 @@ class KubeCluster:
     def write_inventory(self, inventory: Inventory, namespace: str) -> None:
         """Server-side apply the inventory ConfigMap (a no-op on the server when unchanged)."""
         self.apply(inventory_configmap(inventory, namespace))
+
+    # --- supervision ---------------------------------------------------------------
+    def supervise(self, *, fence: WriteFence | None = None, observer: AnswerObserver | None = None,
+                  answer_timeout: float | None = None) -> None:
+        """From now on: send writes only while ``fence`` allows, tell ``observer`` whether each attempt
+        got an answer, and wait ``answer_timeout`` seconds for a read's answer (None: unchanged)."""
+        self._transport.supervise(fence=fence, observer=observer, answer_timeout=answer_timeout)
 
     # --- observability ------------------------------------------------------------
     def request_counts(self) -> dict[str, int]:

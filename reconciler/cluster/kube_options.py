@@ -7,6 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reconciler.cluster.answers import IGNORE, AnswerObserver
+from reconciler.cluster.fence import OPEN, WriteFence
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KubeOptions:
@@ -39,6 +42,10 @@ class KubeOptions:
     """Seconds to establish a TCP connection."""
     read_timeout: float = 30.0
     """Seconds to wait for the server to answer (each read)."""
+    answer_timeout: float = 10.0
+    """Seconds a read (GET, LIST, a watch's status line) waits for the server's answer before the
+    attempt counts as no answer (at most ``read_timeout``): a hung server is noticed this soon.
+    Writes wait ``read_timeout``: admission webhooks may legitimately take a while."""
     pool_size: int = 32
     """HTTP connections kept open to the cluster (match the engine's worker threads)."""
     page_size: int = 500
@@ -49,3 +56,7 @@ class KubeOptions:
     """Monotonic clock of the rate limiter."""
     random: Callable[[], float] = field(default=_random.random, repr=False)
     """Uniform [0, 1) source for jitter."""
+    fence: WriteFence = field(default=OPEN, repr=False)
+    """Until when writes may be sent (a daemon's leader lease); no write, retry or wait past it."""
+    observer: AnswerObserver = field(default=IGNORE, repr=False)
+    """Told whether each attempt got an answer (reachability)."""

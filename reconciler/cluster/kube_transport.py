@@ -3,10 +3,16 @@
 Requests go through ``ApiClient.param_serialize`` + ``call_api`` (auth, TLS, token refresh by
 the client) and the body is read raw: JSON in, JSON out, no model classes. ``Transport.stream``
 sends a GET the same way but leaves a 2xx body on the wire (``Stream``) for watches.
+
+Every attempt is reported to the options' ``observer`` (answered, or no answer: reachability),
+and every write asks the options' ``fence`` first (see ``reconciler.cluster.fence``). Reads wait
+``answer_timeout`` for an answer, writes ``read_timeout``, and a write never waits past the fence.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -17,7 +23,9 @@ import urllib3
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from reconciler.cluster.answers import AnswerObserver
 from reconciler.cluster.base import KindRef
+from reconciler.cluster.fence import MUTATING_METHODS, WriteFence, check_retry_wait, write_window
 from reconciler.cluster.kube_errors import (
     MAX_MESSAGE,
     RETRYABLE_STATUSES,
@@ -29,7 +37,7 @@ from reconciler.cluster.kube_errors import (
 from reconciler.cluster.kube_options import KubeOptions
 from reconciler.cluster.kube_stream import Stopper, Stream
 from reconciler.cluster.throttle import TokenBucket, full_jitter
-from reconciler.errors import ClusterError, Unavailable
+from reconciler.errors import ClusterError, NoAnswer
 
 USER_AGENT = "platformctl"
 FLOW_CONTROL_HEADERS = ("X-Kubernetes-Pf-Flowschema-Uid", "X-Kubernetes-Pf-Prioritylevel-Uid")
@@ -79,6 +87,18 @@ class Transport:
         answer's status line arrives; ``read_timeout`` bounds each read of the stream."""
         return self._exchange("GET", path, verb, query, None, None, None, kind, stream_timeout=read_timeout)
 
+    def supervise(self, *, fence: WriteFence | None = None, observer: AnswerObserver | None = None,
+                  answer_timeout: float | None = None) -> None:
+        """Replace the write fence, the answer observer or the read deadline (for requests sent from now)."""
+        changes: dict[str, Any] = {}
+        if fence is not None:
+            changes["fence"] = fence
+        if observer is not None:
+            changes["observer"] = observer
+        if answer_timeout is not None:
+            changes["answer_timeout"] = answer_timeout
+        self._options = dataclasses.replace(self._options, **changes)  # one reference swap: thread-safe
+
     def _exchange(self, method: str, path: str, verb: str, query: Sequence[tuple[str, str]], body: Any,
                   content_type: str | None, key: object | None, kind: KindRef | None, *,
                   stream_timeout: float | None) -> Response | Stream:
@@ -88,14 +108,19 @@ class Transport:
         while True:
             if not (self._flow_control and opts.defer_to_flow_control):
                 self._bucket.acquire()
+            window = write_window(opts.fence, method, self._cluster, key)  # after the rate limiter's wait
             with self._lock:
                 self._counts[verb] += 1
             try:
-                answer = self._send(method, path, query, body, content_type, stream_timeout)
+                answer = self._send(method, path, query, body, content_type, stream_timeout, window)
             except (urllib3.exceptions.HTTPError, OSError, ApiException) as exc:  # ApiException: TLS failures
+                cut_short = window < self._timeouts(method, stream_timeout)[1] and _timed_out(exc)
+                if not cut_short:  # a timeout the fence cut short is not the server's fault
+                    opts.observer.no_answer(f"{type(exc).__name__}: {exc}")
                 failure: Response | Exception = exc
                 wait = full_jitter(attempt, opts.backoff_base, opts.backoff_cap, opts.random)
             else:
+                opts.observer.answered()
                 if not self._flow_control and has_flow_control(answer.headers):
                     self._flow_control = True  # a plain flag write: racing writers agree
                 if isinstance(answer, Stream):
@@ -112,6 +137,7 @@ class Transport:
                         else full_jitter(attempt, opts.backoff_base, opts.backoff_cap, opts.random))
             if attempt >= opts.max_retries:
                 raise self._exhausted(failure, attempt + 1, key, kind)
+            check_retry_wait(opts.fence, method, wait, self._cluster, key)
             attempt += 1
             with self._lock:
                 self._retries += 1
@@ -125,8 +151,16 @@ class Transport:
         force()
         return True
 
+    def _timeouts(self, method: str, stream_timeout: float | None) -> tuple[float, float]:
+        """(connect, read) seconds of one attempt: reads get ``answer_timeout`` (a watch for its status
+        line), writes ``read_timeout``."""
+        opts = self._options
+        read = opts.read_timeout if method in MUTATING_METHODS else min(opts.read_timeout, opts.answer_timeout)
+        return opts.connect_timeout, read
+
     def _send(self, method: str, path: str, query: Sequence[tuple[str, str]], body: Any,
-              content_type: str | None, stream_timeout: float | None = None) -> Response | Stream:
+              content_type: str | None, stream_timeout: float | None = None,
+              window: float = math.inf) -> Response | Stream:
         headers = {"Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
@@ -135,13 +169,15 @@ class Transport:
         method_, url, header_params, data, _ = self._client.param_serialize(
             method, path, query_params=list(query) or None, header_params=headers,
             body=body, auth_settings=["BearerToken"])
-        read_timeout = self._options.read_timeout if stream_timeout is None else stream_timeout
+        connect_timeout, read_timeout = self._timeouts(method, stream_timeout)
+        # A write's attempt ends by the fence's deadline: no answer awaited (nor retry sent) past it.
         answer = self._client.call_api(
             method_, url, header_params, data,
-            _request_timeout=(self._options.connect_timeout, read_timeout))
+            _request_timeout=(min(connect_timeout, window), min(read_timeout, window)))
         raw_response: Any = answer.response  # urllib3 HTTPResponse, body not read yet
         status = int(answer.status)
         if stream_timeout is not None and 200 <= status < 300:
+            _set_read_timeout(raw_response, stream_timeout)  # the status line came: now each read of the stream
             return Stream(status, raw_response.headers, raw_response)
         try:
             raw = bytes(raw_response.data or b"")
@@ -160,7 +196,7 @@ class Transport:
             return error
         text = f"{type(failure).__name__}: {failure}"
         text = text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
-        return Unavailable(f"cannot reach cluster {self._cluster}: {text}{suffix}", key=key)
+        return NoAnswer(f"cannot reach cluster {self._cluster}: {text}{suffix}", key=key)
 
     def counts(self) -> dict[str, int]:
         """HTTP requests sent per verb, retries included."""
@@ -198,6 +234,19 @@ class Transport:
         """Close the pooled connections."""
         self._stopper.close()
         self._client.close()  # type: ignore[no-untyped-call]
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether a failed attempt ended by its own timeout (not a refused or reset connection)."""
+    return isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError) or isinstance(
+        getattr(exc, "reason", None), urllib3.exceptions.TimeoutError)
+
+
+def _set_read_timeout(raw_response: Any, seconds: float) -> None:
+    """Give the socket under a urllib3 response a new read timeout (the stream's, after its status line)."""
+    sock = getattr(getattr(raw_response, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
 
 
 def has_flow_control(headers: Mapping[str, str]) -> bool:

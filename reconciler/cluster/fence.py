@@ -1,0 +1,65 @@
+"""The write fence: until when a cluster client may still send writes, consulted by the transport (pure).
+
+A daemon replica may write only while it holds the leader lease, i.e. until the lease's renew
+deadline (last successful renewal + ``renew_deadline`` on the local monotonic clock). The
+transport asks the fence before every mutating request (dry runs included) and before every
+retry sleep: a write is never sent after the deadline, a retry never waits past it, and a
+request's timeout never carries the client past it. Reads are not fenced. The CLI, which holds
+no lease, uses ``OPEN``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+from reconciler.errors import Fenced
+
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class WriteFence(Protocol):
+    """Seconds left in which writes may be sent, and why they stop."""
+
+    def remaining(self) -> float:
+        """Seconds writes may still be sent (``math.inf``: no deadline; 0 or less: fenced now)."""
+        ...
+
+    def reason(self) -> str:
+        """Why writes stop at the deadline (for the error message)."""
+        ...
+
+
+class OpenFence:
+    """No deadline: every write may be sent (the CLI; a daemon without election)."""
+
+    def remaining(self) -> float:
+        """Always ``math.inf``."""
+        return math.inf
+
+    def reason(self) -> str:
+        """Never fenced."""
+        return "not fenced"
+
+
+OPEN = OpenFence()
+
+
+def write_window(fence: WriteFence, method: str, cluster: str, key: object | None) -> float:
+    """Seconds the request may take (``math.inf`` for reads); Fenced when a write may not be sent now."""
+    if method not in MUTATING_METHODS:
+        return math.inf
+    left = fence.remaining()
+    if left <= 0:
+        raise Fenced(f"write to cluster {cluster} not sent: {fence.reason()}", key=key)
+    return left
+
+
+def check_retry_wait(fence: WriteFence, method: str, wait: float, cluster: str, key: object | None) -> None:
+    """Fenced when a write's retry would have to wait ``wait`` seconds past the fence's deadline."""
+    if method not in MUTATING_METHODS:
+        return
+    left = fence.remaining()
+    if wait >= left:
+        raise Fenced(f"write to cluster {cluster} not retried: the retry would wait {wait:.1f}s, past the "
+                     f"write deadline ({max(0.0, left):.1f}s left; {fence.reason()})", key=key)
