@@ -64,6 +64,11 @@ RepoArg = Annotated[
 ]
 
 
+PolicyOpt = Annotated[Path | None, typer.Option(
+    "--policy", dir_okay=False, help="operator policy file: which clusters, namespaces and places environments may "
+                                     "use [PLATFORMCTL_POLICY; ~/.config/platformctl/policy.yaml; safe defaults]")]
+
+
 def _report_spec_errors(exc: SpecErrors) -> int:
     sys.stderr.write(report.errors_text(exc.errors))
     return 1
@@ -73,10 +78,17 @@ def _validate(
     path: RepoArg = Path("."),
     output: Annotated[Output, typer.Option("--output", "-o", help="text or json")] = Output.text,
     fmt: Annotated[Format, typer.Option("--format", help="github: ::error annotations for pull requests")] = Format.plain,
+    policy: PolicyOpt = None,
 ) -> int:
-    """Validate the platform spec; print a summary, or every error as file:line:col."""
+    """Validate the platform spec (and check it against the operator policy); print a summary, or every error
+    as file:line:col."""
+    from reconciler.policy.check import require
+    from reconciler.policy.resolve import enforcement
+
     try:
+        enforced = enforcement(path, policy)
         spec = load_repo(path)
+        require(spec, enforced)
     except SpecErrors as exc:
         if output is Output.json:
             sys.stdout.write(report.to_json({"valid": False, "errors": [_error_dict(e) for e in exc.errors]}))
@@ -170,10 +182,13 @@ def schedules(
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on")]
 
 
-def _reconcile(path: Path, env: str, options: ApplyOptions, spec: Spec | None = None) -> list[Result]:
+def _reconcile(path: Path, env: str, options: ApplyOptions, spec: Spec | None = None,
+               policy: Path | None = None) -> list[Result]:
     from reconciler.commands.reconcile import run
+    from reconciler.policy.resolve import enforcement
 
-    return run(spec or load_repo(path), path.resolve(), env, describe_revision(path), options)
+    enforced = enforcement(path.resolve(), policy)  # a broken policy file stops here, before the spec
+    return run(spec or load_repo(path), path.resolve(), env, describe_revision(path), options, enforced)
 
 
 def _report_replacements(spec: Spec, results: list[Result]) -> None:
@@ -191,6 +206,7 @@ def plan(
     output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
     diff: Annotated[bool, typer.Option("--diff/--no-diff", help="show unified YAML diffs")] = True,
     prune: Annotated[bool, typer.Option("--prune/--no-prune", help="plan pruning of objects Git dropped")] = True,
+    policy: PolicyOpt = None,
 ) -> int:
     """Compare what Git renders with what the clusters hold (exit 0 in sync, 2 changes, 1 error)."""
     from reconciler.changes import exit_code, plan_text, results_json
@@ -198,7 +214,7 @@ def plan(
 
     try:
         spec = load_repo(path)
-        results = _reconcile(path, env, ApplyOptions(apply=False, prune=prune), spec)
+        results = _reconcile(path, env, ApplyOptions(apply=False, prune=prune), spec, policy)
     except SpecErrors as exc:
         return _report_spec_errors(exc)
     except KeyError as exc:
@@ -220,6 +236,7 @@ def apply(
     replace: Annotated[bool, typer.Option("--replace", help="delete and re-create objects whose change the cluster "
                                                             "refuses (a replaced PVC loses its data)")] = False,
     output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
+    policy: PolicyOpt = None,
 ) -> int:
     """Converge every cluster of an environment: dry-run all, apply in order, optionally prune."""
     from reconciler.changes import apply_text, plan_text, results_json
@@ -230,7 +247,7 @@ def apply(
     try:
         spec = load_repo(path)
         if not yes:
-            planned = _reconcile(path, env, dataclasses.replace(options, apply=False), spec)
+            planned = _reconcile(path, env, dataclasses.replace(options, apply=False), spec, policy)
             sys.stdout.write(plan_text(planned))
             _report_replacements(spec, planned)
             if any(not r.ok for r in planned):
@@ -242,7 +259,7 @@ def apply(
                 return 1
             if not typer.confirm("Apply these changes?", default=False):
                 return 1
-        results = _reconcile(path, env, options, spec)
+        results = _reconcile(path, env, options, spec, policy)
     except SpecErrors as exc:
         return _report_spec_errors(exc)
     except KeyError as exc:
@@ -258,13 +275,14 @@ def status(
     env: EnvOpt,
     path: RepoArg = Path("."),
     output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
+    policy: PolicyOpt = None,
 ) -> int:
     """A table of components x clusters with sync state and health (exit 1 when a cluster fails)."""
     from reconciler.commands.status import status_json, status_rows, status_table
     from reconciler.engine import ApplyOptions
 
     try:
-        results = _reconcile(path, env, ApplyOptions(apply=False))
+        results = _reconcile(path, env, ApplyOptions(apply=False), policy=policy)
     except SpecErrors as exc:
         return _report_spec_errors(exc)
     except KeyError as exc:
@@ -311,6 +329,11 @@ def _run(
                                                                     "[PLATFORMCTL_IDENTITY; host-pid]")] = None,
     log_format: Annotated[str | None, typer.Option("--log-format", help="json, console or auto "
                                                                         "[PLATFORMCTL_LOG_FORMAT]")] = None,
+    policy: Annotated[str | None, typer.Option("--policy", help="operator policy file, e.g. a mounted ConfigMap "
+                                                                "[PLATFORMCTL_POLICY; safe defaults]")] = None,
+    own_namespace: Annotated[str | None, typer.Option("--own-namespace", help="the daemon's namespace, never "
+                                                      "written by an environment [PLATFORMCTL_OWN_NAMESPACE; "
+                                                      "POD_NAMESPACE; the service account's]")] = None,
 ) -> int:
     """Run the GitOps daemon: apply the branch head to every managed cluster, heal drift, serve endpoints."""
     from reconciler.daemon.config import ConfigError, build_config
@@ -320,7 +343,8 @@ def _run(
              "drift_interval": drift_interval, "drift_watch": drift_watch, "listen": listen, "prune": prune, "self_heal": self_heal,
              "watch": watch, "lease": lease, "lease_namespace": lease_namespace, "state_dir": state_dir,
              "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity,
-             "log_format": log_format, "webhook_secret_file": webhook_secret_file}
+             "log_format": log_format, "webhook_secret_file": webhook_secret_file, "policy": policy,
+             "own_namespace": own_namespace}
     try:
         config = build_config(flags)
     except ConfigError as exc:

@@ -7,13 +7,22 @@ from pathlib import Path
 from reconciler.cluster.connect import connect
 from reconciler.engine import ApplyOptions, Result
 from reconciler.fleet import reconcile_environment
+from reconciler.policy.check import require
+from reconciler.policy.enforcement import Enforcement
+from reconciler.policy.resolve import enforcement as default_enforcement
 from reconciler.spec.document import Spec
 
 
-def run(spec: Spec, repo: Path, environment: str, revision: str, options: ApplyOptions) -> list[Result]:
-    """Reconcile (or only plan, with ``apply=False``) every cluster of an environment."""
+def run(spec: Spec, repo: Path, environment: str, revision: str, options: ApplyOptions,
+        enforcement: Enforcement | None = None) -> list[Result]:
+    """Reconcile (or only plan, with ``apply=False``) every cluster of an environment.
+
+    The operator policy (``enforcement``, default: the one ``policy.resolve`` finds) is checked
+    before any cluster is contacted; a breach raises SpecErrors.
+    """
     if environment not in spec.environments:
         known = ", ".join(sorted(spec.environments))
         raise KeyError(f"unknown environment '{environment}'; known: {known}")
-
-    return reconcile_environment(spec, environment, lambda c: connect(c, repo), revision, options)
+    enforced = enforcement or default_enforcement(repo)
+    require(spec, enforced, (environment,))
+    return reconcile_environment(spec, environment, lambda c: connect(c, repo, enforced), revision, options)

@@ -83,6 +83,11 @@ class DaemonConfig:
     """Clone, file lease; None: <repo>/.platformctl/daemon for a path, ./.platformctl/daemon for a URL."""
     cluster_root: Path | None = None
     """Where relative ``directory:`` clusters live; None: the local repository, or the state directory."""
+    policy: Path | None = None
+    """The operator policy file (a mounted ConfigMap); None: the safe defaults (see ``reconciler.policy``)."""
+    own_namespace: str | None = None
+    """The daemon's own namespace, never written by an environment; None: $POD_NAMESPACE, else the
+    service account's namespace file (the Lease's namespace is always reserved too)."""
     backoff_base: float = 2.0
     """Seconds before the first retry of a failed reconcile; doubles per failure, with jitter."""
     backoff_cap: float = 300.0
@@ -176,7 +181,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "listen": _optional_listen, "allowed_signers": Path, "gnupg_home": Path, "lease": str,
     "lease_namespace": str, "lease_name": str, "lease_kubeconfig": str, "lease_context": str,
     "lease_duration": parse_duration, "renew_deadline": parse_duration, "retry_period": parse_duration,
-    "identity": str, "state_dir": Path, "cluster_root": Path, "backoff_base": parse_duration,
+    "identity": str, "state_dir": Path, "cluster_root": Path, "policy": Path, "own_namespace": str, "backoff_base": parse_duration,
     "backoff_cap": parse_duration, "shutdown_grace": parse_duration, "log_format": str, "log_level": str,
 }
 ENVIRONMENT = {
@@ -191,6 +196,7 @@ ENVIRONMENT = {
     "lease_duration": "PLATFORMCTL_LEASE_DURATION", "renew_deadline": "PLATFORMCTL_LEASE_RENEW_DEADLINE",
     "retry_period": "PLATFORMCTL_LEASE_RETRY_PERIOD", "identity": "PLATFORMCTL_IDENTITY",
     "state_dir": "PLATFORMCTL_STATE_DIR", "cluster_root": "PLATFORMCTL_CLUSTER_ROOT",
+    "policy": "PLATFORMCTL_POLICY", "own_namespace": "PLATFORMCTL_OWN_NAMESPACE",
     "backoff_base": "PLATFORMCTL_BACKOFF_BASE", "backoff_cap": "PLATFORMCTL_BACKOFF_CAP",
     "shutdown_grace": "PLATFORMCTL_SHUTDOWN_GRACE", "log_format": "PLATFORMCTL_LOG_FORMAT",
     "log_level": "PLATFORMCTL_LOG_LEVEL",

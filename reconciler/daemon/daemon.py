@@ -33,8 +33,6 @@ from reconciler.daemon.config import DaemonConfig
 from reconciler.daemon.driftwatch import DriftWatch, Watchable
 from reconciler.daemon.leader import AlwaysLeader, Leadership
 from reconciler.daemon.pushrelay import PushRelay, RelayWatch
-from reconciler.policy.enforcement import Enforcement
-from reconciler.policy.resolve import daemon_enforcement
 from reconciler.daemon.revisions import (Desired, LoadedRevision, Rejections, RevisionRejected, TargetKey,
                                          load_revision)
 from reconciler.daemon.reporting import log_outcome, report_outcome
@@ -45,6 +43,8 @@ from reconciler.engine import ApplyOptions, Result
 from reconciler.errors import ClusterError
 from reconciler.observability.logging import target_fields
 from reconciler.observability.metrics import Metrics
+from reconciler.policy.enforcement import Enforcement
+from reconciler.policy.resolve import daemon_enforcement
 from reconciler.source.tracking import Source
 from reconciler.spec.models import Cluster as ClusterSpec
 

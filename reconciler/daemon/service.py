@@ -34,6 +34,8 @@ from reconciler.daemon.worker import Connect
 from reconciler.engine import Result
 from reconciler.observability.http import Endpoints
 from reconciler.observability.metrics import Metrics
+from reconciler.policy.enforcement import Enforcement
+from reconciler.policy.resolve import daemon_enforcement, own_namespace
 from reconciler.source.tracking import Source, open_source
 from reconciler.spec.models import Cluster as ClusterSpec
 
@@ -138,10 +140,11 @@ def build_source(config: DaemonConfig) -> Source:
     return open_source(config.repo, config.branch, config.resolved_state_dir() / "repo")
 
 
-def cluster_connector(root: Path) -> Connect:
-    """Connect to clusters the way the CLI does, ``directory:`` clusters relative to ``root``."""
+def cluster_connector(root: Path, enforcement: Enforcement | None = None) -> Connect:
+    """Connect to clusters the way the CLI does, ``directory:`` clusters relative to ``root``, places checked
+    against the operator policy again (defence in depth)."""
     def connect(spec: ClusterSpec) -> Cluster:
-        return connect_cluster(spec, root)
+        return connect_cluster(spec, root, enforcement)
 
     return connect
 
@@ -151,9 +154,13 @@ def build_service(config: DaemonConfig, *, source: Source | None = None, connect
                   clock: Clock | None = None, endpoints: bool = True, relay: PushRelay | None = None) -> Service:
     """Everything ``platformctl run`` runs, each piece replaceable (tests inject clock, clusters, lease)."""
     clock = clock or SystemClock()
+    # the operator policy first: a policy file that fails to load stops the daemon (never "no policy")
+    enforcement = daemon_enforcement(config.policy, config.resolved_cluster_root(),
+                                     (own_namespace(config.own_namespace, os.environ), config.lease_namespace))
     source = source or build_source(config)
     metrics = metrics or Metrics()
-    daemon = Daemon(config, source, connect=connect or cluster_connector(config.resolved_cluster_root()),
+    daemon = Daemon(config, source, connect=connect or cluster_connector(config.resolved_cluster_root(), enforcement),
+                    enforcement=enforcement,
                     metrics=metrics, leadership=leadership or build_leadership(config, clock), clock=clock,
                     # an injected leadership (tests) brings its own relay, if any
                     relay=relay if relay is not None or leadership is not None else build_push_relay(config))

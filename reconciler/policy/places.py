@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
+from reconciler.errors import PlatformctlError
 from reconciler.policy.enforcement import Enforcement
 
 
-class PlaceRefused(Exception):
+class PlaceRefused(PlatformctlError):
     """A place the operator policy does not allow; ``message`` says what, ``hint`` how to fix it."""
 
     def __init__(self, message: str, hint: str) -> None:

@@ -44,6 +44,17 @@ def enforcement(repo_root: Path, flag: Path | None = None, environ: Mapping[str,
                           own_namespaces=own_namespaces, kubeconfig_env=kubeconfig_env)
 
 
+def daemon_enforcement(policy_file: Path | None, cluster_root: Path, namespaces: tuple[str | None, ...],
+                       environ: Mapping[str, str] | None = None) -> Enforcement:
+    """The daemon's Enforcement: its policy file or the defaults (never the user's config), ``directory:``
+    clusters under ``cluster_root``, its own ``namespaces`` reserved."""
+    env = dict(os.environ if environ is None else environ)
+    env.pop(POLICY_VARIABLE, None)  # the daemon's config already read it into policy_file
+    env["XDG_CONFIG_HOME"] = "/nonexistent"  # a daemon reads only the file it is given
+    own = tuple(n for n in namespaces if n)
+    return enforcement(cluster_root, policy_file, env, own_namespaces=own)
+
+
 def own_namespace(flag: str | None, environ: Mapping[str, str],
                   service_account_file: Path = SERVICE_ACCOUNT_NAMESPACE) -> str | None:
     """The daemon's namespace: the flag, else $POD_NAMESPACE, else the service account's, else None."""

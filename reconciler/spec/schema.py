@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.policy.model import OperatorPolicy
 from reconciler.spec.models import (
     Environment,
     NotebookComponent,
@@ -23,6 +24,7 @@ SCHEMA_MODELS: dict[str, type[Any]] = {
     "schedule": ScheduleComponent,
     "tuning": TuningComponent,
     "serving": ServingComponent,
+    "operator-policy": OperatorPolicy,  # kept by the operator, outside the platform repository
 }
 
 

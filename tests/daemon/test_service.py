@@ -101,11 +101,15 @@ def test_run_once_against_an_api_server_applies_and_opens_no_watch(
 ) -> None:
     server = kube_cluster_factory("dev-api")
     server.install_crds()
-    config = server.write_kubeconfig(tmp_path / "kubeconfig")
+    (tmp_path / "kube").mkdir()
+    config = server.write_kubeconfig(tmp_path / "kube" / "dev")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("kind: OperatorPolicy\nspec: {kubeconfigDir: kube}\n")  # the operator allows kubeconfigs there
     repo.commit("dev on an API server", {"environments/dev.yaml": lambda t: t.replace(
         "      directory: .platformctl/clusters/dev\n", f"      kubeconfig: {{context: dev-api, path: {config}}}\n")})
 
-    assert main(["run", "--repo", str(repo.path), "--env", "dev", "--once", "--lease", "none"]) == 0
+    assert main(["run", "--repo", str(repo.path), "--env", "dev", "--once", "--lease", "none",
+                 "--policy", str(policy)]) == 0
     assert "18 created" in capsys.readouterr().out
     assert server.count("patch") > 18 and server.count("watch") == 0  # one pass: nothing to watch for
 
