@@ -2,6 +2,13 @@
 
 Each step lives in its own module; this one only orders them and returns early on failure,
 the way flux's kustomize-controller reads.
+
+A missing or unreadable inventory on a cluster where platformctl's objects exist (objects it
+applied that Git no longer renders: with no inventory nothing would ever prune them) holds
+pruning: writes go on, nothing is deleted, the inventory is not rewritten (so the condition
+stays until resolved), and the result carries the error (``apply`` exits 1; the daemon shows it
+as the cluster's last error and retries with backoff, never pruning). ``ApplyOptions.adopt``
+resolves it by rebuilding the inventory from the objects' managedFields (``reconciler.owned``).
 """
 
 from __future__ import annotations
@@ -12,13 +19,17 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from reconciler.budget import AppliedBudget, effective_budget
 from reconciler.cluster.base import Cluster, Inventory, KindRef
+from reconciler.cluster.inventory_codec import DamagedInventory
 from reconciler.errors import ClusterError, Conflict, NotFound
 from reconciler.inventory import api_version_of, inventory_of, same_contents
 from reconciler.objects import Manifest, ObjectKey, apply_rank
-from reconciler.plan import Action, Plan, PlanEntry, budget_refusal, make_plan
+from reconciler.owned import owned_live, unaccounted
+from reconciler.plan import Action, Plan, PlanEntry, Scope, budget_refusal, make_plan
+from reconciler.render.kinds import RENDERED_KINDS
 from reconciler.render.schedule import bind_pipeline_ids
-from reconciler.tenancy import tenancy_violations
+from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED, tenancy_violations
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +46,9 @@ class ApplyOptions:
     """Override the environment's deletion budget."""
     max_prune_fraction: float = 0.3
     """Share of owned objects one reconcile may delete (the environment's policy)."""
+    applied_budget: AppliedBudget | None = None
+    """The budget of the revision the inventory records (``reconciler.budget``): given, the
+    stricter of it and ``max_prune_fraction`` counts, so a commit cannot raise its own budget."""
     concurrency: int = 32
     """Writes in flight at once per cluster (objects of the same apply rank); the cluster's
     ``rateLimit.maxInFlight`` when reconciled from a spec."""
@@ -43,6 +57,14 @@ class ApplyOptions:
     Off: such a plan is refused before any write. A replaced PVC loses its data."""
     replace_timeout: float = 120.0
     """Seconds to wait for a replaced object to be gone (a PVC in use by a pod stays until the pod ends)."""
+    adopt: bool = False
+    """Rebuild the inventory from the live objects that pass the ownership rule (``reconciler.owned``):
+    the way out of a missing or unreadable inventory. Entries naming anything else are dropped."""
+    release: bool = False
+    """Forget the inventory entries Git dropped that are left in place (kept: protected, annotated to
+    keep, shared, not platformctl's); the objects themselves stay untouched."""
+    cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED
+    """Cluster-scoped kinds the environment may own (and so may delete)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +99,8 @@ class Result:
     permanent: bool = False
     """The error cannot go away by retrying the same revision (an object needs replacement):
     it takes a change in Git, or ``--replace`` by hand."""
+    held: str = ""
+    """Why pruning is held on this cluster (a missing or unreadable inventory); also the error."""
 
     @property
     def ok(self) -> bool:
@@ -91,6 +115,13 @@ _PAST = {Action.CREATE: "created", Action.UPDATE: "configured", Action.REPLACE: 
 def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOptions()) -> Result:
     """Converge one cluster to its target; never half-applies (every write is dry-run first)."""
     result = Result(target)
+    _reconcile(cluster, target, options, result)
+    if result.held:
+        result.error = f"{result.error}; {result.held}" if result.error else result.held
+    return result
+
+
+def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: Result) -> Result:
     # 0. Tenancy, before any API call: only the environment's own namespace on this cluster.
     outside = tenancy_violations(target.manifests, target.namespace)
     if outside:
@@ -100,15 +131,30 @@ def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOpt
     try:
         # 1. What we owned after the last reconcile (pruning acts on this, never on labels), and
         # 2. live state: one LIST per kind we render or own, all read at once.
-        previous, kinds, result.live = _read_state(cluster, target)
+        stored, damaged, kinds, result.live = _read_state(cluster, target, every_kind=options.adopt)
+        scope = Scope(target.namespace, options.cluster_scoped)
+        desired = _bind_schedules(target.manifests, result.live)
+        previous = stored
+        if options.adopt:
+            previous = _adopted(target, result.live, scope)
+        elif stored is None:
+            orphans = unaccounted(result.live, (ObjectKey.of(m) for m in desired), scope.namespace,
+                                  scope.cluster_scoped)
+            result.held = _held_reason(target, damaged, orphans)
+            if result.held:
+                previous = inventory_of(target.environment, target.revision, [],
+                                        [(k, str(result.live[k]["apiVersion"])) for k in orphans])
         owned = previous.keys() if previous else frozenset()
         # 3. Plan (schedules bound to the pipelines that are live now, so the diff is honest).
-        desired = _bind_schedules(target.manifests, result.live)
-        result.plan = make_plan(desired, result.live, owned, prune_protected=options.prune_protected)
+        hold = ("the inventory is missing or unreadable: not pruned until `platformctl apply --adopt` "
+                "rebuilds it" if result.held else "")
+        result.plan = make_plan(desired, result.live, owned, prune_protected=options.prune_protected, scope=scope,
+                                kept=previous.kept_keys() if previous else frozenset(), hold=hold,
+                                release=options.release)
         if not options.prune:
             result.plan = _without_prunes(result.plan)
         # 4. The deletion budget: refuse plans that delete too much.
-        refusal = budget_refusal(result.plan, options.max_prune_fraction, override=options.allow_mass_prune)
+        refusal = budget_refusal(result.plan, _budget(options, previous), override=options.allow_mass_prune)
         if refusal:
             result.error = refusal
             return result
@@ -120,14 +166,15 @@ def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOpt
             return result
         replacer = _Replacer(cluster, kinds, options.replace_timeout)
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-            # 5. Stage one, as flux does: namespaces first, since nothing inside one can be dry-run before it exists.
-            stage_one = [e for e in result.plan.entries if e.key.kind in _STAGE_ONE and e.desired is not None]
-            failures = _dry_run(cluster, [e for e in stage_one if e.action not in (Action.UNCHANGED, Action.REPLACE)],
-                                kinds, pool)
+            # 5. Stage one, as flux does: a missing namespace is created first, since nothing inside one can be
+            # dry-run before it exists. An existing one is not touched here: its patch is dry-run with the
+            # rest and written only once every dry run passed (all or nothing).
+            stage_one = [e for e in result.plan.entries if _stage_one(e)]
+            failures = _dry_run(cluster, stage_one, kinds, pool)
             if not failures:
                 _apply(cluster, result, stage_one, pool, replacer)
             # 6. Dry-run every other write; one failure means none of them is written.
-            rest = [e for e in result.plan.entries if e.key.kind not in _STAGE_ONE]
+            rest = [e for e in result.plan.entries if not _stage_one(e)]
             failures += _dry_run(cluster, [e for e in rest if e.action not in (Action.UNCHANGED, Action.SKIP,
                                                                                Action.REPLACE)], kinds, pool)
             failures += _dry_run(cluster, [PlanEntry(e.key, Action.PRUNE, None, e.live) for e in rest
@@ -137,23 +184,59 @@ def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOpt
                                                 "nothing else was applied")
                 result.changes.extend(failures)
                 return result
-            # 7. Remember stale objects before touching anything, so a crash cannot orphan them.
+            # 7. Remember stale objects before touching anything, so a crash cannot orphan them; objects
+            # a prune leaves in place stay too, marked kept (unless released). A held inventory is never
+            # rewritten: that would forget the objects it no longer names.
             pending = [(e.key, str((e.live or {}).get("apiVersion", ""))) for e in result.plan.prunes]
-            stored = _store_inventory(cluster, target, previous,
-                                      inventory_of(target.environment, target.revision, desired, pending))
+            left = [] if options.release else _left_in_place(result.plan)
+            if not result.held:
+                stored = _store_inventory(cluster, target, stored,
+                                          inventory_of(target.environment, target.revision, desired, pending, left))
             # 8. Apply in dependency order; schedules are re-bound to pipelines created a moment ago.
             _apply(cluster, result, rest, pool, replacer)
             if result.error:
                 return result
         # 9. Prune what Git no longer holds, in reverse order, then record the final inventory.
-        kept = _prune(cluster, result, kinds)
-        _store_inventory(cluster, target, stored, inventory_of(target.environment, target.revision, desired, kept))
+        failed = _prune(cluster, result, kinds)
+        if not result.held:
+            _store_inventory(cluster, target, stored,
+                             inventory_of(target.environment, target.revision, desired, failed, left))
     except ClusterError as exc:
         result.error = str(exc)
     return result
 
 
 _STAGE_ONE = frozenset({"Namespace", "CustomResourceDefinition"})
+
+
+def _stage_one(entry: PlanEntry) -> bool:
+    """A namespace (or CRD) to create: written before the other dry runs, which need it to exist."""
+    return entry.key.kind in _STAGE_ONE and entry.action is Action.CREATE
+
+
+def _adopted(target: Target, live: Mapping[ObjectKey, Manifest], scope: Scope) -> Inventory:
+    """The inventory ``--adopt`` rebuilds: every live object that passes the ownership rule."""
+    keys = owned_live(live, scope.namespace, scope.cluster_scoped)
+    return inventory_of(target.environment, target.revision, [], [(k, str(live[k]["apiVersion"])) for k in keys])
+
+
+def _held_reason(target: Target, damaged: str, orphans: list[ObjectKey]) -> str:
+    """Why pruning must wait for ``--adopt`` ('' when a fresh inventory would forget nothing)."""
+    fix = (f"nothing is pruned and the inventory is not rewritten until `platformctl apply --env {target.environment} "
+           "--adopt` rebuilds it from the objects' managedFields")
+    if damaged:
+        return f"{damaged}; {fix}"
+    if not orphans:
+        return ""
+    named = ", ".join(str(k) for k in orphans[:3]) + (f" and {len(orphans) - 3} more" if len(orphans) > 3 else "")
+    return (f"the inventory of environment '{target.environment}' is missing, but platformctl applied "
+            f"{len(orphans)} object(s) here that Git no longer renders ({named}); {fix}")
+
+
+def _left_in_place(plan: Plan) -> list[tuple[ObjectKey, str]]:
+    """Stale entries the plan does not delete (protected, kept, shared, not ours, pruning off): still owned."""
+    return [(e.key, str(e.live["apiVersion"])) for e in plan.entries
+            if e.action is Action.SKIP and e.desired is None and e.live is not None]
 
 
 def _pairs(manifests: list[Manifest], previous: Inventory | None) -> set[tuple[str, str]]:
@@ -163,23 +246,59 @@ def _pairs(manifests: list[Manifest], previous: Inventory | None) -> set[tuple[s
     return {(version, key.kind) for key in previous.objects if (version := api_version_of(previous, key))}
 
 
-def _read_state(cluster: Cluster, target: Target
-                ) -> tuple[Inventory | None, dict[tuple[str, str], KindRef], dict[ObjectKey, Manifest]]:
-    """The inventory, the kinds to read and the live objects. The inventory and the LISTs of the
-    kinds Git renders go out together (against a cluster 20 ms away that is one round trip
-    instead of one per kind); kinds only the inventory names are listed once it has arrived."""
+def _budget(options: ApplyOptions, previous: Inventory | None) -> float:
+    """The deletion budget of this reconcile (see ``reconciler.budget``)."""
+    if options.applied_budget is None or previous is None:
+        return options.max_prune_fraction
+    return effective_budget(options.max_prune_fraction, options.applied_budget(previous.revision))
+
+
+def _read_state(cluster: Cluster, target: Target, *, every_kind: bool = False
+                ) -> tuple[Inventory | None, str, dict[tuple[str, str], KindRef], dict[ObjectKey, Manifest]]:
+    """The inventory (None when missing or damaged, with the damage), the kinds to read and the live objects.
+
+    The inventory and the LISTs of the kinds Git renders go out together (against a cluster 20 ms
+    away that is one round trip instead of one per kind); kinds only the inventory names are listed
+    once it has arrived. Without an inventory (or with ``every_kind``, for ``--adopt``) every kind
+    platformctl renders is listed too, so objects it applied are found wherever Git dropped them."""
     kinds = {pair: cluster.kind(*pair) for pair in sorted(_pairs(target.manifests, None))}
+    damaged = ""
     with concurrent.futures.ThreadPoolExecutor(max_workers=_READERS) as readers:
         inventory = readers.submit(cluster.read_inventory, target.environment, target.namespace)
         reads = {pair: readers.submit(_read_kind, cluster, kind, target.namespace) for pair, kind in kinds.items()}
-        previous = inventory.result()
-        for pair in sorted(_pairs(target.manifests, previous) - kinds.keys()):
+        try:
+            previous = inventory.result()
+        except DamagedInventory as exc:
+            previous, damaged = None, exc.message
+        # Kinds platformctl never renders (a tampered inventory can name any) are read only to report
+        # them: one the cluster does not serve is not an error.
+        optional = _pairs(target.manifests, previous) - kinds.keys() - set(RENDERED_KINDS)
+        for pair in sorted(_pairs(target.manifests, previous) - kinds.keys() - optional):
             kinds[pair] = cluster.kind(*pair)
             reads[pair] = readers.submit(_read_kind, cluster, kinds[pair], target.namespace)
+        if previous is None or every_kind:
+            optional |= set(RENDERED_KINDS) - kinds.keys()
+        extra = {pair: readers.submit(_read_optional_kind, cluster, pair, target.namespace)
+                 for pair in sorted(optional)}
         live: dict[ObjectKey, Manifest] = {}
         for pair in sorted(reads):  # a fixed order: the same live map whatever finishes first
             live.update((ObjectKey.of(o), o) for o in reads[pair].result())
-    return previous, kinds, live
+        for pair in sorted(extra):
+            found = extra[pair].result()
+            if found is not None:
+                kinds[pair] = found[0]
+                live.update((ObjectKey.of(o), o) for o in found[1])
+    return previous, damaged, kinds, live
+
+
+def _read_optional_kind(cluster: Cluster, pair: tuple[str, str], namespace: str
+                        ) -> tuple[KindRef, list[Manifest]] | None:
+    """A kind Git does not render here, listed to find what platformctl applied; None when not served."""
+    try:
+        kind = cluster.kind(*pair)
+        return kind, _read_kind(cluster, kind, namespace)
+    except NotFound:
+        return None
 
 
 _READERS = 8

@@ -5,6 +5,10 @@ gitops-engine's reconcile and kapp's change set. An update that changes a field 
 refuses to change (``reconciler.immutable``: a PVC's storage class, a shrinking storage request,
 a PipelineVersion's spec) is planned as ``replace``: the object must be deleted and created again,
 which the engine does only when asked to (``ApplyOptions.replace``).
+
+What may be deleted at all (a prune, or the delete half of a replacement) follows the ownership
+rule of ``reconciler.owned`` when the plan is given a ``Scope``: an inventory entry that fails it
+is planned as ``skip`` with the reason, never as ``prune``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from enum import Enum
 from reconciler.diff import in_sync, unified_diff
 from reconciler.immutable import FieldChange, immutable_changes
 from reconciler.objects import Manifest, ObjectKey, apply_rank
+from reconciler.owned import not_ours
 from reconciler.render.ownership import ANNOTATION_KEEP, ANNOTATION_SOURCE, LABEL_COMPONENT_REF
+from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED
 
 PROTECTED_KINDS = frozenset({"Namespace", "PersistentVolumeClaim", "CustomResourceDefinition"})
 
@@ -31,6 +37,17 @@ class Action(str, Enum):
     UNCHANGED = "unchanged"
     PRUNE = "prune"
     SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where an environment may delete on one cluster: its namespace and the cluster-scoped kinds it may own."""
+
+    namespace: str
+    cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED
+
+
+RELEASED = "released: platformctl forgets it and leaves it in place"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +111,25 @@ def make_plan(
     inventory: frozenset[ObjectKey],
     *,
     prune_protected: bool = False,
+    scope: Scope | None = None,
+    kept: frozenset[ObjectKey] = frozenset(),
+    hold: str = "",
+    release: bool = False,
 ) -> Plan:
-    """Decide per object. Pruning considers the inventory only: labels never make an object ours."""
+    """Decide per object. Pruning considers the inventory only: labels never make an object ours.
+
+    ``scope``: check every deletion against the ownership rule (the engine always gives one; None
+    only where no live object exists to check, e.g. comparing two Git revisions). ``kept``: the
+    inventory's entries a past prune left in place (not counted as owned while they stay).
+    ``hold``: why nothing may be pruned now (every stale entry is skipped with it). ``release``:
+    entries left in place are forgotten (the reason says so; the engine drops them from the inventory).
+    """
     entries: list[PlanEntry] = []
     wanted = {ObjectKey.of(m): m for m in desired}
+
+    def foreign(key: ObjectKey, obj: Manifest) -> str:
+        return not_ours(key, obj, scope.namespace, scope.cluster_scoped) if scope is not None else ""
+
     for key, manifest in wanted.items():
         current = live.get(key)
         if current is None:
@@ -106,7 +138,8 @@ def make_plan(
             entries.append(PlanEntry(key, Action.UNCHANGED, manifest, current))
         elif refused := immutable_changes(manifest, current):
             undeletable = ("platformctl did not create it (not in its inventory); it never deletes such objects"
-                           if key not in inventory else _keep_reason(current, prune_protected=True))
+                           if key not in inventory else foreign(key, current)
+                           or _keep_reason(current, prune_protected=True))
             entries.append(PlanEntry(key, Action.REPLACE, manifest, current, replacement_reason(manifest, refused),
                                      tuple(refused), undeletable))
         else:
@@ -114,18 +147,22 @@ def make_plan(
             entries.append(PlanEntry(key, Action.UPDATE, manifest, current, reason))
     stale = [key for key in inventory if key not in wanted]
     prunes: list[PlanEntry] = []
+    still_kept = 0
     for key in stale:
         current = live.get(key)
         if current is None:
             continue  # already gone: it simply leaves the inventory
-        keep = _keep_reason(current, prune_protected)
+        keep = hold or foreign(key, current) or _keep_reason(current, prune_protected)
         if keep:
-            entries.append(PlanEntry(key, Action.SKIP, None, current, keep))
+            entries.append(PlanEntry(key, Action.SKIP, None, current, f"{keep}; {RELEASED}" if release else keep))
+            still_kept += key in kept
         else:
             prunes.append(PlanEntry(key, Action.PRUNE, None, current))
     prunes.sort(key=lambda e: (-apply_rank(e.live or {}), e.key))
     ordered = sorted(entries, key=lambda e: (apply_rank(e.desired or e.live or {}), e.key))
-    return Plan(tuple(ordered + prunes), len(inventory))
+    # A kept object a prune already left in place is not counted as owned while it stays: ten
+    # kept claims would otherwise let a plan delete three times as much of what is really managed.
+    return Plan(tuple(ordered + prunes), len(inventory) - still_kept)
 
 
 def replacement_reason(desired: Manifest, refused: list[FieldChange]) -> str:

@@ -10,6 +10,8 @@ from reconciler.objects import Manifest, ObjectKey
 
 # Cluster-scoped kinds an environment may own, and how their name must relate to its namespace.
 _CLUSTER_SCOPED_ALLOWED = {"Namespace"}
+CLUSTER_SCOPED_ALLOWED: frozenset[str] = frozenset(_CLUSTER_SCOPED_ALLOWED)
+"""The default cluster-scoped kinds an environment may own (pruning checks them too)."""
 
 
 def tenancy_violations(manifests: list[Manifest], namespace: str) -> list[str]:

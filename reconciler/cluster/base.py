@@ -33,10 +33,17 @@ class Inventory:
     revision: str
     objects: tuple[ObjectKey, ...]
     api_versions: dict[str, str]  # "group/kind" -> apiVersion, so pruning needs no discovery
+    kept: tuple[ObjectKey, ...] = ()
+    """Owned objects Git no longer renders that a prune left in place (protected, annotated to keep,
+    shared, or pruning off): still owned, so a later ``--prune-protected`` can delete them."""
 
     def keys(self) -> frozenset[ObjectKey]:
-        """The owned object keys."""
+        """The owned object keys (kept ones included)."""
         return frozenset(self.objects)
+
+    def kept_keys(self) -> frozenset[ObjectKey]:
+        """The kept object keys."""
+        return frozenset(self.kept)
 
 
 class Cluster(Protocol):

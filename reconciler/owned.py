@@ -1,0 +1,57 @@
+"""The ownership rule: which objects platformctl may delete (pure).
+
+The inventory says what platformctl believes it owns, but whoever can edit the inventory
+ConfigMap can write any name into it. So an inventory entry is deleted only when the live
+object also passes every check here: a kind platformctl renders, inside the environment's
+namespace (or a cluster-scoped kind the environment may own), and a server-side apply by
+platformctl's own field manager in its ``managedFields``. The same rule picks what
+``apply --adopt`` rebuilds a lost inventory from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from reconciler.cluster.base import FIELD_MANAGER
+from reconciler.objects import Manifest, ObjectKey
+from reconciler.render.kinds import is_rendered
+from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED
+
+NOT_OURS = "not platformctl's to delete"
+
+
+def applied_by_platformctl(live: Manifest) -> bool:
+    """Whether platformctl's field manager server-side applied the object (not a status or other subresource write)."""
+    entries = (live.get("metadata") or {}).get("managedFields") or []
+    return any(e.get("manager") == FIELD_MANAGER and e.get("operation") == "Apply" and not e.get("subresource")
+               for e in entries)
+
+
+def not_ours(key: ObjectKey, live: Manifest, namespace: str,
+             cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED) -> str:
+    """Why platformctl must never delete this object, even though its inventory names it ('' when it may)."""
+    if not is_rendered(key.group, key.kind):
+        return f"{NOT_OURS}: platformctl never renders {key.kind} objects (was its inventory edited?)"
+    if key.namespace and key.namespace != namespace:
+        return f"{NOT_OURS}: it is outside this environment's namespace '{namespace}' (was its inventory edited?)"
+    if not key.namespace and key.kind not in cluster_scoped:
+        return f"{NOT_OURS}: cluster-scoped {key.kind} objects are outside this environment's policy"
+    if key.kind == "Namespace" and key.name != namespace:
+        return f"{NOT_OURS}: only the environment's own namespace '{namespace}' is"
+    if not applied_by_platformctl(live):
+        return (f"{NOT_OURS}: its managedFields show no server-side apply by '{FIELD_MANAGER}', so someone else "
+                "created it (was the inventory edited?)")
+    return ""
+
+
+def owned_live(live: Mapping[ObjectKey, Manifest], namespace: str,
+               cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED) -> list[ObjectKey]:
+    """Live objects that pass the ownership rule, sorted: what ``--adopt`` writes into a rebuilt inventory."""
+    return sorted(k for k, obj in live.items() if not not_ours(k, obj, namespace, cluster_scoped))
+
+
+def unaccounted(live: Mapping[ObjectKey, Manifest], desired: Iterable[ObjectKey], namespace: str,
+                cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED) -> list[ObjectKey]:
+    """Objects platformctl applied that Git no longer renders: with no inventory, nothing would ever prune them."""
+    wanted = set(desired)
+    return [k for k in owned_live(live, namespace, cluster_scoped) if k not in wanted]
