@@ -235,6 +235,10 @@ def apply(
     allow_mass_prune: Annotated[bool, typer.Option("--allow-mass-prune", help="override the deletion budget")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="delete and re-create objects whose change the cluster "
                                                             "refuses (a replaced PVC loses its data)")] = False,
+    adopt: Annotated[bool, typer.Option("--adopt", help="rebuild a missing or unreadable inventory from the objects "
+                                                        "platformctl applied (their managedFields)")] = False,
+    release: Annotated[bool, typer.Option("--release", help="forget objects Git dropped that pruning leaves in place "
+                                                            "(kept); they stay on the cluster")] = False,
     output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
     policy: PolicyOpt = None,
 ) -> int:
@@ -243,7 +247,7 @@ def apply(
     from reconciler.engine import ApplyOptions
 
     options = ApplyOptions(prune=prune, prune_protected=prune_protected, allow_mass_prune=allow_mass_prune,
-                           replace=replace)
+                           replace=replace, adopt=adopt, release=release)
     try:
         spec = load_repo(path)
         if not yes:
