@@ -462,9 +462,10 @@ def _prune(cluster: Cluster, result: Result, kinds: Mapping[tuple[str, str], Kin
     """Delete stale objects; returns those that could not be deleted (they stay in the inventory)."""
     assert result.plan is not None
     kept: list[tuple[ObjectKey, str]] = []
+    not_ours = {e.key for e in result.plan.not_ours}
     for entry in result.plan.entries:
         if entry.action is Action.SKIP:
-            result.changes.append(Change(entry.key, "skipped", entry.reason))
+            result.changes.append(Change(entry.key, "refused" if entry.key in not_ours else "skipped", entry.reason))
     for entry in result.plan.prunes:
         kind = kinds[(str((entry.live or {})["apiVersion"]), entry.key.kind)]
         try:

@@ -20,7 +20,7 @@ from enum import Enum
 from reconciler.diff import in_sync, unified_diff
 from reconciler.immutable import FieldChange, immutable_changes
 from reconciler.objects import Manifest, ObjectKey, apply_rank
-from reconciler.owned import not_ours
+from reconciler.owned import NOT_OURS, not_ours
 from reconciler.render.ownership import ANNOTATION_KEEP, ANNOTATION_SOURCE, LABEL_COMPONENT_REF
 from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED
 
@@ -98,6 +98,11 @@ class Plan:
     def prunes(self) -> list[PlanEntry]:
         """Objects to delete, in reverse apply order."""
         return self.by_action(Action.PRUNE)
+
+    @property
+    def not_ours(self) -> list[PlanEntry]:
+        """Inventory entries the ownership rule refuses to delete (reported, never deleted)."""
+        return [e for e in self.entries if e.action is Action.SKIP and e.reason.startswith(NOT_OURS)]
 
     @property
     def has_changes(self) -> bool:

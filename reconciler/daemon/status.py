@@ -139,9 +139,16 @@ def _cluster(state: TargetState) -> dict[str, Any]:
         "drifted": state.drifted,
         "blockedRevision": state.blocked,
         "specErrors": list(state.spec_errors),
+        "refusedDeletes": _refused_deletes(state),
         "components": [{"name": r.component, "sync": r.sync, "health": r.health.status.value,
                         "message": r.health.message, "objects": r.objects} for r in state.rows],
     }
+
+
+def _refused_deletes(state: TargetState) -> list[str]:
+    """Inventory entries the last reconcile refused to delete: not platformctl's (was the inventory edited?)."""
+    plan = state.last_result.plan if state.last_result is not None else None
+    return [f"{e.key}: {e.reason}" for e in plan.not_ours] if plan is not None else []
 
 
 def _time(moment: datetime | None) -> str | None:

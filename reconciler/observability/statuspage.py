@@ -41,6 +41,8 @@ class ClusterStatus(TypedDict, total=False):
     lastError: str | None
     specErrors: list[str]
     """``file:line:col`` of each change the cluster would refuse (an object needs replacement)."""
+    refusedDeletes: list[str]
+    """Inventory entries platformctl refused to delete (not its own: was the inventory edited?)."""
     components: list[ComponentStatus]
 
 
@@ -96,7 +98,7 @@ def status_html(doc: Mapping[str, Any], *, refresh_seconds: int = 10) -> str:
 
 
 def _cluster_rows(name: str, cluster: Mapping[str, Any]) -> Iterable[str]:
-    errors = [cluster.get("lastError"), *(cluster.get("specErrors") or [])]
+    errors = [cluster.get("lastError"), *(cluster.get("specErrors") or []), *(cluster.get("refusedDeletes") or [])]
     tail = (f"<td><code>{_e(_short(cluster.get('revision')))}</code></td><td>{_e(cluster.get('lastReconcile'))}</td>"
             f"<td class=\"err\">{'<br>'.join(_e(e) for e in errors if e)}</td>")
     components = _entries(cluster.get("components"))
