@@ -8,7 +8,8 @@ import pytest
 
 from reconciler.diff import in_sync, unified_diff
 from reconciler.objects import Manifest, ObjectKey
-from reconciler.plan import Action, budget_refusal, make_plan
+from reconciler.owned import NOT_OURS
+from reconciler.plan import RELEASED, Action, Scope, budget_refusal, make_plan
 from reconciler.render.ownership import ANNOTATION_KEEP, ANNOTATION_REVISION
 
 
@@ -136,3 +137,89 @@ def test_budget_refuses_a_plan_that_keeps_only_the_namespace() -> None:
     plan = make_plan([namespace], live, frozenset(live))
     refusal = budget_refusal(plan, 1.0, override=False)
     assert refusal is not None and "deletes everything" in refusal
+
+
+# --- ownership: what platformctl may delete (reconciler.owned) ---------------------------------------
+
+def applied(manifest: Manifest, *entries: dict[str, str]) -> Manifest:
+    """A live object whose managedFields hold ``entries`` (platformctl's own Apply when none given)."""
+    live = live_of(manifest)
+    live["metadata"]["managedFields"] = list(entries) or [{"manager": "platformctl", "operation": "Apply"}]
+    return live
+
+
+ML = Scope("ml")
+PROFILE = {"apiVersion": "kubeflow.org/v1", "kind": "Profile", "metadata": {"name": "team-a"}}
+
+
+@pytest.mark.parametrize(("live", "why"), [
+    (applied(obj("Notebook", "users", {}), {"manager": "kubectl-client-side-apply", "operation": "Update"}),
+     "no server-side apply by 'platformctl'"),
+    (applied(obj("Notebook", "users", {}), {"manager": "kubectl", "operation": "Apply"}),
+     "no server-side apply by 'platformctl'"),
+    (applied(obj("Notebook", "users", {}), {"manager": "platformctl", "operation": "Update"}),
+     "no server-side apply by 'platformctl'"),
+    (applied(obj("Notebook", "users", {}), {"manager": "platformctl", "operation": "Apply", "subresource": "status"}),
+     "no server-side apply by 'platformctl'"),
+    (applied(PROFILE), "never renders Profile objects"),
+    (applied(obj("ConfigMap", "settings", api="v1")), "never renders ConfigMap objects"),
+    (applied({**obj("Notebook", "theirs", {}), "metadata": {"name": "theirs", "namespace": "other"}}),
+     "outside this environment's namespace 'ml'"),
+    (applied({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}),
+     "only the environment's own namespace 'ml'"),
+])
+def test_an_inventory_entry_that_is_not_ours_is_reported_never_pruned(live: Manifest, why: str) -> None:
+    plan = make_plan([], {key(live): live}, frozenset({key(live)}), scope=ML, prune_protected=True)
+    [entry] = plan.entries
+    assert entry.action is Action.SKIP and entry.reason.startswith(NOT_OURS) and why in entry.reason
+    assert plan.not_ours == [entry] and plan.prunes == [] and not plan.has_changes
+
+
+def test_a_cluster_scoped_kind_the_environment_may_own_passes_the_namespace_rule() -> None:
+    profile = applied(PROFILE)
+    plan = make_plan([], {key(profile): profile}, frozenset({key(profile)}),
+                     scope=Scope("ml", frozenset({"Namespace", "Profile"})))
+    assert "never renders Profile" in plan.entries[0].reason  # still not a kind platformctl renders
+
+
+def test_our_own_object_in_scope_is_pruned_even_when_others_wrote_its_status() -> None:
+    live = applied(obj("Notebook", "nb", {}), {"manager": "platformctl", "operation": "Apply"},
+                   {"manager": "notebook-controller", "operation": "Update", "subresource": "status"})
+    plan = make_plan([], {key(live): live}, frozenset({key(live)}), scope=ML)
+    assert [e.action for e in plan.entries] == [Action.PRUNE] and plan.not_ours == []
+
+
+def test_replace_never_deletes_an_inventory_object_that_is_not_ours() -> None:
+    desired = obj("PersistentVolumeClaim", "data", {"storageClassName": "fast"}, api="v1")
+    live = applied(obj("PersistentVolumeClaim", "data", {"storageClassName": "slow"}, api="v1"),
+                   {"manager": "kubectl", "operation": "Apply"})
+    [entry] = make_plan([desired], {key(live): live}, frozenset({key(live)}), scope=ML).entries
+    assert entry.action is Action.REPLACE and entry.undeletable.startswith(NOT_OURS)
+
+
+def test_a_hold_skips_every_stale_entry_with_its_reason() -> None:
+    live = {key(o): applied(o) for o in (obj("Notebook", "a", {}), obj("Notebook", "b", {}))}
+    plan = make_plan([], live, frozenset(live), scope=ML, hold="inventory missing")
+    assert [(e.action, e.reason) for e in plan.entries] == [(Action.SKIP, "inventory missing")] * 2
+
+
+def test_released_entries_say_so() -> None:
+    pvc = applied(obj("PersistentVolumeClaim", "data", {}, api="v1"))
+    [entry] = make_plan([], {key(pvc): pvc}, frozenset({key(pvc)}), scope=ML, release=True).entries
+    assert entry.action is Action.SKIP and entry.reason.endswith(RELEASED) and "protected" in entry.reason
+
+
+def test_kept_objects_do_not_count_as_owned_in_the_deletion_budget() -> None:
+    claims = {key(o): applied(o) for o in (obj("PersistentVolumeClaim", f"c-{i}", {}, api="v1") for i in range(10))}
+    notebooks = {key(o): applied(o) for o in (obj("Notebook", f"nb-{i}", {}) for i in range(3))}
+    live = {**claims, **notebooks}
+    unchanged = make_plan([obj("Notebook", f"nb-{i}", {}) for i in range(3)], live, frozenset(live), scope=ML,
+                          kept=frozenset(claims))
+    assert not unchanged.has_changes and budget_refusal(unchanged, 0.3, override=False) is None
+    assert unchanged.owned_before == 3
+    removal = make_plan([obj("Notebook", "nb-0", {})], live, frozenset(live), scope=ML, kept=frozenset(claims))
+    refusal = budget_refusal(removal, 0.3, override=False)
+    assert refusal is not None and "2 of 3 owned objects" in refusal  # not 2 of 13
+    forced = make_plan([obj("Notebook", "nb-0", {})], live, frozenset(live), scope=ML, kept=frozenset(claims),
+                       prune_protected=True)
+    assert len(forced.prunes) == 12 and forced.owned_before == 13

@@ -135,3 +135,14 @@ def test_a_typed_patch_failure_answered_as_500_is_the_requests_fault() -> None:
     plain = error_for(500, {}, b'{"kind":"Status","code":500,"message":"etcdserver: leader changed"}',
                       key=None, kind=NOTEBOOK, cluster="c")
     assert isinstance(plain, Unavailable)
+
+
+def test_kept_marks_round_trip_and_an_inventory_without_them_still_decodes() -> None:
+    pvc, notebook = ObjectKey("", "PersistentVolumeClaim", "ml", "data"), ObjectKey("kubeflow.org", "Notebook", "ml", "nb")
+    inventory = Inventory("dev", "r2", (pvc, notebook), {"/PersistentVolumeClaim": "v1"}, (pvc,))
+    assert decode_inventory(encode_inventory(inventory), "here").kept_keys() == {pvc}
+    old = ('{"format": 1, "environment": "dev", "revision": "r1", "objects": ["|PersistentVolumeClaim|ml|data"], '
+           '"api_versions": {"/PersistentVolumeClaim": "v1"}}')
+    decoded = decode_inventory(old, "here")
+    assert decoded.keys() == {pvc} and decoded.kept == ()
+    assert '"kept"' not in encode_inventory(decoded)  # nothing kept: the text an older platformctl wrote

@@ -1,0 +1,68 @@
+"""The ownership rule (pure): what platformctl may delete, what --adopt rebuilds, which kinds it renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.cluster.base import FIELD_MANAGER
+from reconciler.inventory import inventory_of, same_contents
+from reconciler.objects import Manifest, ObjectKey
+from reconciler.owned import applied_by_platformctl, owned_live, unaccounted
+from reconciler.render import render_environment
+from reconciler.render.kinds import RENDERED_KINDS
+from reconciler.source.directory import DirectorySource
+from reconciler.spec.load import load
+from tests.spec.conftest import REPO
+
+
+def live(api: str, kind: str, name: str, namespace: str | None = "ml", *managers: tuple[str, str]) -> Manifest:
+    metadata: dict[str, Any] = {"name": name, "managedFields": [{"manager": m, "operation": op} for m, op in managers]}
+    if namespace:
+        metadata["namespace"] = namespace
+    return {"apiVersion": api, "kind": kind, "metadata": metadata}
+
+
+OURS = (FIELD_MANAGER, "Apply")
+
+
+def test_every_kind_the_bundled_platform_renders_is_a_rendered_kind() -> None:
+    spec = load(DirectorySource(REPO))
+    emitted = {(r.manifest["apiVersion"], r.manifest["kind"])
+               for env in spec.environments for rendered in render_environment(spec, env, "r1").values()
+               for r in rendered}
+    assert emitted == set(RENDERED_KINDS)
+
+
+def test_only_a_server_side_apply_by_platformctl_counts() -> None:
+    assert applied_by_platformctl(live("kubeflow.org/v1", "Notebook", "a", "ml", OURS))
+    assert not applied_by_platformctl(live("kubeflow.org/v1", "Notebook", "a", "ml", (FIELD_MANAGER, "Update")))
+    assert not applied_by_platformctl(live("kubeflow.org/v1", "Notebook", "a", "ml", ("kubectl", "Apply")))
+    assert not applied_by_platformctl({"metadata": {}})
+
+
+def test_adoption_takes_only_objects_that_pass_the_ownership_rule() -> None:
+    objects = [
+        live("kubeflow.org/v1", "Notebook", "ours", "ml", OURS),
+        live("v1", "PersistentVolumeClaim", "ours-data", "ml", OURS, ("kube-controller-manager", "Update")),
+        live("v1", "Namespace", "ml", None, OURS),
+        live("kubeflow.org/v1", "Notebook", "users", "ml", ("kubectl-client-side-apply", "Update")),
+        live("v1", "ConfigMap", "platformctl-inventory-dev", "ml", OURS),  # not a rendered kind
+        live("kubeflow.org/v1", "Profile", "ml", None, OURS),  # cluster-scoped, outside policy
+        live("kubeflow.org/v1", "Notebook", "elsewhere", "other", OURS),
+        live("v1", "Namespace", "other", None, OURS),
+    ]
+    by_key = {ObjectKey.of(o): o for o in objects}
+    assert [str(k) for k in owned_live(by_key, "ml")] == [
+        "Namespace/ml", "PersistentVolumeClaim/ml/ours-data", "Notebook/ml/ours"]
+    desired = [ObjectKey.of(objects[0]), ObjectKey.of(objects[2])]
+    assert [str(k) for k in unaccounted(by_key, desired, "ml")] == ["PersistentVolumeClaim/ml/ours-data"]
+
+
+def test_kept_entries_are_marked_unless_git_renders_them_again() -> None:
+    pvc = ObjectKey("", "PersistentVolumeClaim", "ml", "data")
+    nb = {"apiVersion": "kubeflow.org/v1", "kind": "Notebook", "metadata": {"name": "nb", "namespace": "ml"}}
+    inventory = inventory_of("dev", "r1", [nb], kept=[(pvc, "v1")])
+    assert inventory.keys() == {pvc, ObjectKey.of(nb)} and inventory.kept == (pvc,)
+    again = inventory_of("dev", "r2", [nb], kept=[(ObjectKey.of(nb), "kubeflow.org/v1")])
+    assert again.kept == ()
+    assert not same_contents(inventory, inventory_of("dev", "r1", [nb], [(pvc, "v1")]))  # only the mark differs
