@@ -123,7 +123,7 @@ def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOpt
 
 def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: Result) -> Result:
     # 0. Tenancy, before any API call: only the environment's own namespace on this cluster.
-    outside = tenancy_violations(target.manifests, target.namespace)
+    outside = tenancy_violations(target.manifests, target.namespace, options.cluster_scoped)
     if outside:
         result.error = "refused before contacting the cluster: " + "; ".join(outside[:5]) + (
             f" (and {len(outside) - 5} more)" if len(outside) > 5 else "")

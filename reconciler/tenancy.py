@@ -14,15 +14,20 @@ CLUSTER_SCOPED_ALLOWED: frozenset[str] = frozenset(_CLUSTER_SCOPED_ALLOWED)
 """The default cluster-scoped kinds an environment may own (pruning checks them too)."""
 
 
-def tenancy_violations(manifests: list[Manifest], namespace: str) -> list[str]:
-    """Why each object falls outside the environment's namespace (empty when all are inside)."""
+def tenancy_violations(manifests: list[Manifest], namespace: str,
+                       cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED) -> list[str]:
+    """Why each object falls outside the environment's namespace (empty when all are inside).
+
+    ``cluster_scoped``: the cluster-scoped kinds the operator policy lets the environment own; a
+    Namespace is still only its own.
+    """
     found = []
     for manifest in manifests:
         key = ObjectKey.of(manifest)
         if not key.namespace:
-            if key.kind not in _CLUSTER_SCOPED_ALLOWED:
+            if key.kind not in cluster_scoped:
                 found.append(f"{key}: cluster-scoped {key.kind} objects are outside this environment's policy")
-            elif key.name != namespace:
+            elif key.kind == "Namespace" and key.name != namespace:
                 found.append(f"{key}: an environment may only own its own namespace '{namespace}'")
         elif key.namespace != namespace:
             found.append(f"{key}: namespace '{key.namespace}' belongs to another environment (this one writes to "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from reconciler.cluster.connect import connect
@@ -25,4 +26,5 @@ def run(spec: Spec, repo: Path, environment: str, revision: str, options: ApplyO
         raise KeyError(f"unknown environment '{environment}'; known: {known}")
     enforced = enforcement or default_enforcement(repo)
     require(spec, enforced, (environment,))
+    options = dataclasses.replace(options, cluster_scoped=enforced.cluster_scoped_kinds(environment))
     return reconcile_environment(spec, environment, lambda c: connect(c, repo, enforced), revision, options)

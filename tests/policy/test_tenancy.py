@@ -1,0 +1,23 @@
+"""The engine's tenancy check takes the cluster-scoped kinds the operator policy allows."""
+
+from __future__ import annotations
+
+from reconciler.tenancy import tenancy_violations
+
+NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ml"}}
+PROFILE = {"apiVersion": "kubeflow.org/v1", "kind": "Profile", "metadata": {"name": "ml"}}
+OTHER_NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}
+
+
+def test_by_default_only_its_own_namespace() -> None:
+    assert tenancy_violations([NAMESPACE], "ml") == []
+    (profile,) = tenancy_violations([PROFILE], "ml")
+    assert "cluster-scoped Profile objects are outside this environment's policy" in profile
+    (other,) = tenancy_violations([OTHER_NAMESPACE], "ml")
+    assert "may only own its own namespace 'ml'" in other
+
+
+def test_kinds_the_policy_allows_and_none_when_it_allows_none() -> None:
+    assert tenancy_violations([NAMESPACE, PROFILE], "ml", frozenset({"Namespace", "Profile"})) == []
+    assert len(tenancy_violations([OTHER_NAMESPACE], "ml", frozenset({"Namespace", "Profile"}))) == 1
+    assert len(tenancy_violations([NAMESPACE], "ml", frozenset())) == 1
