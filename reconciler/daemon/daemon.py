@@ -39,12 +39,14 @@ from reconciler.daemon.reporting import log_outcome, report_outcome
 from reconciler.daemon.status import SourceState, TargetState, document, rows_after
 from reconciler.daemon.triggers import CoalescingTrigger, push_handler
 from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker
+from reconciler.budget import AppliedBudget
 from reconciler.engine import ApplyOptions, Result
 from reconciler.errors import ClusterError
 from reconciler.observability.logging import target_fields
 from reconciler.observability.metrics import Metrics
 from reconciler.policy.enforcement import Enforcement
 from reconciler.policy.resolve import daemon_enforcement
+from reconciler.source.budgets import repository_budgets
 from reconciler.source.tracking import Source
 from reconciler.spec.models import Cluster as ClusterSpec
 
@@ -95,6 +97,8 @@ class Daemon:
         self.good: LoadedRevision | None = None
         self.rejections = Rejections()
         """Commits judged unusable: a head that returns to one is reported again, not read again."""
+        self.budgets = repository_budgets(source.path)
+        """Deletion budgets of revisions a target may have last applied (``reconciler.budget``)."""
         self._states: dict[TargetKey, TargetState] = {}
         self._workers: dict[TargetKey, TargetWorker] = {}
         self._retired: list[TargetWorker] = []
@@ -298,6 +302,7 @@ class Daemon:
             log.error("revision rejected; keeping the last good revision", revision=head, stage=exc.stage,
                       errors=exc.errors[:20], running=state.good)
             return head, None, head
+        self.budgets.record(head, {env: d.max_prune_fraction for (env, _cluster), d in loaded.desired.items()})
         with self._cond:
             self.good = loaded
             state.good, state.signer = head, loaded.signer
@@ -354,12 +359,19 @@ class Daemon:
             report_only = reason == "drift" and not self.config.self_heal
             options = ApplyOptions(apply=not report_only, prune=self.config.prune,
                                    max_prune_fraction=desired.max_prune_fraction,
+                                   applied_budget=self._applied_budget(key),
                                    concurrency=desired.cluster.rate_limit.max_in_flight)
             worker.submit(Job(desired, reason, options))
             submitted.append((key[0], key[1], reason))
             if self.config.drift_watch:
                 self._watch(key, desired)
         return submitted
+
+    def _applied_budget(self, key: TargetKey) -> AppliedBudget:
+        """The budget of what the target last applied: the revision this daemon applied there, else the
+        one its inventory records (a restart; an inventory keeps its revision when only the spec moved)."""
+        by_revision, applied = self.budgets.for_environment(key[0]), self._states[key].applied
+        return lambda recorded: by_revision(applied or recorded)
 
     def _watch(self, key: TargetKey, desired: Desired) -> None:
         """Point the target's drift watch at what was just submitted (opened on first use)."""

@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from reconciler.spec.sources import SourceFileError, check_relative
+from reconciler.spec.sources import ReadBudget, SourceFileError, check_relative
 from reconciler.spec.yamlio import DEFAULT_LIMITS
 
 
@@ -16,6 +16,8 @@ class DirectorySource:
     def __init__(self, root: Path, max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes * 8) -> None:
         self.root = root.resolve()
         self.max_file_bytes = max_file_bytes
+        self.budget = ReadBudget()
+        """Bytes read in all (one DirectorySource serves one load)."""
         self._files: list[str] | None = None
 
     def read(self, path: str) -> bytes:
@@ -35,6 +37,7 @@ class DirectorySource:
         if info.st_size > self.max_file_bytes:
             raise SourceFileError(rel, f"file is {info.st_size} bytes, over the limit of {self.max_file_bytes}",
                                   "split it into smaller files")
+        self.budget.charge(rel, info.st_size)
         with open(resolved, "rb") as handle:
             return handle.read(self.max_file_bytes + 1)
 
