@@ -18,6 +18,7 @@ next deadline or a trigger.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from collections.abc import Callable
@@ -38,7 +39,9 @@ from reconciler.daemon.revisions import (Desired, LoadedRevision, Rejections, Re
 from reconciler.daemon.reporting import log_outcome, report_outcome
 from reconciler.daemon.status import SourceState, TargetState, document, rows_after
 from reconciler.daemon.triggers import CoalescingTrigger, push_handler
-from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker
+from reconciler.daemon.guard import DaemonFence
+from reconciler.daemon.reach import Reachability
+from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker, supervise
 from reconciler.budget import AppliedBudget
 from reconciler.engine import ApplyOptions, Result
 from reconciler.errors import ClusterError
@@ -90,6 +93,8 @@ class Daemon:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._abandon = threading.Event()
+        self._fence = DaemonFence(self.leadership.remaining, self.refusal)
+        """Every worker client's write fence: shut at the lease's renew deadline, or when refusing."""
         self.trigger = CoalescingTrigger(self._wake)
         self.on_push = push_handler(self.trigger, config.branch)
         """The Endpoints ``on_push`` callback (returns at once; the next step refreshes)."""
@@ -103,6 +108,7 @@ class Daemon:
         self._workers: dict[TargetKey, TargetWorker] = {}
         self._retired: list[TargetWorker] = []
         self._watches: dict[TargetKey, tuple[ClusterSpec, DriftWatch | None]] = {}
+        self._reach: dict[TargetKey, Reachability] = {}
         self._leader = False
         self._shut = False
         self.trigger.fire("start")
@@ -327,7 +333,9 @@ class Daemon:
         for key in self.good.desired:
             if key not in self._workers:
                 self._states.setdefault(key, TargetState(*key))
+                reach = self._reach[key] = Reachability(self.clock, functools.partial(self._reach_changed, key))
                 worker = TargetWorker(key, connect=self._connect, clock=self.clock, refusal=self.refusal,
+                                      fence=self._fence, reach=reach, answer_timeout=self.config.answer_timeout,
                                       condition=self._cond, on_done=self._finished,
                                       on_api_error=lambda cluster, code: self.metrics.api_error(cluster, code))
                 self._workers[key] = worker
@@ -339,6 +347,7 @@ class Daemon:
             worker.stop()
             self._retired.append(worker)
             self._states.pop(key, None)
+            self._reach.pop(key, None)
             self.scheduler.cancel(("retry", key))
             self.scheduler.cancel(("drift", key))
             self.metrics.forget(*key)
@@ -380,6 +389,7 @@ class Daemon:
             for old in self._stop_watches([key]):
                 old.stop(timeout=0)
             client = self._connect(desired.cluster)
+            supervise(client, fence=None, observer=self._reach.get(key), answer_timeout=self.config.answer_timeout)
             if isinstance(client, Watchable):
                 current = (desired.cluster, DriftWatch(key, client, self._drift_seen))
             else:
@@ -398,6 +408,29 @@ class Daemon:
         for watch in stopped:
             self.metrics.drift_watches(*watch.key, 0)
         return stopped
+
+    def _reach_changed(self, key: TargetKey, _reachable: bool) -> None:
+        """A client of ``key`` got an answer after none, or none after answers (any thread): shown at once
+        on the status page and in ``platformctl_cluster_up``, even while a reconcile is still hung."""
+        with self._cond:
+            state, reach = self._states.get(key), self._reach.get(key)
+            if state is None or reach is None:
+                return
+            up, before = reach.reachable, state.reachable  # read again: flips are told outside the tracker's lock
+            if up is None or up == before:
+                return
+            state.reachable, state.last_seen = up, reach.last_seen or state.last_seen
+            self.metrics.cluster_reachable(*key, up)
+            if up and before is False:
+                log.info("cluster answers again", environment=key[0], cluster=key[1])
+            elif not up:
+                log.warning("cluster unreachable", environment=key[0], cluster=key[1], error=reach.error,
+                            last_seen=str(state.last_seen))
+            if up and self.scheduler.when(("retry", key)) is not None:
+                self.scheduler.earliest(("retry", key), 0.0)  # it answers again: retry now, not after the backoff
+            self._cond.notify_all()
+        if up:
+            self._wake.set()
 
     def _drift_seen(self, key: TargetKey, what: str) -> None:
         """A watch saw an object leave Git's line (called on the watch's thread)."""

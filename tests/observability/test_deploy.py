@@ -202,13 +202,16 @@ def test_kubectl_kustomize_renders() -> None:
                             check=False)
     assert result.returncode == 0, result.stderr
     built = [d for d in yaml.safe_load_all(result.stdout) if d]
-    config = [d for d in built if d["kind"] == "ConfigMap"]
-    assert len(config) == 1 and config[0]["metadata"]["name"].startswith("platformctl-config-")
+    config, policy = sorted((d for d in built if d["kind"] == "ConfigMap"), key=lambda d: d["metadata"]["name"])
+    assert config["metadata"]["name"].startswith("platformctl-config-")
+    assert policy["metadata"]["name"].startswith("platformctl-policy-") and "policy.yaml" in policy["data"]
     deployment = next(d for d in built if d["kind"] == "Deployment")
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["envFrom"][0]["configMapRef"]["name"] == config[0]["metadata"]["name"]
+    assert container["envFrom"][0]["configMapRef"]["name"] == config["metadata"]["name"]
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["policy"]["configMap"]["name"] == policy["metadata"]["name"]  # a new policy rolls the pods
     assert container["image"] == "ghcr.io/acme/platformctl:0.1.0"
-    assert len(built) == len(objects()) + 1
+    assert len(built) == len(objects()) + 2
 
 
 def test_every_platformctl_variable_is_one_the_daemon_reads() -> None:

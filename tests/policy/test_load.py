@@ -60,3 +60,18 @@ def test_the_daemons_namespace(tmp_path: Path) -> None:
     assert own_namespace(None, {}, account) is None
     account.write_text("from-sa\n")
     assert own_namespace(None, {}, account) == "from-sa"
+
+
+def test_the_deployed_policy_loads_and_admits_the_environment_the_daemon_manages() -> None:
+    from reconciler.policy.check import check
+    from reconciler.policy.enforcement import Enforcement
+    from reconciler.source.directory import DirectorySource
+    from reconciler.spec.load import load
+
+    root = Path(__file__).resolve().parents[2]
+    policy = read_policy(root / "deploy" / "policy" / "operator-policy.yaml")
+    assert policy.spec.kubeconfig_dir == "/etc/platformctl/kubeconfigs"
+    enforced = Enforcement.of(policy, "deploy/operator-policy.yaml", root, own_namespaces=("platformctl-system",))
+    spec = load(DirectorySource(root))
+    assert check(spec, enforced, ("prod-onprem",)) == []
+    assert any("has no rule" in e.message for e in check(spec, enforced, ("staging",)))
