@@ -2,8 +2,8 @@
 
 A daemon replica may write only while it holds the leader lease, i.e. until the lease's renew
 deadline (last successful renewal + ``renew_deadline`` on the local monotonic clock). The
-transport asks the fence before every mutating request (dry runs included) and before every
-retry sleep: a write is never sent after the deadline, a retry never waits past it, and a
+transport asks the fence before every write (a dry run changes nothing: not fenced) and before
+every retry sleep: a write is never sent after the deadline, a retry never waits past it, and a
 request's timeout never carries the client past it. Reads are not fenced. The CLI, which holds
 no lease, uses ``OPEN``.
 """
@@ -11,6 +11,7 @@ no lease, uses ``OPEN``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Protocol
 
 from reconciler.errors import Fenced
@@ -45,9 +46,14 @@ class OpenFence:
 OPEN = OpenFence()
 
 
-def write_window(fence: WriteFence, method: str, cluster: str, key: object | None) -> float:
-    """Seconds the request may take (``math.inf`` for reads); Fenced when a write may not be sent now."""
-    if method not in MUTATING_METHODS:
+def is_write(method: str, query: Sequence[tuple[str, str]]) -> bool:
+    """A request that changes the cluster: POST, PUT, PATCH or DELETE, and not a dry run."""
+    return method in MUTATING_METHODS and ("dryRun", "All") not in query
+
+
+def write_window(fence: WriteFence, write: bool, cluster: str, key: object | None) -> float:
+    """Seconds the request may take (``math.inf`` unless a write); Fenced when a write may not be sent now."""
+    if not write:
         return math.inf
     left = fence.remaining()
     if left <= 0:
@@ -55,9 +61,9 @@ def write_window(fence: WriteFence, method: str, cluster: str, key: object | Non
     return left
 
 
-def check_retry_wait(fence: WriteFence, method: str, wait: float, cluster: str, key: object | None) -> None:
+def check_retry_wait(fence: WriteFence, write: bool, wait: float, cluster: str, key: object | None) -> None:
     """Fenced when a write's retry would have to wait ``wait`` seconds past the fence's deadline."""
-    if method not in MUTATING_METHODS:
+    if not write:
         return
     left = fence.remaining()
     if wait >= left:

@@ -6,7 +6,8 @@ sends a GET the same way but leaves a 2xx body on the wire (``Stream``) for watc
 
 Every attempt is reported to the options' ``observer`` (answered, or no answer: reachability),
 and every write asks the options' ``fence`` first (see ``reconciler.cluster.fence``). Reads wait
-``answer_timeout`` for an answer, writes ``read_timeout``, and a write never waits past the fence.
+``answer_timeout`` for an answer, writes ``read_timeout``, and a write never waits past the fence
+(dry runs change nothing: not fenced).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from kubernetes.client.exceptions import ApiException
 
 from reconciler.cluster.answers import AnswerObserver
 from reconciler.cluster.base import KindRef
-from reconciler.cluster.fence import MUTATING_METHODS, WriteFence, check_retry_wait, write_window
+from reconciler.cluster.fence import MUTATING_METHODS, WriteFence, check_retry_wait, is_write, write_window
 from reconciler.cluster.kube_errors import (
     MAX_MESSAGE,
     RETRYABLE_STATUSES,
@@ -103,12 +104,13 @@ class Transport:
                   content_type: str | None, key: object | None, kind: KindRef | None, *,
                   stream_timeout: float | None) -> Response | Stream:
         opts = self._options
+        write = is_write(method, query)
         attempt = 0
         reauthenticated = False
         while True:
             if not (self._flow_control and opts.defer_to_flow_control):
                 self._bucket.acquire()
-            window = write_window(opts.fence, method, self._cluster, key)  # after the rate limiter's wait
+            window = write_window(opts.fence, write, self._cluster, key)  # after the rate limiter's wait
             with self._lock:
                 self._counts[verb] += 1
             try:
@@ -137,7 +139,7 @@ class Transport:
                         else full_jitter(attempt, opts.backoff_base, opts.backoff_cap, opts.random))
             if attempt >= opts.max_retries:
                 raise self._exhausted(failure, attempt + 1, key, kind)
-            check_retry_wait(opts.fence, method, wait, self._cluster, key)
+            check_retry_wait(opts.fence, write, wait, self._cluster, key)
             attempt += 1
             with self._lock:
                 self._retries += 1

@@ -94,6 +94,9 @@ class DaemonConfig:
     """Longest wait between retries of one target."""
     shutdown_grace: float = 30.0
     """Seconds a shutdown waits for applies in flight before abandoning them."""
+    answer_timeout: float = 10.0
+    """Seconds a read (GET, LIST, a watch's start) waits for a cluster's answer; none by then marks the
+    cluster unreachable (Unknown on the status page, ``platformctl_cluster_up`` 0) at once."""
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (JSON unless stderr is a terminal)."""
     log_level: str = "info"
@@ -104,6 +107,8 @@ class DaemonConfig:
                      "shutdown_grace"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
+        if not self.answer_timeout > 0:
+            raise ConfigError("answer_timeout must be positive")
         if self.lease not in LEASE_BACKENDS:
             raise ConfigError(f"lease must be one of {', '.join(LEASE_BACKENDS)}, not {self.lease!r}")
         if not 0 < self.retry_period < self.renew_deadline < self.lease_duration:
@@ -182,7 +187,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "lease_namespace": str, "lease_name": str, "lease_kubeconfig": str, "lease_context": str,
     "lease_duration": parse_duration, "renew_deadline": parse_duration, "retry_period": parse_duration,
     "identity": str, "state_dir": Path, "cluster_root": Path, "policy": Path, "own_namespace": str, "backoff_base": parse_duration,
-    "backoff_cap": parse_duration, "shutdown_grace": parse_duration, "log_format": str, "log_level": str,
+    "backoff_cap": parse_duration, "shutdown_grace": parse_duration, "answer_timeout": parse_duration, "log_format": str, "log_level": str,
 }
 ENVIRONMENT = {
     "repo": "PLATFORMCTL_REPO", "branch": "PLATFORMCTL_BRANCH", "environments": "PLATFORMCTL_ENVIRONMENTS",
@@ -198,7 +203,7 @@ ENVIRONMENT = {
     "state_dir": "PLATFORMCTL_STATE_DIR", "cluster_root": "PLATFORMCTL_CLUSTER_ROOT",
     "policy": "PLATFORMCTL_POLICY", "own_namespace": "PLATFORMCTL_OWN_NAMESPACE",
     "backoff_base": "PLATFORMCTL_BACKOFF_BASE", "backoff_cap": "PLATFORMCTL_BACKOFF_CAP",
-    "shutdown_grace": "PLATFORMCTL_SHUTDOWN_GRACE", "log_format": "PLATFORMCTL_LOG_FORMAT",
+    "shutdown_grace": "PLATFORMCTL_SHUTDOWN_GRACE", "answer_timeout": "PLATFORMCTL_ANSWER_TIMEOUT", "log_format": "PLATFORMCTL_LOG_FORMAT",
     "log_level": "PLATFORMCTL_LOG_LEVEL",
 }
 """The variable of each setting (the webhook secret is PLATFORMCTL_WEBHOOK_SECRET or ..._FILE)."""

@@ -4,19 +4,25 @@ Every real write (apply, delete, inventory) first asks the guard; when the repli
 lease or is shutting down, the write is refused with ``WriteRefused`` (a ClusterError, so the
 engine stops the reconcile cleanly at that point; its inventory is crash-safe). Dry runs and
 reads are always allowed. Each answer from the server (even an error status) counts as
-"seen"; an ``Unavailable`` marks the cluster unreachable.
+"seen"; an ``Unavailable`` marks the cluster unreachable (in the target's ``Reachability``, which
+the client's transport also tells about every attempt, and the drift watches too).
+
+``DaemonFence`` is the transport-level half: the KubeCluster of a worker consults it before
+every write and every retry wait, so a write already under way (retrying a 429) cannot outlive
+the lease either.
 """
 
 from __future__ import annotations
 
-import threading
+import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
 from reconciler.cluster.base import Cluster, Inventory, KindRef
 from reconciler.daemon.clock import Clock
-from reconciler.errors import ClusterError, Unavailable
+from reconciler.daemon.reach import Reachability
+from reconciler.errors import ClusterError, Fenced, Unavailable
 from reconciler.objects import Manifest
 
 T = TypeVar("T")
@@ -32,19 +38,24 @@ class GuardedCluster:
     """Delegates to ``inner``; ``refusal()`` returns why writes must stop now, or None."""
 
     def __init__(self, inner: Cluster, refusal: Callable[[], str | None], clock: Clock,
-                 on_error: Callable[[int], None] | None = None) -> None:
+                 on_error: Callable[[int], None] | None = None, reach: Reachability | None = None) -> None:
         self.inner = inner
         self.name = inner.name
         self._refusal = refusal
-        self._clock = clock
         self._on_error = on_error
-        self._lock = threading.Lock()
-        self.reachable: bool | None = None
-        """None until the first request; then whether the last request got an answer."""
-        self.last_seen: datetime | None = None
-        """When the cluster last answered a request."""
+        self.reach = reach if reach is not None else Reachability(clock)
         self.refused = False
-        """A write was refused since the worker last reset this flag."""
+        """A write was refused (or fenced after the lease was lost) since the worker last reset this flag."""
+
+    @property
+    def reachable(self) -> bool | None:
+        """None until the first signal; then whether the latest attempt (any client of the target) got an answer."""
+        return self.reach.reachable
+
+    @property
+    def last_seen(self) -> datetime | None:
+        """When the cluster last answered."""
+        return self.reach.last_seen
 
     def kind(self, api_version: str, kind: str) -> KindRef:
         """Delegated; an answer does not count as the cluster being seen (known kinds cost no request)."""
@@ -92,11 +103,14 @@ class GuardedCluster:
     def _call(self, request: Callable[[], T], *, answered: bool = True) -> T:
         try:
             answer = request()
-        except Unavailable:
-            with self._lock:
-                self.reachable = False
+        except Fenced:
+            if self._refusal():  # the lease is gone: the reconcile is abandoned, not failed
+                self.refused = True
+            raise
+        except Unavailable as exc:
+            self.reach.no_answer(exc.message)
             if self._on_error is not None:
-                self._on_error(Unavailable.status)
+                self._on_error(exc.status)  # 0 for a cluster that never answered, not a 503
             raise
         except ClusterError as exc:
             if exc.status:  # the server answered with an error
@@ -109,6 +123,24 @@ class GuardedCluster:
         return answer
 
     def _seen(self) -> None:
-        with self._lock:
-            self.reachable = True
-            self.last_seen = self._clock.now()
+        self.reach.answered()
+
+
+class DaemonFence:
+    """The write fence of a daemon's clients: open until the leader lease's renew deadline
+    (``remaining``), shut at once while ``refusal`` gives a reason (shutting down, lease lost)."""
+
+    def __init__(self, remaining: Callable[[], float], refusal: Callable[[], str | None]) -> None:
+        self._remaining = remaining
+        self._refusal = refusal
+
+    def remaining(self) -> float:
+        """Seconds left before the renew deadline (0 when writes are refused now)."""
+        if self._refusal():
+            return 0.0
+        left = self._remaining()
+        return left if not math.isnan(left) else 0.0
+
+    def reason(self) -> str:
+        """Why writes stop."""
+        return self._refusal() or "the leader lease's renew deadline has passed"

@@ -6,11 +6,14 @@ for ``leaseDurationSeconds`` *on its own clock* (so clock skew between replicas 
 matter); every race is settled by the store's precondition (409 -> lost). The leader stops
 applying as soon as it has not renewed for ``renew_deadline`` (``holds()`` turns false), which
 is shorter than the lease duration, so it has stopped before any standby may start.
+``remaining()`` is the same deadline as a number of seconds: the write fence of the leader's
+cluster clients, so a write already under way (retrying) cannot cross it either.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -38,6 +41,10 @@ class Leadership(Protocol):
         """Whether this replica may write now (thread-safe; checked before every write)."""
         ...
 
+    def remaining(self) -> float:
+        """Seconds left in which this replica may write (``math.inf``: no deadline; 0: none now)."""
+        ...
+
     def release(self) -> None:
         """Give the lease up (on shutdown)."""
         ...
@@ -63,6 +70,10 @@ class AlwaysLeader:
     def holds(self) -> bool:
         """Always may write until released."""
         return not self._released.is_set()
+
+    def remaining(self) -> float:
+        """No deadline until released."""
+        return 0.0 if self._released.is_set() else math.inf
 
     def release(self) -> None:
         """Stop writing."""
@@ -118,8 +129,14 @@ class LeaderElector:
 
     def holds(self) -> bool:
         """Leader, and renewed within ``renew_deadline``."""
+        return self.remaining() > 0
+
+    def remaining(self) -> float:
+        """Seconds until the renew deadline (last successful renewal + ``renew_deadline``); 0 when not leading."""
         with self._lock:
-            return self._leader and self.clock.monotonic() < self._renewed_at + self.renew_deadline
+            if not self._leader:
+                return 0.0
+            return max(0.0, self._renewed_at + self.renew_deadline - self.clock.monotonic())
 
     def release(self) -> None:
         """Hand the lease back (holder cleared, duration 1 s) so a standby need not wait for expiry."""

@@ -5,6 +5,10 @@ pool span reconciles), runs one reconcile at a time, and reports back through ``
 A newer job replaces a queued one: only the latest revision matters. Workers never sleep or
 retry on their own: the daemon's loop decides when to submit again (backoff, drift ticks),
 so one slow or dead cluster only ever occupies its own thread.
+
+A client that can be supervised (KubeCluster) gets the daemon's write fence (no write, not even a
+retry, after the lease's renew deadline), the target's ``Reachability`` as its answer observer,
+and the daemon's read deadline.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from datetime import datetime
 import structlog
 
 from reconciler.cluster.base import Cluster
+from reconciler.cluster.fence import OPEN, WriteFence
 from reconciler.daemon.clock import Clock
 from reconciler.daemon.guard import GuardedCluster
+from reconciler.daemon.reach import Reachability
 from reconciler.daemon.revisions import Desired, TargetKey
 from reconciler.engine import ApplyOptions, Result, reconcile
 from reconciler.errors import ClusterError
@@ -64,11 +70,15 @@ class TargetWorker:
 
     def __init__(self, key: TargetKey, *, connect: Connect, clock: Clock, refusal: Callable[[], str | None],
                  condition: threading.Condition, on_done: Callable[[TargetWorker, Outcome], None],
-                 on_api_error: Callable[[str, int], None]) -> None:
+                 on_api_error: Callable[[str, int], None], fence: WriteFence = OPEN,
+                 reach: Reachability | None = None, answer_timeout: float | None = None) -> None:
         self.key = key
         self._connect = connect
         self._clock = clock
         self._refusal = refusal
+        self._fence = fence
+        self.reach = reach if reach is not None else Reachability(clock)
+        self._answer_timeout = answer_timeout
         self._cond = condition
         self._on_done = on_done
         self._on_api_error = on_api_error
@@ -165,9 +175,18 @@ class TargetWorker:
                     close()
                 self._client = None
             inner = self._connect(spec)
+            supervise(inner, fence=self._fence, observer=self.reach, answer_timeout=self._answer_timeout)
             guarded = GuardedCluster(inner, self._refusal, self._clock,
-                                     lambda code: self._on_api_error(spec.name, code))
+                                     lambda code: self._on_api_error(spec.name, code), self.reach)
             self._client = (spec, inner, guarded)
         guarded = self._client[2]
         guarded.refused = False
         return guarded
+
+
+def supervise(client: object, *, fence: WriteFence | None, observer: Reachability | None,
+              answer_timeout: float | None) -> None:
+    """Hand a client the fence, the observer and the read deadline, when it takes them (KubeCluster)."""
+    method = getattr(client, "supervise", None)
+    if callable(method):
+        method(fence=fence, observer=observer, answer_timeout=answer_timeout)

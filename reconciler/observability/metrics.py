@@ -70,7 +70,7 @@ class Metrics:
         self._health = Gauge("platformctl_component_health",
                              "1 for a component's current health status, 0 for the others.",
                              [*target, "component", "status"], registry=r)
-        self._up = Gauge("platformctl_cluster_up", "1 when the cluster answered the last reconcile, else 0.",
+        self._up = Gauge("platformctl_cluster_up", "1 while the cluster answers (its last request or watch got an answer), else 0.",
                          target, registry=r)
         self._requests = Counter("platformctl_api_requests_total",
                                  "Kubernetes API requests sent, retries included.", ["cluster", "verb"], registry=r)
@@ -141,7 +141,7 @@ class Metrics:
             self._health.labels(env, name, comp, value).set(1 if value == current else 0)
 
     def cluster_reachable(self, environment: str, cluster: str, up: bool) -> None:
-        """Whether the cluster answered (a ClusterError of kind Unavailable means no)."""
+        """Whether the cluster answers (set at once when a request or watch gets no answer, and back)."""
         self._up.labels(_label(environment), _label(cluster)).set(1 if up else 0)
 
     def forget(self, environment: str, cluster: str, component: str | None = None) -> None:

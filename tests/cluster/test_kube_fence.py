@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cluster.fence import OPEN, check_retry_wait, write_window
+from reconciler.cluster.fence import OPEN, check_retry_wait, is_write, write_window
 from reconciler.cluster.kube import KubeCluster
 from reconciler.errors import Fenced, NoAnswer
 from tests.cluster.conftest import FakeTime, kube_options
@@ -47,29 +47,32 @@ class Answers:
 
 def test_the_fence_rules_writes_only() -> None:
     closed = Deadline(0.0, lambda: 1.0)
-    assert write_window(closed, "GET", "c", None) == math.inf
-    assert write_window(OPEN, "PATCH", "c", None) == math.inf
+    assert [is_write(m, q) for m, q in [("GET", []), ("PATCH", []), ("PATCH", [("dryRun", "All")]),
+                                        ("DELETE", [("propagationPolicy", "Background")]), ("POST", [])]] == [
+        False, True, False, True, True]
+    assert write_window(closed, False, "c", None) == math.inf
+    assert write_window(OPEN, True, "c", None) == math.inf
     with pytest.raises(Fenced, match="not sent: the leader lease"):
-        write_window(closed, "DELETE", "c", None)
-    check_retry_wait(Deadline(5.0, lambda: 0.0), "PATCH", 4.9, "c", None)
+        write_window(closed, True, "c", None)
+    check_retry_wait(Deadline(5.0, lambda: 0.0), True, 4.9, "c", None)
     with pytest.raises(Fenced, match="would wait 5.0s"):
-        check_retry_wait(Deadline(5.0, lambda: 0.0), "PUT", 5.0, "c", None)
-    check_retry_wait(Deadline(5.0, lambda: 0.0), "GET", 60.0, "c", None)
+        check_retry_wait(Deadline(5.0, lambda: 0.0), True, 5.0, "c", None)
+    check_retry_wait(Deadline(5.0, lambda: 0.0), False, 60.0, "c", None)
 
 
-def test_a_closed_fence_sends_no_write_but_reads_go_on(kube: KubeCluster, kube_server: KubeServer,
+def test_a_closed_fence_sends_no_write_but_reads_and_dry_runs_go_on(kube: KubeCluster, kube_server: KubeServer,
                                                        kube_namespace: str, fake_time: FakeTime) -> None:
     kube.apply(configmap(kube_namespace, "before"))
     kube.supervise(fence=Deadline(fake_time.now, fake_time.clock))
     kube_server.reset_requests()
     for write in (lambda: kube.apply(configmap(kube_namespace, "after")),
-                  lambda: kube.apply(configmap(kube_namespace, "after"), dry_run=True),
                   lambda: kube.delete(kube.kind("v1", "ConfigMap"), kube_namespace, "before")):
         with pytest.raises(Fenced) as caught:
             write()
         assert caught.value.status == 0 and "not sent" in caught.value.message
+    kube.apply(configmap(kube_namespace, "after"), dry_run=True)  # changes nothing
     assert kube.get(kube.kind("v1", "ConfigMap"), kube_namespace, "before") is not None
-    assert [r.verb for r in kube_server.requests] == ["get"]
+    assert [r.verb for r in kube_server.requests] == ["patch", "get"]
 
 
 def test_a_retry_after_past_the_deadline_fails_at_once(kube: KubeCluster, kube_server: KubeServer,
