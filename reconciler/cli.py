@@ -338,6 +338,9 @@ def _run(
     own_namespace: Annotated[str | None, typer.Option("--own-namespace", help="the daemon's namespace, never "
                                                       "written by an environment [PLATFORMCTL_OWN_NAMESPACE; "
                                                       "POD_NAMESPACE; the service account's]")] = None,
+    answer_timeout: Annotated[str | None, typer.Option("--answer-timeout", help="a cluster read without an answer "
+                                                       "this long marks the cluster unreachable "
+                                                       "[PLATFORMCTL_ANSWER_TIMEOUT; 10s]")] = None,
 ) -> int:
     """Run the GitOps daemon: apply the branch head to every managed cluster, heal drift, serve endpoints."""
     from reconciler.daemon.config import ConfigError, build_config
@@ -348,7 +351,7 @@ def _run(
              "watch": watch, "lease": lease, "lease_namespace": lease_namespace, "state_dir": state_dir,
              "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity,
              "log_format": log_format, "webhook_secret_file": webhook_secret_file, "policy": policy,
-             "own_namespace": own_namespace}
+             "own_namespace": own_namespace, "answer_timeout": answer_timeout}
     try:
         config = build_config(flags)
     except ConfigError as exc:
