@@ -29,6 +29,8 @@ class EnvironmentReview:
     cost: CostChange
     schedules: tuple[ScheduleMove, ...]
     traffic: tuple[TrafficMove, ...]
+    budget: tuple[float | None, float | None] = (None, None)
+    """The deletion budget (``maxPruneFraction``) at the base and at the head; None where absent."""
 
     @property
     def changed(self) -> bool:
@@ -39,6 +41,9 @@ class EnvironmentReview:
     def flags(self) -> tuple[str, ...]:
         """Risks a reviewer must see: over quota, mass prunes, empty renders, unmanaged clusters."""
         found = []
+        moved = budget_flag(self.name, *self.budget)
+        if moved:
+            found.append(moved)  # first: the risk a reviewer must not miss under the others
         if self.cost.over_quota and self.cost.after is not None:
             found.append(f"{self.name} asks for {self.cost.after.gpus} GPUs, over its quota of {self.cost.quota_after}")
         found.extend(flag for cluster in self.clusters for flag in cluster.flags)
@@ -86,13 +91,28 @@ def _environment(base: Spec, head: Spec, name: str, now: datetime) -> Environmen
     presence = Presence.ADDED if old is None else Presence.REMOVED if new is None else Presence.KEPT
     view = new if new is not None else old
     assert view is not None, "an environment under review exists on at least one side"
-    policy = view.model.spec.policy
+    before = old.model.spec.policy.max_prune_fraction if old is not None else None
+    after = new.model.spec.policy.max_prune_fraction if new is not None else None
+    # What apply and the daemon enforce: never more than the budget already applied (the base's).
+    budget = min(b for b in (before, after) if b is not None)
     clusters = []
     for cluster in _clusters(base, head, name):
         clusters.append(compare_cluster(name, cluster, _render(base, name, cluster), _render(head, name, cluster),
-                                        policy.max_prune_fraction))
+                                        budget))
     return EnvironmentReview(name, presence, tuple(clusters), cost_change(name, old, new),
-                             tuple(schedule_moves(base, head, name, now)), tuple(traffic_moves(base, head, name)))
+                             tuple(schedule_moves(base, head, name, now)), tuple(traffic_moves(base, head, name)),
+                             (before, after))
+
+
+def budget_flag(environment: str, before: float | None, after: float | None) -> str | None:
+    """The risk of a change to the deletion budget, or None when it does not move."""
+    if before is None or after is None or before == after:
+        return None
+    if after > before:
+        return (f"{environment}: the deletion budget (maxPruneFraction) is raised from {before:.0%} to {after:.0%}; "
+                f"it takes effect only once this revision has been applied, so deletions in this change are "
+                f"still held to {before:.0%}")
+    return f"{environment}: the deletion budget (maxPruneFraction) is lowered from {before:.0%} to {after:.0%} (at once)"
 
 
 def _render(spec: Spec, environment: str, cluster: str) -> list[Manifest] | None:

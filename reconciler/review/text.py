@@ -158,6 +158,7 @@ def _environment_data(env: EnvironmentReview) -> dict[str, Any]:
                     for m in env.traffic],
         "schedules": [{"schedule": m.schedule, "before": _schedule(m.before), "after": _schedule(m.after)}
                       for m in env.schedules],
+        "maxPruneFraction": {"base": env.budget[0], "head": env.budget[1]},
         "clusters": [_cluster_data(c) for c in env.clusters],
         "flags": list(env.flags),
     }

@@ -170,3 +170,37 @@ def test_a_change_that_needs_replacement_is_flagged_in_the_review(platform_repo:
             "spec.storageClassName fast-ssd -> standard-hdd: cannot change after creation (component "
             "notebooks/research-gpu, components/notebooks/research-gpu.yaml); replacing it deletes the claim and the "
             "data on its volume; apply refuses it unless run with --replace") in out
+
+
+def test_a_budget_raised_in_the_change_it_guards_is_flagged_and_not_counted(
+        platform_repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    path, repo = platform_repo
+    env = path / "environments/prod-cloud.yaml"
+    edit(env, 'components: ["serving/*"]', 'components: ["serving/fraud-detector"]')
+    edit(env, '    serving/recsys-ranker: "3.1.4"\n    serving/churn-predictor: "11"\n', "")
+    edit(env, "    serving/recsys-ranker:\n      replicas: {min: 2, max: 6}\n", "")
+    edit(env, "maxPruneFraction: 0.2", "maxPruneFraction: 1.0")
+    commit_all(repo, "serve only the fraud detector, and allow the prune")
+
+    assert main(diff(path)) == 2
+    out = capsys.readouterr().out
+    warnings = out[out.index("warnings:"):]
+    assert warnings.startswith("warnings:\n  ! prod-cloud: the deletion budget (maxPruneFraction) is raised from 20% "
+                               "to 100%; it takes effect only once this revision has been applied")
+    assert "refused: the plan deletes 2 of 4 owned objects (50%), over the environment's deletion budget of 20%" in out
+
+    assert main([*diff(path), "--output", "markdown"]) == 2
+    markdown = capsys.readouterr().out
+    assert "> - prod-cloud: the deletion budget (maxPruneFraction) is raised from 20% to 100%" in markdown
+    assert "⛔ refused" in markdown
+
+
+def test_a_lowered_budget_is_flagged_and_counts_at_once(platform_repo: Repo,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    path, repo = platform_repo
+    edit(path / "environments/staging.yaml", "maxPruneFraction: 0.5", "maxPruneFraction: 0.1")
+    commit_all(repo, "staging: prune less at once")
+
+    main(diff(path))
+    assert "  ! staging: the deletion budget (maxPruneFraction) is lowered from 50% to 10% (at once)" in \
+        capsys.readouterr().out
