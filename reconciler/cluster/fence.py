@@ -2,8 +2,8 @@
 
 A daemon replica may write only while it holds the leader lease, i.e. until the lease's renew
 deadline (last successful renewal + ``renew_deadline`` on the local monotonic clock). The
-transport asks the fence before every write (a dry run changes nothing: not fenced) and before
-every retry sleep: a write is never sent after the deadline, a retry never waits past it, and a
+transport asks the fence before every write (a dry run changes nothing: it may be sent) and
+before every retry sleep of a write or dry run: a write is never sent after the deadline, a retry never waits past it, and a
 request's timeout never carries the client past it. Reads are not fenced. The CLI, which holds
 no lease, uses ``OPEN``.
 """
@@ -61,9 +61,9 @@ def write_window(fence: WriteFence, write: bool, cluster: str, key: object | Non
     return left
 
 
-def check_retry_wait(fence: WriteFence, write: bool, wait: float, cluster: str, key: object | None) -> None:
-    """Fenced when a write's retry would have to wait ``wait`` seconds past the fence's deadline."""
-    if not write:
+def check_retry_wait(fence: WriteFence, mutating: bool, wait: float, cluster: str, key: object | None) -> None:
+    """Fenced when a mutating request's retry (a dry run's too) would wait ``wait`` seconds past the deadline."""
+    if not mutating:
         return
     left = fence.remaining()
     if wait >= left:

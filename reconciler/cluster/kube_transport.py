@@ -7,7 +7,7 @@ sends a GET the same way but leaves a 2xx body on the wire (``Stream``) for watc
 Every attempt is reported to the options' ``observer`` (answered, or no answer: reachability),
 and every write asks the options' ``fence`` first (see ``reconciler.cluster.fence``). Reads wait
 ``answer_timeout`` for an answer, writes ``read_timeout``, and a write never waits past the fence
-(dry runs change nothing: not fenced).
+(a dry run changes nothing and may be sent, but its retries do not wait past the fence either).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ class Transport:
                         else full_jitter(attempt, opts.backoff_base, opts.backoff_cap, opts.random))
             if attempt >= opts.max_retries:
                 raise self._exhausted(failure, attempt + 1, key, kind)
-            check_retry_wait(opts.fence, write, wait, self._cluster, key)
+            check_retry_wait(opts.fence, method in MUTATING_METHODS, wait, self._cluster, key)  # dry runs too
             attempt += 1
             with self._lock:
                 self._retries += 1
