@@ -382,11 +382,12 @@ def _diff(
         ReviewOutput.text),
     start: Annotated[str | None, typer.Option("--from", help="reference instant for schedule times (ISO 8601); "
                                                             "default now")] = None,
+    policy: PolicyOpt = None,
 ) -> int:
     """Review a change between two Git revisions, no cluster needed (exit 0 no change, 2 changes, 1 error)."""
     from reconciler.commands.diff import run_diff
 
-    outcome = run_diff(path, base, head, env or [], output.value, start)
+    outcome = run_diff(path, base, head, env or [], output.value, start, policy)
     sys.stdout.write(outcome.stdout)
     sys.stderr.write(outcome.stderr)
     return outcome.code

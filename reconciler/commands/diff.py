@@ -7,6 +7,9 @@ from pathlib import Path
 
 from reconciler import report
 from reconciler.commands.outcome import Outcome
+from reconciler.errors import SpecErrors
+from reconciler.policy.check import check
+from reconciler.policy.resolve import enforcement
 from reconciler.review.build import build_review
 from reconciler.review.loading import Side, load_side
 from reconciler.review.markdown import failure_markdown, review_markdown
@@ -18,8 +21,14 @@ WORKTREE = "WORKTREE"
 """``--head WORKTREE``: the files on disk, committed or not (untracked files included)."""
 
 
-def run_diff(path: Path, base: str, head: str, environments: list[str], output: str, start: str | None) -> Outcome:
-    """Review the change from ``base`` to ``head`` at ``path``: exit 0 no change, 2 changes, 1 error."""
+def run_diff(path: Path, base: str, head: str, environments: list[str], output: str, start: str | None,
+             policy: Path | None = None) -> Outcome:
+    """Review the change from ``base`` to ``head`` at ``path``: exit 0 no change, 2 changes, 1 error
+    (the head breaking the operator policy is an error too)."""
+    try:
+        enforced = enforcement(path, policy)
+    except SpecErrors as exc:
+        return Outcome(1, stderr=report.errors_text(exc.errors))
     try:
         now = instant(start)
         repo = GitRepository(path)
@@ -36,9 +45,11 @@ def run_diff(path: Path, base: str, head: str, environments: list[str], output: 
     except KeyError as exc:
         return Outcome(1, stderr=f"error: {exc.args[0]}\n")
     text = {"json": review_json, "markdown": review_markdown}.get(output, review_text)(review)
-    errors = report.errors_text(list(head_side.errors))
+    assert head_side.spec is not None
+    breaches = check(head_side.spec, enforced, tuple(environments))
+    errors = report.errors_text(list(head_side.errors) + breaches)
     note = f"note: the base {base_side.label} has {len(base_side.errors)} policy errors\n" if base_side.errors else ""
-    return Outcome(1 if head_side.errors else 2 if review.changed else 0, text, note + errors)
+    return Outcome(1 if head_side.errors or breaches else 2 if review.changed else 0, text, note + errors)
 
 
 def _git_side(repo: GitRepository, ref: str, *, check_objects: bool) -> Side:
