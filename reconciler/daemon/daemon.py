@@ -369,7 +369,8 @@ class Daemon:
             options = ApplyOptions(apply=not report_only, prune=self.config.prune,
                                    max_prune_fraction=desired.max_prune_fraction,
                                    applied_budget=self._applied_budget(key),
-                                   concurrency=desired.cluster.rate_limit.max_in_flight)
+                                   concurrency=desired.cluster.rate_limit.max_in_flight,
+                                   cluster_scoped=self.enforcement.cluster_scoped_kinds(key[0]))
             worker.submit(Job(desired, reason, options))
             submitted.append((key[0], key[1], reason))
             if self.config.drift_watch:
