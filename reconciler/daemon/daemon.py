@@ -37,7 +37,7 @@ from reconciler.daemon.pushrelay import PushRelay, RelayWatch
 from reconciler.daemon.revisions import (Desired, LoadedRevision, Rejections, RevisionRejected, TargetKey,
                                          load_revision)
 from reconciler.daemon.reporting import log_outcome, report_outcome
-from reconciler.daemon.status import SourceState, TargetState, document, rows_after
+from reconciler.daemon.status import SourceState, TargetState, document, rows_after, shown_rows
 from reconciler.daemon.triggers import CoalescingTrigger, push_handler
 from reconciler.daemon.guard import DaemonFence
 from reconciler.daemon.reach import Reachability
@@ -422,6 +422,8 @@ class Daemon:
                 return
             state.reachable, state.last_seen = up, reach.last_seen or state.last_seen
             self.metrics.cluster_reachable(*key, up)
+            for row in shown_rows(state):
+                self.metrics.component_health(*key, row.component, row.health.status.value)
             if up and before is False:
                 log.info("cluster answers again", environment=key[0], cluster=key[1])
             elif not up:

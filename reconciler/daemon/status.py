@@ -141,8 +141,17 @@ def _cluster(state: TargetState) -> dict[str, Any]:
         "specErrors": list(state.spec_errors),
         "refusedDeletes": _refused_deletes(state),
         "components": [{"name": r.component, "sync": r.sync, "health": r.health.status.value,
-                        "message": r.health.message, "objects": r.objects} for r in state.rows],
+                        "message": r.health.message, "objects": r.objects} for r in shown_rows(state)],
     }
+
+
+def shown_rows(state: TargetState) -> list[Row]:
+    """The rows as they may be shown now: while the cluster does not answer, every one is Unknown (with
+    the last-seen time), never the Synced/Healthy of the last reconcile."""
+    if state.reachable is not False:
+        return state.rows
+    gone = unreachable(state.last_seen)
+    return [dataclasses.replace(r, sync="Unknown", health=gone) for r in state.rows]
 
 
 def _refused_deletes(state: TargetState) -> list[str]:
