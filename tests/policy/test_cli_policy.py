@@ -44,3 +44,22 @@ def test_validate_reads_the_policy_from_the_environment_variable(tmp_path: Path,
     assert main(["validate", str(repo)]) == 1
     assert "environment 'staging' has no rule in the operator policy" in capsys.readouterr().err
     assert main(["apply", "--env", "dev", str(repo), "--yes"]) == 0  # dev is listed
+
+
+def test_the_daemon_stops_on_a_broken_policy_and_never_writes_its_own_namespace(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.review.conftest import commit_all
+
+    repo = tmp_path / "platform"
+    git_repo = init_repo(repo)
+    broken = tmp_path / "policy.yaml"
+    broken.write_text("kind: [\n")
+    args = ["run", "--repo", str(repo), "--env", "dev", "--once", "--lease", "none", "--listen", "off"]
+    assert main([*args, "--policy", str(broken)]) == 1
+    assert f"{broken}:2:1: invalid YAML" in capsys.readouterr().err
+
+    edit(repo / "environments/dev.yaml", "  namespace: ml-dev\n", "  namespace: ops\n")
+    commit_all(git_repo, "dev: into the daemon's namespace")
+    assert main([*args, "--own-namespace", "ops"]) == 1
+    assert "environments/dev.yaml:13:3: namespace 'ops' is reserved" in capsys.readouterr().err
+    assert not (repo / ".platformctl" / "clusters").exists()
