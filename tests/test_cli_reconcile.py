@@ -102,3 +102,30 @@ def test_a_shrunk_workspace_is_refused_at_its_spec_line_until_replace_is_asked_f
             "spec.resources.requests.storage; the claim's previous data is gone)") in capsys.readouterr().out
     assert "storage: 10Gi" in claim.read_text()
     assert main(["plan", "--env", "dev", str(repo)]) == 0
+
+
+def test_a_lost_inventory_holds_pruning_until_apply_adopt(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from reconciler.cluster.kinds import known_kind
+    from reconciler.cluster.localdir import LocalDirCluster
+
+    assert main(["apply", "--env", "dev", str(repo), "--yes"]) == 0
+    cluster = LocalDirCluster("local", repo / ".platformctl" / "clusters" / "dev")
+    (cluster.directory / ".platformctl" / "inventory-dev.json").unlink()
+    env = repo / "environments" / "dev.yaml"
+    env.write_text(env.read_text().replace("  namespace: ml-dev\n", "  namespace: ml-dev\n  components: [\"notebooks/*\", "
+                                           "\"pipelines/*\", \"schedules/*\", \"tuning/*\", \"serving/fraud-detector\", "
+                                           "\"serving/recsys-ranker\"]\n"))
+    isvc = known_kind("serving.kserve.io/v1beta1", "InferenceService")
+    assert isvc is not None
+    capsys.readouterr()
+
+    assert main(["apply", "--env", "dev", str(repo), "--prune", "--yes"]) == 1
+    out = capsys.readouterr().out
+    assert "inventory of environment 'dev' is missing" in out and "platformctl apply --env dev --adopt" in out
+    assert cluster.get(isvc, "ml-dev", "churn-predictor") is not None
+    assert cluster.read_inventory("dev", "ml-dev") is None
+
+    assert main(["apply", "--env", "dev", str(repo), "--prune", "--adopt", "--yes"]) == 0
+    assert "InferenceService/ml-dev/churn-predictor pruned" in capsys.readouterr().out
+    assert cluster.get(isvc, "ml-dev", "churn-predictor") is None
+    assert main(["plan", "--env", "dev", str(repo)]) == 0
