@@ -109,8 +109,9 @@ def test_the_daemon_keeps_the_last_good_revision_on_an_alias_bomb(
 # --- scenario 7 -------------------------------------------------------------------------------------
 def _commit_large_unrelated_file(repo: Repo, mib: int) -> str:
     (repo.path / "datasets").mkdir(exist_ok=True)
-    with open(repo.path / "datasets" / "training.bin", "wb") as handle:
-        handle.truncate(mib * 1_048_576)  # sparse here; Git stores it compressed, reads it whole
+    for part in range(mib // 5):  # under the per-file limit: a reader of every file would read them all
+        with open(repo.path / "datasets" / f"shard-{part:03}.bin", "wb") as handle:
+            handle.truncate(5 * 1_048_576)  # sparse here; Git stores it compressed, reads it whole
     return repo.commit(f"{mib} MiB of unrelated data")
 
 
