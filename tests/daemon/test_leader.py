@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,9 @@ from reconciler.cluster.kube_options import KubeOptions
 from reconciler.cluster.lease import KubeLeaseStore, LeaseConflict, LeaseRecord, LeaseStore
 from reconciler.cluster.localdir import LocalDirCluster
 from reconciler.daemon import FileLeaseStore, LeaderElector, ManualClock
-from reconciler.daemon.guard import GuardedCluster, WriteRefused
+from reconciler.daemon.guard import DaemonFence, GuardedCluster, WriteRefused
+from reconciler.daemon.leader import AlwaysLeader
+from reconciler.errors import Fenced
 from tests.daemon.conftest import Harness, Repo, bump_fraud, revision_on
 from tests.engine.conftest import Fleet, writes
 from tests.kubeserver import kubeconfig
@@ -124,6 +127,52 @@ def test_a_replica_without_the_lease_cannot_write(tmp_path: Path) -> None:
     kind = known_kind("v1", "Namespace")
     assert kind is not None and guarded.get(kind, None, "ml") is not None
     assert guarded.refused
+
+
+def test_remaining_is_the_renew_deadline_on_the_local_clock(tmp_path: Path) -> None:
+    clock = ManualClock()
+    elector = LeaderElector(FileLeaseStore(tmp_path), "a", clock)
+    assert elector.remaining() == 0  # not leading yet
+    assert elector.tick() and elector.remaining() == 10.0
+    clock.advance(9.5)
+    assert elector.remaining() == 0.5 and elector.holds()
+    assert elector.tick() and elector.remaining() == 10.0  # a renewal moves the deadline
+    clock.advance(10)
+    assert elector.remaining() == 0 and not elector.holds()
+    assert AlwaysLeader().remaining() == math.inf
+
+
+def test_the_daemon_fence_shuts_at_the_deadline_or_when_writes_are_refused() -> None:
+    left, refusal = [5.0], [None]
+    fence = DaemonFence(lambda: left[0], lambda: refusal[0])
+    assert fence.remaining() == 5.0
+    left[0] = 0.0
+    assert fence.remaining() == 0 and "renew deadline" in fence.reason()
+    left[0], refusal[0] = 5.0, "the daemon is shutting down"  # type: ignore[list-item]
+    assert fence.remaining() == 0 and fence.reason() == "the daemon is shutting down"
+
+
+def test_a_write_fenced_after_the_lease_is_lost_abandons_the_reconcile(tmp_path: Path) -> None:
+    clock = ManualClock()
+    elector = LeaderElector(FileLeaseStore(tmp_path), "a", clock)
+    elector.tick()
+
+    class FencedCluster(LocalDirCluster):
+        def apply(self, manifest: dict[str, object], *, dry_run: bool = False, force: bool = True) -> dict[str, object]:
+            clock.advance(10)  # the lease lapses while the write retries; the transport fences it
+            raise Fenced("write to cluster local not retried: past the write deadline")
+
+    refusal = lambda: None if elector.holds() else "lease lost"  # noqa: E731
+    guarded = GuardedCluster(FencedCluster("local", tmp_path / "cluster"), refusal, clock)
+    with pytest.raises(Fenced):
+        guarded.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ml"}})
+    assert guarded.refused  # reported as abandoned (lease lost), not as a failure to retry
+
+    # Still leading (a Retry-After longer than the lease has left): a plain failure, retried later.
+    leading = GuardedCluster(FencedCluster("local", tmp_path / "cluster"), lambda: None, clock)
+    with pytest.raises(Fenced):
+        leading.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ml"}})
+    assert not leading.refused
 
 
 def test_two_daemons_sharing_a_lease_never_both_apply(

@@ -166,3 +166,11 @@ def test_bad_settings_are_refused_naming_their_source(flags: dict[str, object], 
 def test_the_cli_reports_bad_settings_as_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--interval", "soon", "--once"]) == 2
     assert "error: --poll-interval: 'soon' is not a duration" in capsys.readouterr().err
+
+
+def test_the_read_deadline_is_a_setting() -> None:
+    assert DaemonConfig().answer_timeout == 10.0
+    assert build_config({}, {"PLATFORMCTL_ANSWER_TIMEOUT": "2s"}).answer_timeout == 2.0
+    assert build_config({"answer_timeout": "500ms"}, {"PLATFORMCTL_ANSWER_TIMEOUT": "2s"}).answer_timeout == 0.5
+    with pytest.raises(ConfigError, match="answer_timeout must be positive"):
+        build_config({"answer_timeout": "0"}, {})
