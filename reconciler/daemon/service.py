@@ -130,9 +130,14 @@ def build_push_relay(config: DaemonConfig, environ: dict[str, str] | None = None
 
 def _lease_cluster(config: DaemonConfig) -> KubeCluster:
     from reconciler.cluster.kube import KubeCluster  # imports the Kubernetes client: only when used
+    from reconciler.cluster.kube_options import KubeOptions
 
+    # One attempt per tick, bounded by the tick's period: the elector itself tries again every
+    # retry_period, so a 429 or a hung renewal never stalls the daemon's loop past its renew deadline.
+    wait = config.retry_period
+    options = KubeOptions(max_retries=0, connect_timeout=wait, read_timeout=wait, answer_timeout=wait)
     return KubeCluster("lease", kubeconfig=config.lease_kubeconfig, context=config.lease_context,
-                       in_cluster=config.lease_kubeconfig is None)
+                       in_cluster=config.lease_kubeconfig is None, options=options)
 
 
 def build_source(config: DaemonConfig) -> Source:
