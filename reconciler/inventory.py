@@ -32,7 +32,8 @@ def inventory_of(environment: str, revision: str, manifests: Iterable[Manifest],
 
 def same_contents(a: Inventory | None, b: Inventory) -> bool:
     """Whether two inventories own the same objects (revision alone does not warrant a write)."""
-    return a is not None and a.keys() == b.keys() and a.api_versions == b.api_versions and a.kept_keys() == b.kept_keys()
+    return (a is not None and a.keys() == b.keys() and a.api_versions == b.api_versions
+            and a.kept_keys() == b.kept_keys())
 
 
 def api_version_of(inventory: Inventory, key: ObjectKey) -> str | None:

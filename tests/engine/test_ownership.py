@@ -70,7 +70,8 @@ def test_an_existing_namespace_is_patched_only_after_every_dry_run_passed(kube: 
     found = server.get_object("", "namespaces", NS)
     assert found is not None and "team" not in found["metadata"]["labels"]
     fixed = reconcile(kube, _target("r3", _namespace(team="research"), _notebook("a")))
-    assert fixed.ok and server.get_object("", "namespaces", NS)["metadata"]["labels"]["team"] == "research"  # type: ignore[index]
+    relabelled = server.get_object("", "namespaces", NS)
+    assert fixed.ok and relabelled is not None and relabelled["metadata"]["labels"]["team"] == "research"
 
 
 def test_a_missing_namespace_is_still_created_before_the_dry_runs_that_need_it(kube: KubeCluster,

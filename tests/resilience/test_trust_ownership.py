@@ -125,7 +125,8 @@ def test_a_tampered_inventory_never_deletes_what_platformctl_did_not_create(
     assert result.plan is not None and {str(e.key) for e in result.plan.not_ours} == {
         "Notebook/ml-dev/users-notebook", "Profile/team-a"}
     text = apply_text([result])
-    assert f"Profile/team-a refused ({NOT_OURS}" in text and f"Notebook/ml-dev/users-notebook refused ({NOT_OURS}" in text
+    assert f"Profile/team-a refused ({NOT_OURS}" in text
+    assert f"Notebook/ml-dev/users-notebook refused ({NOT_OURS}" in text
 
 
 def test_a_deleted_inventory_holds_pruning_until_adopt_rebuilds_it(
@@ -139,7 +140,8 @@ def test_a_deleted_inventory_holds_pruning_until_adopt_rebuilds_it(
 
     assert not held.ok and held.error is not None
     assert "inventory of environment 'dev' is missing" in held.error and "--adopt" in held.error
-    for name in ("InferenceService/ml-dev/model-1", "Notebook/ml-dev/nb-0", "PersistentVolumeClaim/ml-dev/nb-0-workspace"):
+    for name in ("InferenceService/ml-dev/model-1", "Notebook/ml-dev/nb-0",
+                 "PersistentVolumeClaim/ml-dev/nb-0-workspace"):
         assert _changes(held)[name][0] == "skipped" and "--adopt" in _changes(held)[name][1]
     assert "Notebook/ml-dev/users-notebook" not in _changes(held)  # never platformctl's, never listed
     assert _deletes(real_cluster) == []
