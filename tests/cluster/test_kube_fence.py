@@ -143,3 +143,15 @@ def test_a_refused_connection_is_no_answer_not_a_503(kube: KubeCluster, kube_ser
     assert answers.seen == ["no answer"] * (kube.options.max_retries + 1)
     kube.get(kube.kind("v1", "ConfigMap"), kube_namespace, "x")
     assert answers.seen[-1] == "answered"
+
+
+def test_an_idle_watch_outlives_the_answer_timeout(kube_server: KubeServer, kube_config: Path,
+                                                   kube_namespace: str, fake_time: FakeTime) -> None:
+    options = kube_options(fake_time, answer_timeout=0.3)
+    with KubeCluster("watching", kubeconfig=str(kube_config), options=options) as cluster:
+        kind = cluster.kind("v1", "ConfigMap")
+        version = cluster.collection_version(kind, kube_namespace)
+        started = time.monotonic()
+        events = [e for e in cluster.watch(kind, kube_namespace, version, timeout_seconds=2) if e.type != "BOOKMARK"]
+        lasted = time.monotonic() - started
+    assert events == [] and lasted >= 1.5  # the status line within 0.3 s; then the stream's own timeout
