@@ -18,7 +18,7 @@ from reconciler.spec.document import Component, Document, EnvironmentView, Resol
 from reconciler.spec.merge import deep_merge
 from reconciler.spec.models import COMPONENT_KINDS, ComponentDoc, Environment, PipelineSpec, Platform
 from reconciler.spec.sources import SourceFileError, SourceReader, glob
-from reconciler.spec.yamlio import Limits, YamlParseError, parse_yaml, to_plain
+from reconciler.spec.yamlio import DEFAULT_LIMITS, Allowance, Limits, YamlParseError, parse_yaml, to_plain
 
 PLATFORM_FILE = "platform.yaml"
 PACKAGE_LIMITS = Limits(max_file_bytes=8 * 1_048_576, max_depth=128, max_nodes=2_000_000,
@@ -29,7 +29,8 @@ M = TypeVar("M", bound=BaseModel)
 def load(reader: SourceReader) -> Spec:
     """Read, parse and validate the platform held by ``reader``; raise SpecErrors listing every problem."""
     errors: list[SpecError] = []
-    platform_doc = _parse(reader, PLATFORM_FILE, errors)
+    allowance = Allowance()
+    platform_doc = _parse(reader, PLATFORM_FILE, errors, allowance=allowance)
     platform = _validate(platform_doc, Platform, errors) if platform_doc else None
     if platform is None or platform_doc is None:
         raise SpecErrors(errors)
@@ -39,9 +40,9 @@ def load(reader: SourceReader) -> Spec:
     component_paths = _glob(reader, platform.spec.components, platform_doc, ("spec", "components"), globbed)
     if globbed:
         raise SpecErrors(errors + globbed)
-    environments, broken_envs = _load_environments(reader, env_paths, errors)
-    components, broken = _load_components(reader, component_paths, errors)
-    packages = _load_packages(reader, components, errors)
+    environments, broken_envs = _load_environments(reader, env_paths, errors, allowance)
+    components, broken = _load_components(reader, component_paths, errors, allowance)
+    packages = _load_packages(reader, components, errors, allowance)
     views = {
         name: _resolve(env, doc, components, errors) for name, (env, doc) in environments.items()
     }
@@ -52,10 +53,11 @@ def load(reader: SourceReader) -> Spec:
     return spec
 
 
-def _parse(reader: SourceReader, path: str, errors: list[SpecError], limits: Limits | None = None) -> Document | None:
+def _parse(reader: SourceReader, path: str, errors: list[SpecError], limits: Limits | None = None,
+           allowance: Allowance | None = None) -> Document | None:
     try:
         data = reader.read(path)
-        tree = parse_yaml(data, limits) if limits else parse_yaml(data)
+        tree = parse_yaml(data, limits or DEFAULT_LIMITS, allowance)
     except SourceFileError as exc:
         errors.append(SpecError(exc.path, 1, 1, exc.message, exc.hint))
         return None
@@ -96,13 +98,13 @@ def _expect_kind(doc: Document, allowed: tuple[str, ...], errors: list[SpecError
 
 
 def _load_environments(
-    reader: SourceReader, paths: list[str], errors: list[SpecError]
+    reader: SourceReader, paths: list[str], errors: list[SpecError], allowance: Allowance
 ) -> tuple[dict[str, tuple[Environment, Document]], set[str]]:
     """Valid environments by name, and names of files that failed (to silence follow-on errors)."""
     found: dict[str, tuple[Environment, Document]] = {}
     broken: set[str] = set()
     for path in paths:
-        doc = _parse(reader, path, errors)
+        doc = _parse(reader, path, errors, allowance=allowance)
         env = _validate(doc, Environment, errors) if doc and _expect_kind(doc, ("Environment",), errors) else None
         if env is None or doc is None:
             broken.add(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
@@ -118,14 +120,14 @@ def _load_environments(
 
 
 def _load_components(
-    reader: SourceReader, paths: list[str], errors: list[SpecError]
+    reader: SourceReader, paths: list[str], errors: list[SpecError], allowance: Allowance
 ) -> tuple[dict[str, Component], set[str]]:
     """Valid components by reference, and references of files that failed (to silence follow-on errors)."""
     found: dict[str, Component] = {}
     broken: set[str] = set()
     duplicated: set[str] = set()
     for path in paths:
-        doc = _parse(reader, path, errors)
+        doc = _parse(reader, path, errors, allowance=allowance)
         kind = _expect_kind(doc, tuple(COMPONENT_KINDS), errors) if doc else None
         if kind is None or doc is None:
             broken.add(_ref_from_path(path))
@@ -166,7 +168,8 @@ def _glob(reader: SourceReader, pattern: str, doc: Document, loc: tuple[str, ...
     return [p for p in paths if p != PLATFORM_FILE]
 
 
-def _load_packages(reader: SourceReader, components: dict[str, Component], errors: list[SpecError]) -> dict[str, dict[str, Any]]:
+def _load_packages(reader: SourceReader, components: dict[str, Component], errors: list[SpecError],
+                   allowance: Allowance) -> dict[str, dict[str, Any]]:
     packages: dict[str, dict[str, Any]] = {}
     for component in components.values():
         if component.kind != "Pipeline":
@@ -180,7 +183,7 @@ def _load_packages(reader: SourceReader, components: dict[str, Component], error
             if path is None or path in packages:
                 continue
             inner: list[SpecError] = []
-            doc = _parse(reader, path, inner, PACKAGE_LIMITS)
+            doc = _parse(reader, path, inner, PACKAGE_LIMITS, allowance)
             if inner or doc is None:
                 reason = inner[0].message if inner else "unreadable"
                 errors.append(component.source.error(loc, f"pipeline package {path}: {reason}",

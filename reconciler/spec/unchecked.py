@@ -23,12 +23,14 @@ from reconciler.spec.load import (
 )
 from reconciler.spec.models import Platform
 from reconciler.spec.sources import SourceReader
+from reconciler.spec.yamlio import Allowance
 
 
 def load_unchecked(reader: SourceReader) -> Spec:
     """The resolved spec before semantic checks; SpecErrors when any file fails to read or validate."""
     errors: list[SpecError] = []
-    platform_doc = _parse(reader, PLATFORM_FILE, errors)
+    allowance = Allowance()
+    platform_doc = _parse(reader, PLATFORM_FILE, errors, allowance=allowance)
     platform = _validate(platform_doc, Platform, errors) if platform_doc else None
     if platform is None or platform_doc is None:
         raise SpecErrors(errors)
@@ -36,9 +38,9 @@ def load_unchecked(reader: SourceReader) -> Spec:
     component_paths = _glob(reader, platform.spec.components, platform_doc, ("spec", "components"), errors)
     if errors:
         raise SpecErrors(errors)
-    environments, broken_envs = _load_environments(reader, env_paths, errors)
-    components, broken = _load_components(reader, component_paths, errors)
-    packages = _load_packages(reader, components, errors)
+    environments, broken_envs = _load_environments(reader, env_paths, errors, allowance)
+    components, broken = _load_components(reader, component_paths, errors, allowance)
+    packages = _load_packages(reader, components, errors, allowance)
     views = {name: _resolve(env, doc, components, errors) for name, (env, doc) in environments.items()}
     if errors:
         raise SpecErrors(errors)

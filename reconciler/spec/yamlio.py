@@ -35,6 +35,15 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+class Allowance:
+    """What every file of one load may expand to together: each file is also within its own Limits,
+    but many files each near their bound must not add up to more than the process can hold."""
+
+    def __init__(self, max_expanded_bytes: int = 64 * 1_048_576) -> None:
+        self.max_expanded_bytes = max_expanded_bytes
+        self.left = max_expanded_bytes
+
+
 class YamlParseError(Exception):
     """A file that is not acceptable YAML; line and col are 1-based."""
 
@@ -122,8 +131,9 @@ def decode_utf8(data: bytes) -> str:
         raise  # unreachable: _raise_at always raises
 
 
-def parse_yaml(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
-    """Parse one YAML document into located plain data (LocatedMap, LocatedList, scalars)."""
+def parse_yaml(data: bytes, limits: Limits = DEFAULT_LIMITS, allowance: Allowance | None = None) -> Any:
+    """Parse one YAML document into located plain data (LocatedMap, LocatedList, scalars); with an
+    ``allowance``, its expanded size is also taken from what the load has left."""
     if len(data) > limits.max_file_bytes:
         raise YamlParseError(1, 1, f"file is {len(data)} bytes, over the limit of {limits.max_file_bytes}",
                              "split it into smaller files")
@@ -142,11 +152,11 @@ def parse_yaml(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
     if len(nodes) != 1:
         raise YamlParseError(1, 1, f"expected exactly one YAML document, found {len(nodes)}",
                              "put each component or environment in its own file")
-    _check_expansion(text, nodes[0], limits)
+    _check_expansion(text, nodes[0], limits, allowance)
     return _Builder(limits).build(nodes[0])
 
 
-def _check_expansion(text: str, root: Node, limits: Limits) -> None:
+def _check_expansion(text: str, root: Node, limits: Limits, allowance: Allowance | None) -> None:
     """Refuse a document whose aliases expand past the bounds, at the alias that went over,
     before anything is expanded (the text is parsed a second time only for a refused document)."""
     try:
@@ -154,14 +164,21 @@ def _check_expansion(text: str, root: Node, limits: Limits) -> None:
     except RecursiveAlias as exc:
         _Builder._fail(exc.node, "recursive YAML alias", "an anchor cannot contain an alias to itself")
         raise  # unreachable
-    if not size.over(limits.max_nodes, limits.max_expanded_bytes):
+    max_chars = limits.max_expanded_bytes if allowance is None else min(limits.max_expanded_bytes, allowance.left)
+    if not size.over(limits.max_nodes, max_chars):
+        if allowance is not None:
+            allowance.left -= size.chars
         return
-    excess = first_excess(yaml.parse(text, Loader=_Yaml12Loader), limits.max_nodes, limits.max_expanded_bytes)
+    excess = first_excess(yaml.parse(text, Loader=_Yaml12Loader), limits.max_nodes, max_chars)
     line, col = (excess.line, excess.col) if excess else (root.start_mark.line + 1, root.start_mark.column + 1)
     if excess is not None and excess.recursive:
         raise YamlParseError(line, col, "recursive YAML alias", "an anchor cannot contain an alias to itself")
     by_nodes = excess.nodes if excess is not None else size.nodes > limits.max_nodes
     bound = f"{limits.max_nodes} nodes" if by_nodes else f"{limits.max_expanded_bytes} bytes"
+    if not by_nodes and allowance is not None and max_chars < limits.max_expanded_bytes:
+        raise YamlParseError(line, col, f"the platform's files expand to more than {allowance.max_expanded_bytes} "
+                                        "bytes in all (YAML aliases included)",
+                             "use fewer or smaller anchors/aliases, or keep large files out of the spec")
     if excess is None or excess.by_alias:
         raise YamlParseError(line, col, f"value expands to more than {bound} (YAML aliases)",
                              "use fewer or smaller anchors/aliases, or write the values out")

@@ -7,7 +7,7 @@ import yaml
 
 from reconciler.spec.edit import EditError, set_versions
 from reconciler.spec.expansion import RecursiveAlias, Size, expansion, first_excess
-from reconciler.spec.yamlio import Limits, YamlParseError, parse_yaml
+from reconciler.spec.yamlio import Allowance, Limits, YamlParseError, parse_yaml
 
 
 def _long_string_bomb(size: int, string_bytes: int = 100_000) -> bytes:
@@ -66,3 +66,14 @@ def test_a_large_file_without_aliases_names_the_bound_not_aliases() -> None:
 def test_promotion_edits_refuse_an_alias_bomb_before_ruamel_sees_it() -> None:
     with pytest.raises(EditError, match="expands to more than"):
         set_versions(_long_string_bomb(300_000).decode(), {"serving/x": "1.0.0"})
+
+
+def test_the_files_of_one_load_share_one_allowance() -> None:
+    allowance = Allowance(max_expanded_bytes=40)
+    parse_yaml(b'a: &a "0123456789"\nb: *a\n', allowance=allowance)  # 1 + 10 + 1 + 10 characters
+    assert allowance.left == 18
+    with pytest.raises(YamlParseError) as caught:
+        parse_yaml(b'c: &c "0123456789"\nd: *c\n', allowance=allowance)
+    error = caught.value
+    assert (error.line, error.col) == (2, 4)  # the alias that went over what the load had left
+    assert error.message == "the platform's files expand to more than 40 bytes in all (YAML aliases included)"
