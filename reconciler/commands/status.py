@@ -37,6 +37,8 @@ def status_rows(results: list[Result]) -> list[Row]:
             continue
         by_component: dict[str, list[tuple[ObjectKey, Action]]] = {}
         for entry in result.plan.entries:
+            if entry.action is Action.SKIP and entry.desired is None:
+                continue  # left in place (kept, not ours): Git no longer renders it, so no component shows it
             labels = ((entry.desired or entry.live or {}).get("metadata", {}).get("labels") or {})
             component = labels.get(LABEL_COMPONENT_REF, "(unknown)").replace(".", "/", 1)
             by_component.setdefault(component, []).append((entry.key, entry.action))

@@ -112,3 +112,21 @@ def test_a_lost_inventory_holds_pruning_and_adopt_resolves_it(where: str, kube: 
         "Notebook/ml/b": "pruned", "PersistentVolumeClaim/ml/data": "skipped"}
     inventory = cluster.read_inventory("dev", NS)
     assert inventory is not None and inventory.kept == (ObjectKey("", "PersistentVolumeClaim", NS, "data"),)
+
+
+def test_a_kept_claim_stays_owned_but_shows_in_no_component_row(kube: KubeCluster) -> None:
+    from reconciler.commands.status import status_rows
+
+    claim = _claim("data")
+    claim["metadata"]["labels"] = {"platformctl.dev/component": "notebooks.gone"}
+    assert reconcile(kube, _target("r1", _notebook("a"), claim)).ok
+    pruned = reconcile(kube, _target("r2", _notebook("a")))
+    assert pruned.ok and [c.action for c in pruned.changes if c.key.name == "data"] == ["skipped"]
+
+    again = reconcile(kube, _target("r3", _notebook("a")))
+
+    assert again.ok and again.plan is not None and not again.plan.has_changes
+    assert [e.key.name for e in again.plan.entries if e.action.value == "skip"] == ["data"]
+    assert "notebooks/gone" not in {row.component for row in status_rows([again])}
+    inventory = kube.read_inventory("dev", NS)
+    assert inventory is not None and [k.name for k in inventory.kept] == ["data"]
