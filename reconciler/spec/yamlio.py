@@ -97,6 +97,8 @@ _FLOW_TOKENS = re.compile(
 _BLOCK_PREFIX = re.compile(rb"^([ ]*)((?:[-?:][ ]+)*)", re.MULTILINE)
 _INDICATOR = re.compile(rb"[-?:][ ]")
 MAX_INDENT = 512
+_ALIAS = re.compile(rb"(?:^|[\s\[{,])\*[^\s,\[\]{}]", re.MULTILINE)
+"""Where an alias could be; a false match (a cron's ``*/5``) only costs the slower, exact check."""
 
 
 def _check_nesting(data: bytes, max_depth: int) -> None:
@@ -152,8 +154,16 @@ def parse_yaml(data: bytes, limits: Limits = DEFAULT_LIMITS, allowance: Allowanc
     if len(nodes) != 1:
         raise YamlParseError(1, 1, f"expected exactly one YAML document, found {len(nodes)}",
                              "put each component or environment in its own file")
-    _check_expansion(text, nodes[0], limits, allowance)
-    return _Builder(limits).build(nodes[0])
+    if _ALIAS.search(data):
+        _check_expansion(text, nodes[0], limits, allowance)
+        return _Builder(limits).build(nodes[0])
+    # No alias in the text: the document is its own expansion, the builder counts its nodes.
+    if allowance is not None:
+        if len(text) > allowance.left:
+            raise YamlParseError(1, 1, f"the platform's files expand to more than {allowance.max_expanded_bytes} "
+                                       "bytes in all", "keep large files out of the spec")
+        allowance.left -= len(text)
+    return _Builder(limits, count=True).build(nodes[0])
 
 
 def _check_expansion(text: str, root: Node, limits: Limits, allowance: Allowance | None) -> None:
@@ -186,14 +196,19 @@ def _check_expansion(text: str, root: Node, limits: Limits, allowance: Allowance
 
 
 class _Builder:
-    """Turns a libyaml node graph into located plain data (its expansion was checked before)."""
+    """Turns a libyaml node graph into located plain data (its expansion was checked before, or
+    there is no alias and it counts the nodes itself)."""
 
     _scalars = yaml.constructor.SafeConstructor()
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, *, count: bool = False) -> None:
         self.limits = limits
+        self.count = count
+        self.nodes = 0
 
     def build(self, node: Node, depth: int = 1) -> Any:
+        if self.count:
+            self._counted(node, 1)
         if depth > self.limits.max_depth:
             self._fail(node, f"YAML nesting deeper than {self.limits.max_depth} levels", "flatten the structure")
         if isinstance(node, ScalarNode):
@@ -202,6 +217,11 @@ class _Builder:
             return self._sequence(node, depth)
         assert isinstance(node, MappingNode)
         return self._mapping(node, depth)
+
+    def _counted(self, node: Node, nodes: int) -> None:
+        self.nodes += nodes
+        if self.nodes > self.limits.max_nodes:
+            self._fail(node, f"file holds more than {self.limits.max_nodes} nodes", "split it into smaller files")
 
     def _scalar(self, node: ScalarNode) -> Any:
         if node.tag == "tag:yaml.org,2002:int":
@@ -235,6 +255,8 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self._fail(key_node, "mapping keys must be plain values", "use a string key")
             key = self._scalar(key_node)
+            if self.count:
+                self._counted(key_node, 1)
             if key in out:
                 self._fail(key_node, f'duplicate key "{key}"', "remove or rename one of the two entries")
             out[key] = self.build(value_node, depth + 1)
