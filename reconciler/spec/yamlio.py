@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.spec.expansion import RecursiveAlias, expansion, first_excess
+from reconciler.spec.expansion import RecursiveAlias, Size, expansion, first_excess
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +39,14 @@ class Allowance:
     """What every file of one load may expand to together: each file is also within its own Limits,
     but many files each near their bound must not add up to more than the process can hold."""
 
-    def __init__(self, max_expanded_bytes: int = 64 * 1_048_576) -> None:
-        self.max_expanded_bytes = max_expanded_bytes
-        self.left = max_expanded_bytes
+    def __init__(self, max_expanded_bytes: int = 64 * 1_048_576, max_nodes: int = 2_000_000) -> None:
+        self.max_expanded_bytes, self.max_nodes = max_expanded_bytes, max_nodes
+        self.bytes_left, self.nodes_left = max_expanded_bytes, max_nodes
+
+    def take(self, size: Size) -> None:
+        """Account one accepted file."""
+        self.bytes_left -= size.chars
+        self.nodes_left -= size.nodes
 
 
 class YamlParseError(Exception):
@@ -154,45 +159,70 @@ def parse_yaml(data: bytes, limits: Limits = DEFAULT_LIMITS, allowance: Allowanc
     if len(nodes) != 1:
         raise YamlParseError(1, 1, f"expected exactly one YAML document, found {len(nodes)}",
                              "put each component or environment in its own file")
+    root = nodes[0]
+    bounds = _Bounds.of(limits, allowance)
     if _ALIAS.search(data):
-        _check_expansion(text, nodes[0], limits, allowance)
-        return _Builder(limits).build(nodes[0])
-    # No alias in the text: the document is its own expansion, the builder counts its nodes.
+        size = _check_expansion(text, root, bounds)
+        tree = _Builder(limits).build(root)
+    else:  # no alias in the text: the document is its own expansion, the builder counts its nodes
+        if len(text) > bounds.chars:
+            raise YamlParseError(1, 1, bounds.over(nodes=False, aliases=False), bounds.hint(aliases=False))
+        builder = _Builder(limits, count=bounds)
+        tree = builder.build(root)
+        size = Size(builder.nodes, len(text))
     if allowance is not None:
-        if len(text) > allowance.left:
-            raise YamlParseError(1, 1, f"the platform's files expand to more than {allowance.max_expanded_bytes} "
-                                       "bytes in all", "keep large files out of the spec")
-        allowance.left -= len(text)
-    return _Builder(limits, count=True).build(nodes[0])
+        allowance.take(size)
+    return tree
 
 
-def _check_expansion(text: str, root: Node, limits: Limits, allowance: Allowance | None) -> None:
-    """Refuse a document whose aliases expand past the bounds, at the alias that went over,
-    before anything is expanded (the text is parsed a second time only for a refused document)."""
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    """The stricter of a file's limits and what its load has left, and how to word each excess."""
+
+    nodes: int
+    chars: int
+    limits: Limits
+    allowance: Allowance | None
+
+    @classmethod
+    def of(cls, limits: Limits, allowance: Allowance | None) -> _Bounds:
+        if allowance is None:
+            return cls(limits.max_nodes, limits.max_expanded_bytes, limits, None)
+        return cls(min(limits.max_nodes, allowance.nodes_left), min(limits.max_expanded_bytes, allowance.bytes_left),
+                   limits, allowance)
+
+    def over(self, *, nodes: bool, aliases: bool) -> str:
+        """The message for a document over the node (or character) bound."""
+        if self.allowance is not None and (self.nodes < self.limits.max_nodes if nodes
+                                           else self.chars < self.limits.max_expanded_bytes):
+            total = f"{self.allowance.max_nodes} nodes" if nodes else f"{self.allowance.max_expanded_bytes} bytes"
+            return f"the platform's files expand to more than {total} in all" + (" (YAML aliases)" if aliases else "")
+        bound = f"{self.limits.max_nodes} nodes" if nodes else f"{self.limits.max_expanded_bytes} bytes"
+        return f"value expands to more than {bound} (YAML aliases)" if aliases else f"file holds more than {bound}"
+
+    @staticmethod
+    def hint(*, aliases: bool) -> str:
+        """What to do about an excess."""
+        return "use fewer or smaller anchors/aliases, or write the values out" if aliases else "split it into smaller files"
+
+
+def _check_expansion(text: str, root: Node, bounds: _Bounds) -> Size:
+    """The document's expanded size; a document whose aliases expand past the bounds is refused at
+    the alias that went over, before anything is expanded (its text is parsed a second time)."""
     try:
         size = expansion(root)
     except RecursiveAlias as exc:
         _Builder._fail(exc.node, "recursive YAML alias", "an anchor cannot contain an alias to itself")
         raise  # unreachable
-    max_chars = limits.max_expanded_bytes if allowance is None else min(limits.max_expanded_bytes, allowance.left)
-    if not size.over(limits.max_nodes, max_chars):
-        if allowance is not None:
-            allowance.left -= size.chars
-        return
-    excess = first_excess(yaml.parse(text, Loader=_Yaml12Loader), limits.max_nodes, max_chars)
+    if not size.over(bounds.nodes, bounds.chars):
+        return size
+    excess = first_excess(yaml.parse(text, Loader=_Yaml12Loader), bounds.nodes, bounds.chars)
     line, col = (excess.line, excess.col) if excess else (root.start_mark.line + 1, root.start_mark.column + 1)
     if excess is not None and excess.recursive:
         raise YamlParseError(line, col, "recursive YAML alias", "an anchor cannot contain an alias to itself")
-    by_nodes = excess.nodes if excess is not None else size.nodes > limits.max_nodes
-    bound = f"{limits.max_nodes} nodes" if by_nodes else f"{limits.max_expanded_bytes} bytes"
-    if not by_nodes and allowance is not None and max_chars < limits.max_expanded_bytes:
-        raise YamlParseError(line, col, f"the platform's files expand to more than {allowance.max_expanded_bytes} "
-                                        "bytes in all (YAML aliases included)",
-                             "use fewer or smaller anchors/aliases, or keep large files out of the spec")
-    if excess is None or excess.by_alias:
-        raise YamlParseError(line, col, f"value expands to more than {bound} (YAML aliases)",
-                             "use fewer or smaller anchors/aliases, or write the values out")
-    raise YamlParseError(line, col, f"file holds more than {bound}", "split it into smaller files")
+    by_nodes = excess.nodes if excess is not None else size.nodes > bounds.nodes
+    aliases = excess is None or excess.by_alias
+    raise YamlParseError(line, col, bounds.over(nodes=by_nodes, aliases=aliases), bounds.hint(aliases=aliases))
 
 
 class _Builder:
@@ -201,9 +231,10 @@ class _Builder:
 
     _scalars = yaml.constructor.SafeConstructor()
 
-    def __init__(self, limits: Limits, *, count: bool = False) -> None:
+    def __init__(self, limits: Limits, *, count: _Bounds | None = None) -> None:
         self.limits = limits
         self.count = count
+        """Given: count the nodes built and refuse past ``count.nodes`` (a document without aliases)."""
         self.nodes = 0
 
     def build(self, node: Node, depth: int = 1) -> Any:
@@ -219,9 +250,10 @@ class _Builder:
         return self._mapping(node, depth)
 
     def _counted(self, node: Node, nodes: int) -> None:
+        assert self.count is not None
         self.nodes += nodes
-        if self.nodes > self.limits.max_nodes:
-            self._fail(node, f"file holds more than {self.limits.max_nodes} nodes", "split it into smaller files")
+        if self.nodes > self.count.nodes:
+            self._fail(node, self.count.over(nodes=True, aliases=False), self.count.hint(aliases=False))
 
     def _scalar(self, node: ScalarNode) -> Any:
         if node.tag == "tag:yaml.org,2002:int":

@@ -71,9 +71,19 @@ def test_promotion_edits_refuse_an_alias_bomb_before_ruamel_sees_it() -> None:
 def test_the_files_of_one_load_share_one_allowance() -> None:
     allowance = Allowance(max_expanded_bytes=40)
     parse_yaml(b'a: &a "0123456789"\nb: *a\n', allowance=allowance)  # 1 + 10 + 1 + 10 characters
-    assert allowance.left == 18
+    assert allowance.bytes_left == 18 and allowance.nodes_left == 2_000_000 - 5
     with pytest.raises(YamlParseError) as caught:
         parse_yaml(b'c: &c "0123456789"\nd: *c\n', allowance=allowance)
     error = caught.value
     assert (error.line, error.col) == (2, 4)  # the alias that went over what the load had left
-    assert error.message == "the platform's files expand to more than 40 bytes in all (YAML aliases included)"
+    assert error.message == "the platform's files expand to more than 40 bytes in all (YAML aliases)"
+
+
+def test_files_without_aliases_count_against_the_allowance_too() -> None:
+    allowance = Allowance(max_nodes=10)
+    parse_yaml(b"a: [1, 2, 3]\n", allowance=allowance)  # root, key, list, three items
+    assert allowance.nodes_left == 4
+    with pytest.raises(YamlParseError) as caught:
+        parse_yaml(b"b: [1, 2, 3]\n", allowance=allowance)
+    assert caught.value.message == "the platform's files expand to more than 10 nodes in all"
+    assert (caught.value.line, caught.value.col) == (1, 8)  # the node that went over
