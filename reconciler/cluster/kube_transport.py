@@ -113,16 +113,21 @@ class Transport:
             window = write_window(opts.fence, write, self._cluster, key)  # after the rate limiter's wait
             with self._lock:
                 self._counts[verb] += 1
+            token = opts.observer.sending()
             try:
                 answer = self._send(method, path, query, body, content_type, stream_timeout, window)
             except (urllib3.exceptions.HTTPError, OSError, ApiException) as exc:  # ApiException: TLS failures
-                cut_short = window < self._timeouts(method, stream_timeout)[1] and _timed_out(exc)
-                if not cut_short:  # a timeout the fence cut short is not the server's fault
-                    opts.observer.no_answer(f"{type(exc).__name__}: {exc}")
+                if window < self._timeouts(method, stream_timeout)[1] and _timed_out(exc):
+                    opts.observer.cut_short(token)  # the fence's deadline, not the server's fault
+                else:
+                    opts.observer.no_answer(token, f"{type(exc).__name__}: {exc}")
                 failure: Response | Exception = exc
                 wait = full_jitter(attempt, opts.backoff_base, opts.backoff_cap, opts.random)
+            except BaseException:
+                opts.observer.cut_short(token)
+                raise
             else:
-                opts.observer.answered()
+                opts.observer.answered(token)
                 if not self._flow_control and has_flow_control(answer.headers):
                     self._flow_control = True  # a plain flag write: racing writers agree
                 if isinstance(answer, Stream):

@@ -40,7 +40,7 @@ from reconciler.daemon.reporting import log_outcome, report_outcome
 from reconciler.daemon.status import SourceState, TargetState, document, rows_after, shown_rows
 from reconciler.daemon.triggers import CoalescingTrigger, push_handler
 from reconciler.daemon.guard import DaemonFence
-from reconciler.daemon.reach import Reachability
+from reconciler.daemon.reach import Reachability, watch_overdue
 from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker, supervise
 from reconciler.budget import AppliedBudget
 from reconciler.engine import ApplyOptions, Result
@@ -109,6 +109,7 @@ class Daemon:
         self._retired: list[TargetWorker] = []
         self._watches: dict[TargetKey, tuple[ClusterSpec, DriftWatch | None]] = {}
         self._reach: dict[TargetKey, Reachability] = {}
+        self._overdue: threading.Thread | None = None
         self._leader = False
         self._shut = False
         self.trigger.fire("start")
@@ -334,6 +335,8 @@ class Daemon:
             if key not in self._workers:
                 self._states.setdefault(key, TargetState(*key))
                 reach = self._reach[key] = Reachability(self.clock, functools.partial(self._reach_changed, key))
+                if self._overdue is None:
+                    self._overdue = watch_overdue(self._trackers, self.config.answer_timeout, self._stop)
                 worker = TargetWorker(key, connect=self._connect, clock=self.clock, refusal=self.refusal,
                                       fence=self._fence, reach=reach, answer_timeout=self.config.answer_timeout,
                                       condition=self._cond, on_done=self._finished,
@@ -409,6 +412,10 @@ class Daemon:
         for watch in stopped:
             self.metrics.drift_watches(*watch.key, 0)
         return stopped
+
+    def _trackers(self) -> list[Reachability]:
+        with self._cond:
+            return list(self._reach.values())
 
     def _reach_changed(self, key: TargetKey, _reachable: bool) -> None:
         """A client of ``key`` got an answer after none, or none after answers (any thread): shown at once

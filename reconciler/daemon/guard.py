@@ -108,7 +108,7 @@ class GuardedCluster:
                 self.refused = True
             raise
         except Unavailable as exc:
-            self.reach.no_answer(exc.message)
+            self.reach.no_answer(0, exc.message)
             if self._on_error is not None:
                 self._on_error(exc.status)  # 0 for a cluster that never answered, not a 503
             raise

@@ -3,13 +3,17 @@
 Each client of the target (the worker's, the watches') reports every attempt here (it is their
 ``AnswerObserver``): any HTTP answer makes the cluster reachable, a refused, reset or timed-out
 attempt makes it unreachable, at once, even while a reconcile is still waiting on its retries.
-The daemon is told only when the verdict flips, so a busy cluster costs a lock per request, not a
-status update.
+Attempts still waiting are remembered with their start, so ``overdue`` (called periodically by
+the daemon) marks the cluster unreachable while one waits longer than the read deadline (a write
+may wait 30 s for its answer). The daemon is told only when the verdict flips, so a busy cluster
+costs a lock per request, not a status update.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -19,10 +23,14 @@ from reconciler.daemon.clock import Clock
 class Reachability:
     """The last verdict on one cluster and when it last answered (thread-safe)."""
 
-    def __init__(self, clock: Clock, on_change: Callable[[bool], None] | None = None) -> None:
+    def __init__(self, clock: Clock, on_change: Callable[[bool], None] | None = None, *,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._on_change = on_change
+        self._monotonic = monotonic  # request durations are real time, whatever the daemon's clock
         self._lock = threading.Lock()
+        self._tokens = itertools.count(1)
+        self._waiting: dict[int, float] = {}  # attempt -> when it was sent
         self._reachable: bool | None = None
         self._last_seen: datetime | None = None
         self._error: str | None = None
@@ -45,17 +53,43 @@ class Reachability:
         with self._lock:
             return self._error
 
-    def answered(self) -> None:
-        """The cluster answered (any HTTP status)."""
+    def sending(self) -> int:
+        """An attempt is being sent; its token."""
+        token = next(self._tokens)
+        with self._lock:
+            self._waiting[token] = self._monotonic()
+        return token
+
+    def cut_short(self, attempt: int) -> None:
+        """The client stopped waiting for its own reasons: no verdict."""
+        with self._lock:
+            self._waiting.pop(attempt, None)
+
+    def overdue(self, limit: float) -> None:
+        """Unreachable when an attempt has waited ``limit`` seconds or more without an answer."""
+        now = self._monotonic()
+        with self._lock:
+            oldest = min(self._waiting.values(), default=now)
+        if now - oldest >= limit:
+            self._unanswered(f"no answer for {now - oldest:.1f}s")
+
+    def answered(self, attempt: int = 0) -> None:
+        """The cluster answered (any HTTP status); ``attempt``: its token, 0 for a request not tracked."""
         now = self._clock.now()
         with self._lock:
+            self._waiting.pop(attempt, None)
             flipped = self._reachable is not True
             self._reachable, self._last_seen, self._error = True, now, None
         if flipped:
             self._tell(True)
 
-    def no_answer(self, error: str) -> None:
-        """An attempt got no answer (refused, reset, timed out)."""
+    def no_answer(self, attempt: int, error: str) -> None:
+        """An attempt got no answer (refused, reset, timed out); ``attempt`` 0: not tracked."""
+        with self._lock:
+            self._waiting.pop(attempt, None)
+        self._unanswered(error)
+
+    def _unanswered(self, error: str) -> None:
         with self._lock:
             flipped = self._reachable is not False
             self._reachable, self._error = False, error
@@ -65,3 +99,16 @@ class Reachability:
     def _tell(self, reachable: bool) -> None:
         if self._on_change is not None:
             self._on_change(reachable)
+
+
+def watch_overdue(trackers: Callable[[], list[Reachability]], limit: float, stop: threading.Event) -> threading.Thread:
+    """Start a thread that, until ``stop``, checks ``trackers()`` for attempts waiting past ``limit``
+    seconds, twice per ``limit`` (at most every second): a hung write shows within the read deadline."""
+    def run() -> None:
+        while not stop.wait(min(1.0, limit / 2)):
+            for reach in trackers():
+                reach.overdue(limit)
+
+    thread = threading.Thread(target=run, name="platformctl-overdue", daemon=True)
+    thread.start()
+    return thread

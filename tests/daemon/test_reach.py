@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from reconciler.daemon import ManualClock
@@ -20,12 +21,32 @@ def test_the_tracker_tells_only_flips_and_keeps_the_last_answer() -> None:
     clock.advance(5)
     reach.answered()
     assert told == [True] and reach.last_seen is not None and seen is not None and reach.last_seen > seen
-    reach.no_answer("ReadTimeoutError: read timed out")
-    reach.no_answer("ProtocolError: connection reset")
+    reach.no_answer(reach.sending(), "ReadTimeoutError: read timed out")
+    reach.no_answer(reach.sending(), "ProtocolError: connection reset")
     assert told == [True, False] and reach.reachable is False
     assert reach.error == "ProtocolError: connection reset" and reach.last_seen is not None
     reach.answered()
     assert told == [True, False, True] and reach.error is None
+
+
+def test_an_attempt_waiting_past_the_deadline_makes_the_cluster_unreachable_until_answered() -> None:
+    now = [0.0]
+    told: list[bool] = []
+    reach = Reachability(ManualClock(), told.append, monotonic=lambda: now[0])
+    quick, slow = reach.sending(), reach.sending()
+    reach.answered(quick)
+    now[0] = 9.9
+    reach.overdue(10)
+    assert told == [True]
+    now[0] = 10.0
+    reach.overdue(10)
+    assert told == [True, False] and reach.error == "no answer for 10.0s"
+    reach.answered(slow)  # the slow write was answered after all
+    assert told == [True, False, True]
+    reach.cut_short(reach.sending())  # given up by the client itself: no verdict, no longer waiting
+    now[0] = 100.0
+    reach.overdue(10)
+    assert told == [True, False, True]
 
 
 def _cluster_doc(h: Harness, name: str) -> dict[str, object]:
@@ -54,3 +75,22 @@ def test_a_hung_cluster_is_unknown_while_its_reconcile_still_hangs(
     assert h.daemon.wait_until(lambda: h.daemon.target("prod-cloud", "gke-us").reachable is True, WAIT)
     assert h.daemon.wait_idle(WAIT)
     assert 'platformctl_cluster_up{cluster="gke-us",environment="prod-cloud"} 1.0' in h.metrics.render()[0].decode()
+
+
+def test_a_write_hung_past_the_read_deadline_shows_before_its_own_timeout(
+    repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness]
+) -> None:
+    h = make_daemon(repo, fleet.connect, answer_timeout=0.5)
+    h.step()
+    stuck = fleet.servers["gke-us"]
+    stuck.faults.delay(3.0, verb="patch", times=1)  # the first write waits 3 s; writes time out at 30 s
+    repo.commit("fraud-detector: 5", bump_fraud())
+    h.daemon.trigger.fire("test")
+    started = time.monotonic()
+    h.daemon.step()
+
+    assert h.daemon.wait_until(lambda: h.daemon.target("prod-cloud", "gke-us").reachable is False, WAIT)
+    assert time.monotonic() - started < 2.5  # the overdue check, not the answer, told
+    assert h.daemon.wait_idle(WAIT)
+    state = h.daemon.target("prod-cloud", "gke-us")
+    assert state.reachable is True and state.error is None  # it answered in the end: reachable again
