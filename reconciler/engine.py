@@ -154,7 +154,8 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
         if not options.prune:
             result.plan = _without_prunes(result.plan)
         # 4. The deletion budget: refuse plans that delete too much.
-        refusal = budget_refusal(result.plan, _budget(options, previous), override=options.allow_mass_prune)
+        # The budget of the revision the stored inventory records (an adopted one is rebuilt just now).
+        refusal = budget_refusal(result.plan, _budget(options, stored), override=options.allow_mass_prune)
         if refusal:
             result.error = refusal
             return result
