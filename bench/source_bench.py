@@ -43,7 +43,8 @@ except MemoryError:
 except Exception as exc:
     outcome = f"{type(exc).__name__}: {str(exc)[:100]}"
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this process image's own peak; ru_maxrss may carry the forking parent's
+peak = int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024
 print(json.dumps({"outcome": outcome, "seconds": round(seconds, 3), "peak_mib": round(peak, 1)}))
 """
 
