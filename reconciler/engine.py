@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 
 from reconciler.budget import AppliedBudget, effective_budget
 from reconciler.cluster.base import Cluster, Inventory, KindRef
-from reconciler.cluster.inventory_codec import DamagedInventory
 from reconciler.errors import ClusterError, Conflict, NotFound
-from reconciler.inventory import api_version_of, inventory_of, same_contents
+from reconciler.inventory import adopted, held_reason, inventory_of, left_in_place, same_contents
+from reconciler.livestate import read_state, slim
 from reconciler.objects import Manifest, ObjectKey, apply_rank
-from reconciler.owned import owned_live, unaccounted
+from reconciler.owned import unaccounted
 from reconciler.plan import Action, Plan, PlanEntry, Scope, budget_refusal, make_plan
-from reconciler.render.kinds import RENDERED_KINDS
 from reconciler.render.schedule import bind_pipeline_ids
 from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED, tenancy_violations
 
@@ -131,16 +130,18 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
     try:
         # 1. What we owned after the last reconcile (pruning acts on this, never on labels), and
         # 2. live state: one LIST per kind we render or own, all read at once.
-        stored, damaged, kinds, result.live = _read_state(cluster, target, every_kind=options.adopt)
+        stored, damaged, kinds, result.live = read_state(cluster, target.environment, target.namespace,
+                                                         target.manifests, every_kind=options.adopt)
         scope = Scope(target.namespace, options.cluster_scoped)
         desired = _bind_schedules(target.manifests, result.live)
         previous = stored
         if options.adopt:
-            previous = _adopted(target, result.live, scope)
+            previous = adopted(target.environment, target.revision, result.live, scope.namespace,
+                               scope.cluster_scoped)
         elif stored is None:
             orphans = unaccounted(result.live, (ObjectKey.of(m) for m in desired), scope.namespace,
                                   scope.cluster_scoped)
-            result.held = _held_reason(target, damaged, orphans)
+            result.held = held_reason(target.environment, damaged, orphans)
             if result.held:
                 previous = inventory_of(target.environment, target.revision, [],
                                         [(k, str(result.live[k]["apiVersion"])) for k in orphans])
@@ -189,7 +190,7 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
             # a prune leaves in place stay too, marked kept (unless released). A held inventory is never
             # rewritten: that would forget the objects it no longer names.
             pending = [(e.key, str((e.live or {}).get("apiVersion", ""))) for e in result.plan.prunes]
-            left = [] if options.release else _left_in_place(result.plan)
+            left = [] if options.release else left_in_place(result.plan)
             if not result.held:
                 stored = _store_inventory(cluster, target, stored,
                                           inventory_of(target.environment, target.revision, desired, pending, left))
@@ -215,117 +216,11 @@ def _stage_one(entry: PlanEntry) -> bool:
     return entry.key.kind in _STAGE_ONE and entry.action is Action.CREATE
 
 
-def _adopted(target: Target, live: Mapping[ObjectKey, Manifest], scope: Scope) -> Inventory:
-    """The inventory ``--adopt`` rebuilds: every live object that passes the ownership rule."""
-    keys = owned_live(live, scope.namespace, scope.cluster_scoped)
-    return inventory_of(target.environment, target.revision, [], [(k, str(live[k]["apiVersion"])) for k in keys])
-
-
-def _held_reason(target: Target, damaged: str, orphans: list[ObjectKey]) -> str:
-    """Why pruning must wait for ``--adopt`` ('' when a fresh inventory would forget nothing)."""
-    fix = (f"nothing is pruned and the inventory is not rewritten until `platformctl apply --env {target.environment} "
-           "--adopt` rebuilds it from the objects' managedFields")
-    if damaged:
-        return f"{damaged}; {fix}"
-    if not orphans:
-        return ""
-    named = ", ".join(str(k) for k in orphans[:3]) + (f" and {len(orphans) - 3} more" if len(orphans) > 3 else "")
-    return (f"the inventory of environment '{target.environment}' is missing, but platformctl applied "
-            f"{len(orphans)} object(s) here that Git no longer renders ({named}); {fix}")
-
-
-def _left_in_place(plan: Plan) -> list[tuple[ObjectKey, str]]:
-    """Stale entries the plan does not delete (protected, kept, shared, not ours, pruning off): still owned."""
-    return [(e.key, str(e.live["apiVersion"])) for e in plan.entries
-            if e.action is Action.SKIP and e.desired is None and e.live is not None]
-
-
-def _pairs(manifests: list[Manifest], previous: Inventory | None) -> set[tuple[str, str]]:
-    """(apiVersion, kind) of every rendered object, or of every object the inventory names."""
-    if previous is None:
-        return {(str(m["apiVersion"]), str(m["kind"])) for m in manifests}
-    return {(version, key.kind) for key in previous.objects if (version := api_version_of(previous, key))}
-
-
 def _budget(options: ApplyOptions, previous: Inventory | None) -> float:
     """The deletion budget of this reconcile (see ``reconciler.budget``)."""
     if options.applied_budget is None or previous is None:
         return options.max_prune_fraction
     return effective_budget(options.max_prune_fraction, options.applied_budget(previous.revision))
-
-
-def _read_state(cluster: Cluster, target: Target, *, every_kind: bool = False
-                ) -> tuple[Inventory | None, str, dict[tuple[str, str], KindRef], dict[ObjectKey, Manifest]]:
-    """The inventory (None when missing or damaged, with the damage), the kinds to read and the live objects.
-
-    The inventory and the LISTs of the kinds Git renders go out together (against a cluster 20 ms
-    away that is one round trip instead of one per kind); kinds only the inventory names are listed
-    once it has arrived. Without an inventory (or with ``every_kind``, for ``--adopt``) every kind
-    platformctl renders is listed too, so objects it applied are found wherever Git dropped them."""
-    kinds = {pair: cluster.kind(*pair) for pair in sorted(_pairs(target.manifests, None))}
-    damaged = ""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=_READERS) as readers:
-        inventory = readers.submit(cluster.read_inventory, target.environment, target.namespace)
-        reads = {pair: readers.submit(_read_kind, cluster, kind, target.namespace) for pair, kind in kinds.items()}
-        try:
-            previous = inventory.result()
-        except DamagedInventory as exc:
-            previous, damaged = None, exc.message
-        # Kinds platformctl never renders (a tampered inventory can name any) are read only to report
-        # them: one the cluster does not serve is not an error.
-        optional = _pairs(target.manifests, previous) - kinds.keys() - set(RENDERED_KINDS)
-        for pair in sorted(_pairs(target.manifests, previous) - kinds.keys() - optional):
-            kinds[pair] = cluster.kind(*pair)
-            reads[pair] = readers.submit(_read_kind, cluster, kinds[pair], target.namespace)
-        if previous is None or every_kind:
-            optional |= set(RENDERED_KINDS) - kinds.keys()
-        extra = {pair: readers.submit(_read_optional_kind, cluster, pair, target.namespace)
-                 for pair in sorted(optional)}
-        live: dict[ObjectKey, Manifest] = {}
-        for pair in sorted(reads):  # a fixed order: the same live map whatever finishes first
-            live.update((ObjectKey.of(o), o) for o in reads[pair].result())
-        for pair in sorted(extra):
-            found = extra[pair].result()
-            if found is not None:
-                kinds[pair] = found[0]
-                live.update((ObjectKey.of(o), o) for o in found[1])
-    return previous, damaged, kinds, live
-
-
-def _read_optional_kind(cluster: Cluster, pair: tuple[str, str], namespace: str
-                        ) -> tuple[KindRef, list[Manifest]] | None:
-    """A kind Git does not render here, listed to find what platformctl applied; None when not served."""
-    try:
-        kind = cluster.kind(*pair)
-        return kind, _read_kind(cluster, kind, namespace)
-    except NotFound:
-        return None
-
-
-_READERS = 8
-"""Reads in flight while a reconcile reads the cluster's state (the inventory and one LIST per kind)."""
-
-
-def _read_kind(cluster: Cluster, kind: KindRef, namespace: str) -> list[Manifest]:
-    """One kind's live objects, slimmed as soon as read (kinds are read at once: peak memory)."""
-    if kind.namespaced:
-        objects = cluster.list(kind, namespace)
-    elif kind.kind == "Namespace":  # ours only: never list every namespace of a shared cluster
-        found = cluster.get(kind, None, namespace)
-        objects = [found] if found is not None else []
-    else:
-        objects = cluster.list(kind, None)
-    return [_slim(o) for o in objects]
-
-
-def _slim(obj: Manifest) -> Manifest:
-    """Drop the field sets of managedFields (most of a live object's bytes); who applied it is kept."""
-    entries = obj.get("metadata", {}).get("managedFields")
-    if entries:
-        obj["metadata"]["managedFields"] = [
-            {k: e[k] for k in ("manager", "operation", "subresource") if k in e} for e in entries
-        ]
-    return obj
 
 
 def _bind_schedules(manifests: list[Manifest], live: Mapping[ObjectKey, Manifest]) -> list[Manifest]:
@@ -429,7 +324,7 @@ def _apply(cluster: Cluster, result: Result, entries: list[PlanEntry], pool: con
                 result.error = f"applying {entry.key} failed: {exc.message}"
                 continue
             if stored is not None:
-                live[entry.key] = _slim(stored)
+                live[entry.key] = slim(stored)
             result.changes.append(Change(entry.key, _PAST[entry.action], _replaced_note(entry)))
         if result.error:
             return

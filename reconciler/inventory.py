@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from reconciler.cluster.base import Inventory
 from reconciler.objects import Manifest, ObjectKey
+from reconciler.owned import owned_live
+from reconciler.plan import Action, Plan
 
 
 def inventory_of(environment: str, revision: str, manifests: Iterable[Manifest],
@@ -39,3 +41,29 @@ def same_contents(a: Inventory | None, b: Inventory) -> bool:
 def api_version_of(inventory: Inventory, key: ObjectKey) -> str | None:
     """The apiVersion an owned object was written with."""
     return inventory.api_versions.get(f"{key.group}/{key.kind}")
+
+
+def adopted(environment: str, revision: str, live: Mapping[ObjectKey, Manifest], namespace: str,
+            cluster_scoped: frozenset[str]) -> Inventory:
+    """The inventory ``--adopt`` rebuilds: every live object that passes the ownership rule."""
+    keys = owned_live(live, namespace, cluster_scoped)
+    return inventory_of(environment, revision, [], [(k, str(live[k]["apiVersion"])) for k in keys])
+
+
+def held_reason(environment: str, damaged: str, orphans: list[ObjectKey]) -> str:
+    """Why pruning must wait for ``--adopt`` ('' when a fresh inventory would forget nothing)."""
+    fix = (f"nothing is pruned and the inventory is not rewritten until `platformctl apply --env {environment} "
+           "--adopt` rebuilds it from the objects' managedFields")
+    if damaged:
+        return f"{damaged}; {fix}"
+    if not orphans:
+        return ""
+    named = ", ".join(str(k) for k in orphans[:3]) + (f" and {len(orphans) - 3} more" if len(orphans) > 3 else "")
+    return (f"the inventory of environment '{environment}' is missing, but platformctl applied "
+            f"{len(orphans)} object(s) here that Git no longer renders ({named}); {fix}")
+
+
+def left_in_place(plan: Plan) -> list[tuple[ObjectKey, str]]:
+    """Stale entries the plan does not delete (protected, kept, shared, not ours, pruning off): still owned."""
+    return [(e.key, str(e.live["apiVersion"])) for e in plan.entries
+            if e.action is Action.SKIP and e.desired is None and e.live is not None]
