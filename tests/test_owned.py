@@ -66,3 +66,26 @@ def test_kept_entries_are_marked_unless_git_renders_them_again() -> None:
     again = inventory_of("dev", "r2", [nb], kept=[(ObjectKey.of(nb), "kubeflow.org/v1")])
     assert again.kept == ()
     assert not same_contents(inventory, inventory_of("dev", "r1", [nb], [(pvc, "v1")]))  # only the mark differs
+
+
+def test_pruning_is_held_only_when_a_fresh_inventory_would_forget_something() -> None:
+    from reconciler.inventory import held_reason
+
+    orphans = [ObjectKey("kubeflow.org", "Notebook", "ml", f"nb-{i}") for i in range(5)]
+    assert held_reason("dev", "", []) == ""
+    missing = held_reason("dev", "", orphans)
+    assert "inventory of environment 'dev' is missing" in missing and "5 object(s)" in missing
+    assert "Notebook/ml/nb-0, Notebook/ml/nb-1, Notebook/ml/nb-2 and 2 more" in missing
+    assert missing.endswith("until `platformctl apply --env dev --adopt` rebuilds it from the objects' managedFields")
+    damaged = held_reason("dev", "the inventory in ConfigMap ml/x is damaged (ValueError: x)", [])
+    assert damaged.startswith("the inventory in ConfigMap ml/x is damaged") and "--adopt" in damaged
+
+
+def test_adopt_rebuilds_the_inventory_with_each_kinds_api_version() -> None:
+    from reconciler.inventory import adopted
+
+    objects = [live("kubeflow.org/v1", "Notebook", "ours", "ml", OURS),
+               live("kubeflow.org/v1", "Notebook", "users", "ml", ("kubectl", "Apply"))]
+    inventory = adopted("dev", "r9", {ObjectKey.of(o): o for o in objects}, "ml", frozenset({"Namespace"}))
+    assert [str(k) for k in inventory.objects] == ["Notebook/ml/ours"]
+    assert inventory.api_versions == {"kubeflow.org/Notebook": "kubeflow.org/v1"} and inventory.revision == "r9"
