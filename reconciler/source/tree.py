@@ -42,10 +42,11 @@ class TreeSource:
         self.read_count = 0
         """Blobs read so far (tests and benchmarks check that unrelated files are never read)."""
         self._entries = _list(tree)
+        self._paths = sorted(self._entries)
 
     def files(self) -> list[str]:
         """Every file of the commit (symlinks and refused files included, so globs report them), sorted."""
-        return sorted(self._entries)
+        return self._paths
 
     def read(self, path: str) -> bytes:
         """The bytes of ``path``; a symlink is followed only to a file inside the tree."""
