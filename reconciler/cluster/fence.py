@@ -3,9 +3,9 @@
 A daemon replica may write only while it holds the leader lease, i.e. until the lease's renew
 deadline (last successful renewal + ``renew_deadline`` on the local monotonic clock). The
 transport asks the fence before every write (a dry run changes nothing: it may be sent) and
-before every retry sleep of a write or dry run: a write is never sent after the deadline, a retry never waits past it, and a
-request's timeout never carries the client past it. Reads are not fenced. The CLI, which holds
-no lease, uses ``OPEN``.
+before every retry sleep of a write or dry run: a write is never sent after the deadline, a
+retry never waits past it, and a write's timeout never carries the client past it. Reads are
+not fenced. The CLI, which holds no lease, uses ``OPEN``.
 """
 
 from __future__ import annotations

@@ -187,7 +187,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "lease_namespace": str, "lease_name": str, "lease_kubeconfig": str, "lease_context": str,
     "lease_duration": parse_duration, "renew_deadline": parse_duration, "retry_period": parse_duration,
     "identity": str, "state_dir": Path, "cluster_root": Path, "policy": Path, "own_namespace": str, "backoff_base": parse_duration,
-    "backoff_cap": parse_duration, "shutdown_grace": parse_duration, "answer_timeout": parse_duration, "log_format": str, "log_level": str,
+    "backoff_cap": parse_duration, "shutdown_grace": parse_duration, "answer_timeout": parse_duration,
+    "log_format": str, "log_level": str,
 }
 ENVIRONMENT = {
     "repo": "PLATFORMCTL_REPO", "branch": "PLATFORMCTL_BRANCH", "environments": "PLATFORMCTL_ENVIRONMENTS",
@@ -203,7 +204,8 @@ ENVIRONMENT = {
     "state_dir": "PLATFORMCTL_STATE_DIR", "cluster_root": "PLATFORMCTL_CLUSTER_ROOT",
     "policy": "PLATFORMCTL_POLICY", "own_namespace": "PLATFORMCTL_OWN_NAMESPACE",
     "backoff_base": "PLATFORMCTL_BACKOFF_BASE", "backoff_cap": "PLATFORMCTL_BACKOFF_CAP",
-    "shutdown_grace": "PLATFORMCTL_SHUTDOWN_GRACE", "answer_timeout": "PLATFORMCTL_ANSWER_TIMEOUT", "log_format": "PLATFORMCTL_LOG_FORMAT",
+    "shutdown_grace": "PLATFORMCTL_SHUTDOWN_GRACE", "answer_timeout": "PLATFORMCTL_ANSWER_TIMEOUT",
+    "log_format": "PLATFORMCTL_LOG_FORMAT",
     "log_level": "PLATFORMCTL_LOG_LEVEL",
 }
 """The variable of each setting (the webhook secret is PLATFORMCTL_WEBHOOK_SECRET or ..._FILE)."""
