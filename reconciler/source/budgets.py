@@ -50,7 +50,7 @@ class AppliedBudgets:
         return lambda revision: self.budget(revision, environment)
 
     def _load(self, commit: str) -> dict[str, float]:
-        if len(commit) != 40 or any(c not in "0123456789abcdef" for c in commit):
+        if len(commit) not in (40, 64) or any(c not in "0123456789abcdef" for c in commit):  # SHA-1 or SHA-256
             return {}  # not a commit (an unversioned or dirty work tree was applied): unknown
         try:
             return prune_budgets(self._read(commit))
