@@ -30,6 +30,18 @@ def applied_by_platformctl(live: Manifest) -> bool:
 def not_ours(key: ObjectKey, live: Manifest, namespace: str,
              cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED) -> str:
     """Why platformctl must never delete this object, even though its inventory names it ('' when it may)."""
+    misplaced = outside_scope(key, namespace, cluster_scoped)
+    if misplaced:
+        return misplaced
+    if not applied_by_platformctl(live):
+        return (f"{NOT_OURS}: its managedFields show no server-side apply by '{FIELD_MANAGER}', so someone else "
+                "created it (was the inventory edited?)")
+    return ""
+
+
+def outside_scope(key: ObjectKey, namespace: str, cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED) -> str:
+    """Why an inventory entry names something no environment here could own, judged from its key alone ('' when
+    it could): such an entry is never read from the cluster, so this is all there is to report."""
     if not is_rendered(key.group, key.kind):
         return f"{NOT_OURS}: platformctl never renders {key.kind} objects (was its inventory edited?)"
     if key.namespace and key.namespace != namespace:
@@ -38,9 +50,6 @@ def not_ours(key: ObjectKey, live: Manifest, namespace: str,
         return f"{NOT_OURS}: cluster-scoped {key.kind} objects are outside this environment's policy"
     if key.kind == "Namespace" and key.name != namespace:
         return f"{NOT_OURS}: only the environment's own namespace '{namespace}' is"
-    if not applied_by_platformctl(live):
-        return (f"{NOT_OURS}: its managedFields show no server-side apply by '{FIELD_MANAGER}', so someone else "
-                "created it (was the inventory edited?)")
     return ""
 
 

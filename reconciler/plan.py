@@ -20,7 +20,7 @@ from enum import Enum
 from reconciler.diff import in_sync, unified_diff
 from reconciler.immutable import FieldChange, immutable_changes
 from reconciler.objects import Manifest, ObjectKey, apply_rank
-from reconciler.owned import NOT_OURS, not_ours
+from reconciler.owned import NOT_OURS, not_ours, outside_scope
 from reconciler.render.ownership import ANNOTATION_KEEP, ANNOTATION_SOURCE, LABEL_COMPONENT_REF
 from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED
 
@@ -156,7 +156,13 @@ def make_plan(
     for key in stale:
         current = live.get(key)
         if current is None:
-            continue  # already gone: it simply leaves the inventory
+            # Gone, or never read (outside this environment's scope): it leaves the inventory, but an
+            # entry no environment here could own is reported once, since someone wrote it there.
+            misplaced = outside_scope(key, scope.namespace, scope.cluster_scoped) if scope is not None else ""
+            if misplaced:
+                entries.append(PlanEntry(key, Action.SKIP, None, None,
+                                         f"{misplaced}; left alone and dropped from the inventory"))
+            continue
         keep = hold or foreign(key, current) or _keep_reason(current, prune_protected)
         if keep:
             entries.append(PlanEntry(key, Action.SKIP, None, current, f"{keep}; {RELEASED}" if release else keep))

@@ -175,6 +175,25 @@ def test_an_inventory_entry_that_is_not_ours_is_reported_never_pruned(live: Mani
     assert plan.not_ours == [entry] and plan.prunes == [] and not plan.has_changes
 
 
+@pytest.mark.parametrize(("entry", "why"), [
+    (ObjectKey("kubeflow.org", "Notebook", "team-b", "their-notebook"), "outside this environment's namespace"),
+    (ObjectKey("", "Namespace", "", "kube-system"), "only the environment's own namespace"),
+    (ObjectKey("rbac.authorization.k8s.io", "ClusterRole", "", "admin"), "never renders ClusterRole"),
+])
+def test_an_inventory_entry_naming_something_out_of_scope_is_reported_though_never_read(
+        entry: ObjectKey, why: str) -> None:
+    # Such objects are never listed (only the environment's namespace is), so no live copy exists.
+    plan = make_plan([], {}, frozenset({entry}), scope=ML)
+    [skipped] = plan.entries
+    assert skipped.action is Action.SKIP and skipped.live is None and why in skipped.reason
+    assert plan.not_ours == [skipped] and plan.prunes == [] and not plan.has_changes
+
+
+def test_an_inventory_entry_already_gone_leaves_silently() -> None:
+    gone = ObjectKey("kubeflow.org", "Notebook", "ml", "deleted-by-hand")
+    assert make_plan([], {}, frozenset({gone}), scope=ML).entries == ()
+
+
 def test_a_cluster_scoped_kind_the_environment_may_own_passes_the_namespace_rule() -> None:
     profile = applied(PROFILE)
     plan = make_plan([], {key(profile): profile}, frozenset({key(profile)}),
