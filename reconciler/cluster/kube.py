@@ -23,7 +23,7 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 
 from reconciler.cluster.answers import AnswerObserver
-from reconciler.cluster.base import FIELD_MANAGER, Inventory, KindRef
+from reconciler.cluster.base import KindRef
 from reconciler.cluster.fence import WriteFence
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory, inventory_name
 from reconciler.cluster.kinds import known_kind, resource_path
@@ -33,6 +33,8 @@ from reconciler.cluster.kube_stream import Stream
 from reconciler.cluster.kube_transport import Response, Transport
 from reconciler.cluster.watch import LineSplitter, WatchEvent, decode_event, error_event
 from reconciler.errors import ClusterError, Invalid, NotFound
+from reconciler.inventory import Inventory
+from reconciler.labels import FIELD_MANAGER
 from reconciler.objects import Manifest, ObjectKey
 
 __all__ = ["KubeCluster", "KubeOptions", "WatchEvent", "INVENTORY_KEY", "inventory_configmap"]
@@ -259,6 +261,11 @@ class KubeCluster:
         self.apply(inventory_configmap(inventory, namespace))
 
     # --- supervision ---------------------------------------------------------------
+    def probe(self) -> None:
+        """Ask whether the server answers (GET /version, which every authenticated client may read);
+        counted under the verb ``probe``, its verdict told to the answer observer like any request's."""
+        self._transport.request("GET", "/version", verb="probe")
+
     def supervise(self, *, fence: WriteFence | None = None, observer: AnswerObserver | None = None,
                   answer_timeout: float | None = None) -> None:
         """From now on: send writes only while ``fence`` allows, tell ``observer`` whether each attempt

@@ -40,7 +40,7 @@ from reconciler.daemon.reporting import log_outcome, report_outcome
 from reconciler.daemon.status import SourceState, TargetState, document, rows_after, shown_rows
 from reconciler.daemon.triggers import CoalescingTrigger, push_handler
 from reconciler.daemon.guard import DaemonFence
-from reconciler.daemon.reach import Reachability, watch_overdue
+from reconciler.daemon.reach import Probe, Reachability, watch_overdue
 from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker, supervise
 from reconciler.budget import AppliedBudget
 from reconciler.engine import ApplyOptions, Result
@@ -413,9 +413,11 @@ class Daemon:
             self.metrics.drift_watches(*watch.key, 0)
         return stopped
 
-    def _trackers(self) -> list[Reachability]:
+    def _trackers(self) -> list[tuple[Reachability, Probe | None]]:
+        """Each target's tracker with the probe its worker's client offers (None before it connected)."""
         with self._cond:
-            return list(self._reach.values())
+            return [(reach, worker.probe if (worker := self._workers.get(key)) is not None else None)
+                    for key, reach in self._reach.items()]
 
     def _reach_changed(self, key: TargetKey, _reachable: bool) -> None:
         """A client of ``key`` got an answer after none, or none after answers (any thread): shown at once

@@ -31,6 +31,7 @@ class Reachability:
         self._lock = threading.Lock()
         self._tokens = itertools.count(1)
         self._waiting: dict[int, float] = {}  # attempt -> when it was sent
+        self._last_signal = monotonic()  # an attempt sent, answered or not
         self._reachable: bool | None = None
         self._last_seen: datetime | None = None
         self._error: str | None = None
@@ -57,8 +58,13 @@ class Reachability:
         """An attempt is being sent; its token."""
         token = next(self._tokens)
         with self._lock:
-            self._waiting[token] = self._monotonic()
+            self._waiting[token] = self._last_signal = self._monotonic()
         return token
+
+    def quiet_for(self) -> float:
+        """Seconds since the last attempt was sent or ended (0 while one is waiting: it will tell)."""
+        with self._lock:
+            return 0.0 if self._waiting else self._monotonic() - self._last_signal
 
     def cut_short(self, attempt: int) -> None:
         """The client stopped waiting for its own reasons: no verdict."""
@@ -78,6 +84,7 @@ class Reachability:
         now = self._clock.now()
         with self._lock:
             self._waiting.pop(attempt, None)
+            self._last_signal = self._monotonic()
             flipped = self._reachable is not True
             self._reachable, self._last_seen, self._error = True, now, None
         if flipped:
@@ -87,6 +94,7 @@ class Reachability:
         """An attempt got no answer (refused, reset, timed out); ``attempt`` 0: not tracked."""
         with self._lock:
             self._waiting.pop(attempt, None)
+            self._last_signal = self._monotonic()
         self._unanswered(error)
 
     def _unanswered(self, error: str) -> None:
@@ -101,13 +109,56 @@ class Reachability:
             self._on_change(reachable)
 
 
-def watch_overdue(trackers: Callable[[], list[Reachability]], limit: float, stop: threading.Event) -> threading.Thread:
-    """Start a thread that, until ``stop``, checks ``trackers()`` for attempts waiting past ``limit``
-    seconds, twice per ``limit`` (at most every second): a hung write shows within the read deadline."""
+Probe = Callable[[], object]
+"""One cheap request to a cluster through the client whose observer is the target's tracker."""
+
+
+class IdleProbe:
+    """Asks a quiet cluster whether it still answers: an idle daemon (no reconcile, watches silent)
+    would otherwise learn that a cluster hung only when a watch's long timeout ends. A target whose
+    tracker heard nothing for ``interval`` seconds gets one probe, on a thread of its own (a hung
+    probe must not hold up the others); its verdict reaches the tracker like any request's."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._in_flight: set[int] = set()
+
+    def tick(self, targets: list[tuple[Reachability, Probe | None]]) -> None:
+        """Probe each target quiet for ``interval`` seconds that has no probe in flight."""
+        for reach, probe in targets:
+            if probe is None or reach.quiet_for() < self.interval:
+                continue
+            with self._lock:
+                if id(reach) in self._in_flight:
+                    continue
+                self._in_flight.add(id(reach))
+            threading.Thread(target=self._run, args=(reach, probe), name="platformctl-probe", daemon=True).start()
+
+    def _run(self, reach: Reachability, probe: Probe) -> None:
+        try:
+            probe()
+        except Exception:  # noqa: BLE001 - the tracker has the verdict; a probe's error is no news
+            pass
+        finally:
+            with self._lock:
+                self._in_flight.discard(id(reach))
+
+
+def watch_overdue(targets: Callable[[], list[tuple[Reachability, Probe | None]]], limit: float,
+                  stop: threading.Event, probe_interval: float | None = None) -> threading.Thread:
+    """Start a thread that, until ``stop``, checks every target for attempts waiting past ``limit``
+    seconds, twice per ``limit`` (at most every second): a hung write shows within the read deadline;
+    and probes targets quiet for ``probe_interval`` (default ``limit``) seconds, so a cluster that
+    hangs while the daemon is idle shows within ``probe_interval + limit``."""
+    prober = IdleProbe(limit if probe_interval is None else probe_interval)
+
     def run() -> None:
         while not stop.wait(min(1.0, limit / 2)):
-            for reach in trackers():
+            current = targets()
+            for reach, _probe in current:
                 reach.overdue(limit)
+            prober.tick(current)
 
     thread = threading.Thread(target=run, name="platformctl-overdue", daemon=True)
     thread.start()

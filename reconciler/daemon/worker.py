@@ -25,7 +25,7 @@ from reconciler.cluster.base import Cluster
 from reconciler.cluster.fence import OPEN, WriteFence
 from reconciler.daemon.clock import Clock
 from reconciler.daemon.guard import GuardedCluster
-from reconciler.daemon.reach import Reachability
+from reconciler.daemon.reach import Probe, Reachability
 from reconciler.daemon.revisions import Desired, TargetKey
 from reconciler.engine import ApplyOptions, Result, reconcile
 from reconciler.errors import ClusterError
@@ -165,6 +165,14 @@ class TargetWorker:
                        inner.request_counts() if inner is not None else {},
                        int(getattr(inner, "retries", 0)), float(getattr(inner, "throttled_seconds", 0.0)),
                        getattr(inner, "rate_limit", None))
+
+    @property
+    def probe(self) -> Probe | None:
+        """One cheap request through the worker's client (its answer goes to the tracker), once it has a
+        client that offers one (a Kubernetes cluster; a directory has nothing to ask)."""
+        client = self._client  # one reference read: the worker's thread may be replacing it
+        method = getattr(client[1], "probe", None) if client is not None else None
+        return method if callable(method) else None
 
     def _cluster(self, spec: ClusterSpec) -> GuardedCluster:
         """The worker's client, (re)connected when the cluster's entry in the spec changed."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
 from reconciler.daemon import ManualClock
-from reconciler.daemon.reach import Reachability
+from reconciler.daemon.reach import IdleProbe, Reachability
 from tests.daemon.conftest import WAIT, Harness, Repo, bump_fraud
 from tests.engine.conftest import Fleet
 
@@ -52,6 +53,38 @@ def test_an_attempt_waiting_past_the_deadline_makes_the_cluster_unreachable_unti
 def _cluster_doc(h: Harness, name: str) -> dict[str, object]:
     [env] = h.daemon.status()["environments"]
     return next(c for c in env["clusters"] if c["name"] == name)
+
+
+def test_only_a_quiet_cluster_is_probed_and_one_probe_at_a_time() -> None:
+    now = [0.0]
+    reach = Reachability(ManualClock(), monotonic=lambda: now[0])
+    release, calls = threading.Event(), []
+
+    def probe() -> None:  # hangs like a probe of a hung cluster, until released
+        calls.append(now[0])
+        attempt = reach.sending()
+        release.wait(WAIT)
+        reach.answered(attempt)
+
+    prober = IdleProbe(interval=10)
+    now[0] = 9.0
+    prober.tick([(reach, probe)])
+    assert calls == []  # heard from 9 s ago (its creation): not quiet yet
+    now[0] = 10.0
+    prober.tick([(reach, probe), (Reachability(ManualClock(), monotonic=lambda: now[0]), None)])
+    deadline = time.monotonic() + WAIT
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert calls == [10.0] and reach.quiet_for() == 0.0  # its attempt waits: the tracker will tell
+    now[0] = 30.0
+    prober.tick([(reach, probe)])
+    assert calls == [10.0]  # still in flight: not probed twice
+    release.set()
+    while reach.reachable is not True and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert reach.reachable is True and reach.quiet_for() == 0.0  # answered at "30 s": quiet from now on
+    now[0] = 35.0
+    assert reach.quiet_for() == 5.0
 
 
 def test_a_hung_cluster_is_unknown_while_its_reconcile_still_hangs(

@@ -176,3 +176,28 @@ def test_a_refused_connection_is_no_answer_not_a_503(
     assert errors.get("0", 0) >= 1 and "503" not in errors
     print(f"\nrefused connection: unreachable after {took:.2f}s, reconcile over after "
           f"{time.monotonic() - started:.2f}s; api errors by code {errors}")
+
+
+def test_a_cluster_that_hangs_while_the_daemon_is_idle_is_unknown_within_probe_and_deadline(
+    real_cluster_factory: Callable[..., RealCluster], tmp_path: Path,
+    daemon_on: Callable[..., tuple[Daemon, Metrics, Repo]]
+) -> None:
+    # No reconcile and no watch: only the idle probe can tell (production: 10 s quiet + 10 s deadline).
+    server = real_cluster_factory("gke-eu")
+    daemon, metrics, _repo = daemon_on(kubeconfig.write(tmp_path / "kubeconfig", {"gke-eu": server}),
+                                       drift_watch=False)
+    daemon.step()
+    assert daemon.wait_idle(30)
+    until(lambda: any("version" in resource for _verb, resource in server.counts()), 10)  # quiet: probed
+    assert shown(daemon)["reachable"] is True and cluster_up(metrics) == 1.0
+
+    server.faults.partition("hang")
+    took = until(lambda: shown(daemon)["reachable"] is False, SHOWN_WITHIN)
+    assert daemon.wait_idle(0)  # nothing else was running: the probe told
+    assert (shown(daemon)["sync"], cluster_up(metrics)) == ("Unknown", 0.0)
+    assert took <= 2 * ANSWER_TIMEOUT + 1.5  # quiet interval + read deadline + the checker's period
+
+    server.faults.heal()
+    back = until(lambda: shown(daemon)["reachable"] is True, SHOWN_WITHIN)
+    assert shown(daemon)["sync"] == "Synced"
+    print(f"\nidle daemon: hung cluster Unknown after {took:.2f}s; reachable {back:.2f}s after heal")
