@@ -7,9 +7,9 @@ from typing import Any
 
 import yaml
 
+from reconciler.labels import ANNOTATION_HASH, VOLATILE_ANNOTATIONS
 from reconciler.objects import Manifest
 from reconciler.quantity import holds_quantity, same_amount
-from reconciler.render.ownership import ANNOTATION_HASH, VOLATILE_ANNOTATIONS
 
 MASK = "***"
 

@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.budget import AppliedBudget, effective_budget
-from reconciler.cluster.base import Cluster, Inventory, KindRef
+from reconciler.cluster.base import Cluster, KindRef
 from reconciler.errors import ClusterError, Conflict, NotFound
-from reconciler.inventory import adopted, held_reason, inventory_of, left_in_place, same_contents
+from reconciler.inventory import Inventory, adopted, held_reason, inventory_of, same_contents
 from reconciler.livestate import read_state, slim
 from reconciler.objects import Manifest, ObjectKey, apply_rank
 from reconciler.owned import unaccounted
@@ -190,7 +190,7 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
             # a prune leaves in place stay too, marked kept (unless released). A held inventory is never
             # rewritten: that would forget the objects it no longer names.
             pending = [(e.key, str((e.live or {}).get("apiVersion", ""))) for e in result.plan.prunes]
-            left = [] if options.release else left_in_place(result.plan)
+            left = [] if options.release else result.plan.left_in_place
             if not result.held:
                 stored = _store_inventory(cluster, target, stored,
                                           inventory_of(target.environment, target.revision, desired, pending, left))

@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-from reconciler.cluster.base import Inventory
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.owned import owned_live
-from reconciler.plan import Action, Plan
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """What platformctl owns on one cluster for one environment, and from which revision."""
+
+    environment: str
+    revision: str
+    objects: tuple[ObjectKey, ...]
+    api_versions: dict[str, str]  # "group/kind" -> apiVersion, so pruning needs no discovery
+    kept: tuple[ObjectKey, ...] = ()
+    """Owned objects Git no longer renders that a prune left in place (protected, annotated to keep,
+    shared, or pruning off): still owned, so a later ``--prune-protected`` can delete them."""
+
+    def keys(self) -> frozenset[ObjectKey]:
+        """The owned object keys (kept ones included)."""
+        return frozenset(self.objects)
+
+    def kept_keys(self) -> frozenset[ObjectKey]:
+        """The kept object keys."""
+        return frozenset(self.kept)
 
 
 def inventory_of(environment: str, revision: str, manifests: Iterable[Manifest],
@@ -62,8 +82,3 @@ def held_reason(environment: str, damaged: str, orphans: list[ObjectKey]) -> str
     return (f"the inventory of environment '{environment}' is missing, but platformctl applied "
             f"{len(orphans)} object(s) here that Git no longer renders ({named}); {fix}")
 
-
-def left_in_place(plan: Plan) -> list[tuple[ObjectKey, str]]:
-    """Stale entries the plan does not delete (protected, kept, shared, not ours, pruning off): still owned."""
-    return [(e.key, str(e.live["apiVersion"])) for e in plan.entries
-            if e.action is Action.SKIP and e.desired is None and e.live is not None]

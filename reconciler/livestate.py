@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import concurrent.futures
 
-from reconciler.cluster.base import Cluster, Inventory, KindRef
+from reconciler.cluster.base import Cluster, KindRef
 from reconciler.cluster.inventory_codec import DamagedInventory
 from reconciler.errors import NotFound
-from reconciler.inventory import api_version_of
+from reconciler.inventory import Inventory, api_version_of
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.render.kinds import RENDERED_KINDS
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from reconciler.cluster.base import FIELD_MANAGER
+from reconciler.labels import FIELD_MANAGER
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.render.kinds import is_rendered
 from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED

@@ -19,9 +19,9 @@ from enum import Enum
 
 from reconciler.diff import in_sync, unified_diff
 from reconciler.immutable import FieldChange, immutable_changes
+from reconciler.labels import ANNOTATION_KEEP, ANNOTATION_SOURCE, FIELD_MANAGER, LABEL_COMPONENT_REF
 from reconciler.objects import Manifest, ObjectKey, apply_rank
 from reconciler.owned import NOT_OURS, not_ours, outside_scope
-from reconciler.render.ownership import ANNOTATION_KEEP, ANNOTATION_SOURCE, LABEL_COMPONENT_REF
 from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED
 
 PROTECTED_KINDS = frozenset({"Namespace", "PersistentVolumeClaim", "CustomResourceDefinition"})
@@ -103,6 +103,13 @@ class Plan:
     def not_ours(self) -> list[PlanEntry]:
         """Inventory entries the ownership rule refuses to delete (reported, never deleted)."""
         return [e for e in self.entries if e.action is Action.SKIP and e.reason.startswith(NOT_OURS)]
+
+    @property
+    def left_in_place(self) -> list[tuple[ObjectKey, str]]:
+        """Stale entries the plan does not delete (protected, kept, shared, not ours, pruning off): still owned,
+        as (key, apiVersion) pairs for the inventory."""
+        return [(e.key, str(e.live["apiVersion"])) for e in self.entries
+                if e.action is Action.SKIP and e.desired is None and e.live is not None]
 
     @property
     def has_changes(self) -> bool:
@@ -200,7 +207,7 @@ def _keep_reason(live: Manifest, prune_protected: bool) -> str:
     return ""
 
 
-def shared_with(live: Manifest, manager: str = "platformctl") -> list[str]:
+def shared_with(live: Manifest, manager: str = FIELD_MANAGER) -> list[str]:
     """Other server-side appliers of an object (controllers' status and metadata updates do not count)."""
     entries = live.get("metadata", {}).get("managedFields") or []
     return sorted({

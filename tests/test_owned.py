@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.cluster.base import FIELD_MANAGER
 from reconciler.inventory import inventory_of, same_contents
+from reconciler.labels import FIELD_MANAGER
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.owned import applied_by_platformctl, owned_live, unaccounted
 from reconciler.render import render_environment

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from reconciler.diff import in_sync, unified_diff
+from reconciler.labels import ANNOTATION_KEEP, ANNOTATION_REVISION
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.owned import NOT_OURS
 from reconciler.plan import RELEASED, Action, Scope, budget_refusal, make_plan
-from reconciler.render.ownership import ANNOTATION_KEEP, ANNOTATION_REVISION
 
 
 def obj(kind: str, name: str, spec: dict[str, Any] | None = None, *, api: str = "kubeflow.org/v1",
@@ -119,7 +119,7 @@ def test_secrets_are_masked_in_diffs() -> None:
 
 
 def test_a_field_git_dropped_is_an_update_even_though_every_remaining_field_matches() -> None:
-    from reconciler.render.ownership import ANNOTATION_HASH
+    from reconciler.labels import ANNOTATION_HASH
 
     old = obj("InferenceService", "m", {"predictor": {"minReplicas": 1, "canaryTrafficPercent": 10}},
               api="serving.kserve.io/v1beta1", annotations={ANNOTATION_HASH: "sha256:old"})

@@ -14,9 +14,9 @@ from reconciler.daemon.driftwatch import drifted
 from reconciler.diff import in_sync
 from reconciler.engine import Result, Target
 from reconciler.immutable import immutable_changes
+from reconciler.labels import ANNOTATION_HASH, ANNOTATION_SOURCE, LABEL_COMPONENT_REF
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.plan import Action, make_plan
-from reconciler.render.ownership import ANNOTATION_HASH, ANNOTATION_SOURCE, LABEL_COMPONENT_REF
 
 
 def pvc(storage: Any = "20Gi", *, storage_class: str | None = None, modes: tuple[str, ...] = ("ReadWriteOnce",),

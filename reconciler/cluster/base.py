@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from reconciler.objects import Manifest, ObjectKey
-
-FIELD_MANAGER = "platformctl"
+from reconciler.inventory import Inventory
+from reconciler.objects import Manifest
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,27 +22,6 @@ class KindRef:
     def group(self) -> str:
         """The API group ('' for core)."""
         return self.api_version.rpartition("/")[0]
-
-
-@dataclass(frozen=True, slots=True)
-class Inventory:
-    """What platformctl owns on one cluster for one environment, and from which revision."""
-
-    environment: str
-    revision: str
-    objects: tuple[ObjectKey, ...]
-    api_versions: dict[str, str]  # "group/kind" -> apiVersion, so pruning needs no discovery
-    kept: tuple[ObjectKey, ...] = ()
-    """Owned objects Git no longer renders that a prune left in place (protected, annotated to keep,
-    shared, or pruning off): still owned, so a later ``--prune-protected`` can delete them."""
-
-    def keys(self) -> frozenset[ObjectKey]:
-        """The owned object keys (kept ones included)."""
-        return frozenset(self.objects)
-
-    def kept_keys(self) -> frozenset[ObjectKey]:
-        """The kept object keys."""
-        return frozenset(self.kept)
 
 
 class Cluster(Protocol):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.cluster.base import Inventory
 from reconciler.errors import Invalid
+from reconciler.inventory import Inventory
 from reconciler.objects import ObjectKey
 
 INVENTORY_FORMAT = 1

@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.cluster.base import FIELD_MANAGER, Inventory, KindRef
+from reconciler.cluster.base import KindRef
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory, inventory_name
 from reconciler.cluster.kinds import known_kind
 from reconciler.cluster.localapply import (
@@ -42,6 +42,8 @@ from reconciler.cluster.localapply import (
 )
 from reconciler.cluster.selectors import parse_selector
 from reconciler.errors import Invalid, NotFound
+from reconciler.inventory import Inventory
+from reconciler.labels import FIELD_MANAGER
 from reconciler.objects import Manifest, ObjectKey
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

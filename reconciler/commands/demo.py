@@ -9,7 +9,8 @@ from reconciler.changes import apply_text
 from reconciler.commands.common import load_repo
 from reconciler.commands.reconcile import run
 from reconciler.commands.render import render_groups, write_files
-from reconciler.commands.status import status_rows, status_table
+from reconciler.commands.status import status_table
+from reconciler.component_status import status_rows
 from reconciler.engine import ApplyOptions
 from reconciler.errors import SpecErrors
 from reconciler.source.revision import describe_revision

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler.commands.reconcile import run
-from reconciler.commands.status import status_rows
+from reconciler.component_status import status_rows
 from reconciler.engine import ApplyOptions
 from reconciler.health import Status
 from reconciler.spec.document import Spec

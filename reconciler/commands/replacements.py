@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from reconciler.engine import Result
 from reconciler.errors import SpecError
+from reconciler.labels import ANNOTATION_SOURCE, LABEL_COMPONENT_REF
 from reconciler.render.origins import claim_location, spec_location
-from reconciler.render.ownership import ANNOTATION_SOURCE, LABEL_COMPONENT_REF
 from reconciler.spec.document import Spec
 from reconciler.spec.models import NotebookSpec
 

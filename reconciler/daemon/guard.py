@@ -19,10 +19,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from reconciler.cluster.base import Cluster, Inventory, KindRef
+from reconciler.cluster.base import Cluster, KindRef
 from reconciler.daemon.clock import Clock
 from reconciler.daemon.reach import Reachability
 from reconciler.errors import ClusterError, Fenced, Unavailable
+from reconciler.inventory import Inventory
 from reconciler.objects import Manifest
 
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from reconciler.commands.status import Row, status_rows
+from reconciler.component_status import Row, status_rows
 from reconciler.engine import Result
 from reconciler.health import Health, Status, unreachable, worst
 from reconciler.health.model import iso

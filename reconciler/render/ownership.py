@@ -1,4 +1,4 @@
-"""Ownership labels and annotations (design §5) and the rendered-spec hash, in one place."""
+"""Ownership labels and annotations on rendered objects (names in ``reconciler.labels``), and the spec hash."""
 
 from __future__ import annotations
 
@@ -7,27 +7,24 @@ import json
 import re
 from typing import Any
 
+from reconciler.labels import (
+    ANNOTATION_HASH,
+    ANNOTATION_REVISION,
+    ANNOTATION_SOURCE,
+    LABEL_COMPONENT,
+    LABEL_COMPONENT_REF,
+    LABEL_ENVIRONMENT,
+    LABEL_INSTANCE,
+    LABEL_MANAGED_BY,
+    LABEL_PART_OF,
+    LABEL_PLATFORM,
+    LABEL_VERSION,
+    MANAGED_BY,
+    VOLATILE_ANNOTATIONS,
+)
 from reconciler.objects import Manifest
 from reconciler.quantity import canonical_quantities, server_canonicalises
 from reconciler.render.context import RenderContext
-
-DOMAIN = "platformctl.dev"
-MANAGED_BY = "platformctl"
-LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
-LABEL_PART_OF = "app.kubernetes.io/part-of"
-LABEL_COMPONENT = "app.kubernetes.io/component"
-LABEL_INSTANCE = "app.kubernetes.io/instance"
-LABEL_VERSION = "app.kubernetes.io/version"
-LABEL_PLATFORM = f"{DOMAIN}/platform"
-LABEL_ENVIRONMENT = f"{DOMAIN}/environment"
-LABEL_COMPONENT_REF = f"{DOMAIN}/component"
-ANNOTATION_REVISION = f"{DOMAIN}/source-revision"
-ANNOTATION_SOURCE = f"{DOMAIN}/source-path"
-ANNOTATION_HASH = f"{DOMAIN}/spec-hash"
-ANNOTATION_KEEP = f"{DOMAIN}/prune"  # "disabled" keeps an object even when Git drops it
-
-# Annotations that describe where an object came from, not what it is: excluded from the hash.
-VOLATILE_ANNOTATIONS = frozenset({ANNOTATION_REVISION, ANNOTATION_HASH})
 
 _LABEL_VALUE = re.compile(r"[^A-Za-z0-9._-]")
 

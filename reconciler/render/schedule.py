@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from reconciler.labels import DOMAIN
 from reconciler.objects import Manifest
 from reconciler.render.context import RenderContext
-from reconciler.render.ownership import DOMAIN, finish, ownership_labels
+from reconciler.render.ownership import finish, ownership_labels
 from reconciler.render.pipeline import version_object_name
 from reconciler.spec.cron import parse_cron
 from reconciler.spec.document import Resolved

@@ -16,9 +16,9 @@ import yaml
 
 from reconciler.diff import comparable, masked
 from reconciler.immutable import immutable_changes
+from reconciler.labels import LABEL_COMPONENT_REF
 from reconciler.objects import Manifest, ObjectKey, apply_rank
 from reconciler.plan import Action, budget_refusal, make_plan, replacement_reason
-from reconciler.render.ownership import LABEL_COMPONENT_REF
 
 
 class Change(str, Enum):

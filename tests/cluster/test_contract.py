@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.cluster.base import Inventory
 from reconciler.errors import Invalid, NotFound
+from reconciler.inventory import Inventory
 from reconciler.objects import ObjectKey
 from tests.cluster.conftest import Target
 from tests.waiting import until

@@ -6,12 +6,13 @@ import threading
 
 import pytest
 
-from reconciler.cluster.base import Inventory, KindRef
+from reconciler.cluster.base import KindRef
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory
 from reconciler.cluster.kube_errors import error_for, retry_after
 from reconciler.cluster.selectors import parse_selector
 from reconciler.cluster.throttle import TokenBucket, full_jitter
 from reconciler.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from reconciler.inventory import Inventory
 from reconciler.objects import ObjectKey
 from tests.cluster.conftest import FakeTime
 

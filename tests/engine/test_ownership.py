@@ -115,7 +115,7 @@ def test_a_lost_inventory_holds_pruning_and_adopt_resolves_it(where: str, kube: 
 
 
 def test_a_kept_claim_stays_owned_but_shows_in_no_component_row(kube: KubeCluster) -> None:
-    from reconciler.commands.status import status_rows
+    from reconciler.component_status import status_rows
 
     claim = _claim("data")
     claim["metadata"]["labels"] = {"platformctl.dev/component": "notebooks.gone"}

@@ -43,10 +43,11 @@ from hypothesis import strategies as st
 
 from reconciler.conformance import validate_object
 from reconciler.errors import SpecErrors
+from reconciler.labels import ANNOTATION_HASH, ANNOTATION_REVISION, LABEL_MANAGED_BY
 from reconciler.objects import Manifest
 from reconciler.quantity import quantity_value
 from reconciler.render import render_environment
-from reconciler.render.ownership import ANNOTATION_HASH, ANNOTATION_REVISION, LABEL_MANAGED_BY, spec_hash
+from reconciler.render.ownership import spec_hash
 from reconciler.spec.checks.tuning import ALGORITHM_SETTINGS
 from reconciler.spec.document import Spec
 from reconciler.spec.load import load

@@ -11,8 +11,9 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.conformance import validate_object
+from reconciler.labels import ANNOTATION_HASH, ANNOTATION_REVISION, LABEL_MANAGED_BY
 from reconciler.render import render_environment
-from reconciler.render.ownership import ANNOTATION_HASH, ANNOTATION_REVISION, LABEL_MANAGED_BY, spec_hash
+from reconciler.render.ownership import spec_hash
 from reconciler.source.directory import DirectorySource
 from reconciler.spec.document import Spec
 from reconciler.spec.load import load

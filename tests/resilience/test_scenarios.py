@@ -13,7 +13,7 @@ from reconciler.cluster.base import Cluster, KindRef
 from reconciler.cluster.kinds import known_kind
 from reconciler.cluster.kube import KubeCluster
 from reconciler.cluster.kube_options import KubeOptions
-from reconciler.commands.status import status_rows
+from reconciler.component_status import status_rows
 from reconciler.engine import ApplyOptions, Result, Target, reconcile
 from reconciler.fleet import targets
 from reconciler.health import Status

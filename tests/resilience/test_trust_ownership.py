@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 
 from reconciler.changes import apply_text
-from reconciler.cluster.base import Inventory
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory
 from reconciler.cluster.kube import INVENTORY_KEY, KubeCluster
 from reconciler.cluster.kube_options import KubeOptions
 from reconciler.engine import ApplyOptions, Result, Target, reconcile
 from reconciler.fleet import targets
+from reconciler.inventory import Inventory
+from reconciler.labels import LABEL_COMPONENT_REF
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.owned import NOT_OURS
-from reconciler.render.ownership import LABEL_COMPONENT_REF
 from reconciler.spec.document import Spec
 from tests.engine.conftest import WRITE_VERBS
 from tests.realkube.cluster import RealCluster
