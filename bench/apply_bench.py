@@ -29,6 +29,8 @@ from reconciler.cluster.connect import connect  # noqa: E402
 from reconciler.cluster.kube import KubeCluster  # noqa: E402
 from reconciler.engine import ApplyOptions, Target, reconcile  # noqa: E402
 from reconciler.fleet import targets  # noqa: E402
+from reconciler.policy.enforcement import Enforcement  # noqa: E402
+from reconciler.policy.model import OperatorPolicy  # noqa: E402
 from reconciler.source.directory import DirectorySource  # noqa: E402
 from reconciler.spec.load import load  # noqa: E402
 from reconciler.spec.models import Cluster as ClusterSpec  # noqa: E402
@@ -55,7 +57,10 @@ def cluster_entry(config: Path, context: str) -> ClusterSpec:
 def product_cluster(config: Path, context: str) -> tuple[KubeCluster, ApplyOptions]:
     """A client and apply options exactly as ``platformctl apply`` / the daemon make them."""
     entry = cluster_entry(config, context)
-    cluster = connect(entry, config.parent)
+    # The operator's side: kubeconfig files of this bench live in its temporary directory.
+    policy = OperatorPolicy.model_validate({"kind": "OperatorPolicy",
+                                            "spec": {"kubeconfigDir": str(config.parent)}})
+    cluster = connect(entry, config.parent, Enforcement.of(policy, "bench", config.parent))
     assert isinstance(cluster, KubeCluster)
     return cluster, ApplyOptions(concurrency=entry.rate_limit.max_in_flight)
 

@@ -65,9 +65,11 @@ def measure(edits: int, delay: float) -> list[float]:
         repo = make_repo(Path(tmp) / "repo")
         point_dev_at(repo, kubeconfig)
         subprocess.run(["git", "-C", str(repo), "commit", "-q", "-am", "dev on the test server"], check=True)
+        policy = Path(tmp) / "operator-policy.yaml"  # the operator's side: kubeconfigs live in tmp
+        policy.write_text("kind: OperatorPolicy\nspec: {kubeconfigDir: .}\n")
         config = DaemonConfig(repo=str(repo), environments=("dev",), listen=None, lease="none", watch=False,
                               poll_interval=0.0, drift_interval=3600.0, drift_watch_delay=delay,
-                              log_level="warning")
+                              log_level="warning", policy=policy)
         service = build_service(config, endpoints=False)
         runner = threading.Thread(target=service.run, name="daemon", daemon=True)
         runner.start()

@@ -29,7 +29,7 @@ def main(total: int) -> None:
         objects = manifests(per_cluster, tmp)
         servers = {name: Server() for name in CLUSTERS}
         try:
-            config = write_kubeconfig(tmp / "config", {n: _Url(s.url) for n, s in servers.items()})  # type: ignore[misc]
+            config = write_kubeconfig(tmp / "config", {n: _Url(s.url, None) for n, s in servers.items()})
             made = {n: product_cluster(config, n) for n in CLUSTERS}
             clusters = {n: cluster for n, (cluster, _) in made.items()}
             options = made[CLUSTERS[0]][1]
