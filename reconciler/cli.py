@@ -1,7 +1,7 @@
-"""The platformctl command line: parse, call one function, map errors to exit codes in one place.
+"""The platformctl command line: parse, call one function, print through ``commands.output``.
 
-Exit codes follow Terraform's ``-detailed-exitcode``: 0 nothing to do / valid, 1 error or
-invalid, 2 usage error (and, for plan/diff, changes present).
+Errors become exit codes in one place, ``commands.exits`` (its table: 0 done, 1 failed, 2 usage
+error or, for plan/diff, changes present, 70 internal error).
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ import dataclasses
 import functools
 import sys
 from collections.abc import Callable
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import typer
 
 from reconciler import report
-from reconciler.commands.common import load_repo
+from reconciler.commands.exits import ExitCode, mapped
+from reconciler.commands.output import Format, Output, RenderOutput, ReviewOutput, emit, emit_outcome, json_text
+from reconciler.commands.platform import load_platform, load_repo
 from reconciler.commands.render import render_groups, render_text, write_files
 from reconciler.commands.schedules import schedules_text
 from reconciler.errors import SpecErrors
@@ -25,8 +26,8 @@ from reconciler.source.revision import describe_revision
 from reconciler.spec.schema import schemas
 
 if TYPE_CHECKING:
+    from reconciler.commands.platform import Platform
     from reconciler.engine import ApplyOptions, Result
-    from reconciler.spec.document import Spec
 
 P = ParamSpec("P")
 app = typer.Typer(
@@ -35,25 +36,13 @@ app = typer.Typer(
 )
 
 
-class Output(str, Enum):
-    """Output formats."""
-
-    text = "text"
-    json = "json"
-
-
-class Format(str, Enum):
-    """Error annotation formats."""
-
-    plain = "plain"
-    github = "github"
-
-
 def command(func: Callable[P, int]) -> Callable[P, None]:
-    """Register a command whose integer result becomes the exit code."""
+    """Register a command whose integer result becomes the exit code (its errors mapped by ``exits.mapped``)."""
+    run = mapped(func)
+
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
-        raise typer.Exit(func(*args, **kwargs))
+        raise typer.Exit(run(*args, **kwargs))
 
     app.command(name=func.__name__.strip("_").replace("_", "-"))(wrapper)
     return wrapper
@@ -69,11 +58,6 @@ PolicyOpt = Annotated[Path | None, typer.Option(
                                      "use [PLATFORMCTL_POLICY; ~/.config/platformctl/policy.yaml; safe defaults]")]
 
 
-def _report_spec_errors(exc: SpecErrors) -> int:
-    sys.stderr.write(report.errors_text(exc.errors))
-    return 1
-
-
 def _validate(
     path: RepoArg = Path("."),
     output: Annotated[Output, typer.Option("--output", "-o", help="text or json")] = Output.text,
@@ -82,28 +66,22 @@ def _validate(
 ) -> int:
     """Validate the platform spec (and check it against the operator policy); print a summary, or every error
     as file:line:col."""
-    from reconciler.policy.check import require
-    from reconciler.policy.resolve import enforcement
-
     try:
-        enforced = enforcement(path, policy)
-        spec = load_repo(path)
-        require(spec, enforced)
+        spec = load_platform(path, policy).spec
     except SpecErrors as exc:
         if output is Output.json:
-            sys.stdout.write(report.to_json({"valid": False, "errors": [_error_dict(e) for e in exc.errors]}))
+            emit(json_text({"valid": False, "errors": [_error_dict(e) for e in exc.errors]}, sort_keys=True))
         elif fmt is Format.github:
-            sys.stdout.write(report.errors_github(exc.errors))
-            sys.stderr.write(report.errors_text(exc.errors))
+            emit(report.errors_github(exc.errors), report.errors_text(exc.errors))
         else:
-            sys.stderr.write(report.errors_text(exc.errors))
-        return 1
+            emit(err=report.errors_text(exc.errors))
+        return ExitCode.FAILED
     data = report.summary(spec)
     if output is Output.json:
-        sys.stdout.write(report.to_json({"valid": True, "errors": [], "summary": data}))
+        emit(json_text({"valid": True, "errors": [], "summary": data}, sort_keys=True))
     else:
-        sys.stdout.write(report.summary_text(data))
-    return 0
+        emit(report.summary_text(data))
+    return ExitCode.OK
 
 
 validate = command(_validate)
@@ -121,15 +99,8 @@ def schema(
     out.mkdir(parents=True, exist_ok=True)
     for name, text in schemas().items():
         (out / name).write_text(text, encoding="utf-8")
-        sys.stdout.write(f"wrote {out / name}\n")
-    return 0
-
-
-class RenderOutput(str, Enum):
-    """Render output formats."""
-
-    yaml = "yaml"
-    json = "json"
+        emit(f"wrote {out / name}\n")
+    return ExitCode.OK
 
 
 @command
@@ -142,20 +113,13 @@ def render(
     revision: Annotated[str | None, typer.Option("--revision", help="source revision to stamp; default: Git HEAD")] = None,
 ) -> int:
     """Print (or write) the Kubernetes objects each environment and cluster must hold."""
-    try:
-        spec = load_repo(path)
-        groups = render_groups(spec, env or [], cluster, revision or describe_revision(path))
-    except SpecErrors as exc:
-        return _report_spec_errors(exc)
-    except KeyError as exc:
-        sys.stderr.write(f"error: {exc.args[0]}\n")
-        return 2
+    groups = render_groups(load_repo(path), env or [], cluster, revision or describe_revision(path))
     if out is not None:
         for written in write_files(groups, out):
-            sys.stdout.write(f"wrote {written}\n")
-        return 0
-    sys.stdout.write(render_text(groups, output.value))
-    return 0
+            emit(f"wrote {written}\n")
+        return ExitCode.OK
+    emit(render_text(groups, output.value))
+    return ExitCode.OK
 
 
 @command
@@ -167,36 +131,25 @@ def schedules(
     window: Annotated[int, typer.Option("--gpu-window", min=1, help="minutes within which GPU runs clash")] = 60,
 ) -> int:
     """Show the next fire times of every schedule and warn where GPU schedules overlap."""
-    try:
-        spec = load_repo(path)
-        text = schedules_text(spec, env or [], count, start, window)
-    except SpecErrors as exc:
-        return _report_spec_errors(exc)
-    except (KeyError, ValueError) as exc:
-        sys.stderr.write(f"error: {exc.args[0]}\n")
-        return 2
-    sys.stdout.write(text)
-    return 0
+    emit(schedules_text(load_repo(path), env or [], count, start, window))
+    return ExitCode.OK
 
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on")]
 
 
-def _reconcile(path: Path, env: str, options: ApplyOptions, spec: Spec | None = None,
-               policy: Path | None = None) -> list[Result]:
+def _reconcile(path: Path, env: str, options: ApplyOptions, platform: Platform) -> list[Result]:
     from reconciler.commands.reconcile import run
-    from reconciler.policy.resolve import enforcement
 
-    enforced = enforcement(path.resolve(), policy)  # a broken policy file stops here, before the spec
-    return run(spec or load_repo(path), path.resolve(), env, describe_revision(path), options, enforced)
+    return run(platform, path.resolve(), env, describe_revision(path), options)
 
 
-def _report_replacements(spec: Spec, results: list[Result]) -> None:
+def _report_replacements(platform: Platform, results: list[Result]) -> None:
     """Objects refused because they need replacement, as file:line:col errors at the spec lines that changed them."""
     from reconciler.commands.replacements import located_replacements
 
     if any(r.permanent for r in results):
-        sys.stderr.write(report.errors_text(located_replacements(spec, results)))
+        emit(err=report.errors_text(located_replacements(platform.spec, results)))
 
 
 @command
@@ -212,16 +165,10 @@ def plan(
     from reconciler.changes import exit_code, plan_text, results_json
     from reconciler.engine import ApplyOptions
 
-    try:
-        spec = load_repo(path)
-        results = _reconcile(path, env, ApplyOptions(apply=False, prune=prune), spec, policy)
-    except SpecErrors as exc:
-        return _report_spec_errors(exc)
-    except KeyError as exc:
-        sys.stderr.write(f"error: {exc.args[0]}\n")
-        return 2
-    sys.stdout.write(results_json(results) if output is Output.json else plan_text(results, show_diff=diff))
-    _report_replacements(spec, results)
+    platform = load_platform(path, policy, (env,))
+    results = _reconcile(path, env, ApplyOptions(apply=False, prune=prune), platform)
+    emit(results_json(results) if output is Output.json else plan_text(results, show_diff=diff))
+    _report_replacements(platform, results)
     return exit_code(results)
 
 
@@ -248,30 +195,24 @@ def apply(
 
     options = ApplyOptions(prune=prune, prune_protected=prune_protected, allow_mass_prune=allow_mass_prune,
                            replace=replace, adopt=adopt, release=release)
-    try:
-        spec = load_repo(path)
-        if not yes:
-            planned = _reconcile(path, env, dataclasses.replace(options, apply=False), spec, policy)
-            sys.stdout.write(plan_text(planned))
-            _report_replacements(spec, planned)
-            if any(not r.ok for r in planned):
-                return 1
-            if not any(r.plan is not None and r.plan.has_changes for r in planned):
-                return 0
-            if not sys.stdin.isatty():
-                sys.stderr.write("error: refusing to apply without --yes when not attached to a terminal\n")
-                return 1
-            if not typer.confirm("Apply these changes?", default=False):
-                return 1
-        results = _reconcile(path, env, options, spec, policy)
-    except SpecErrors as exc:
-        return _report_spec_errors(exc)
-    except KeyError as exc:
-        sys.stderr.write(f"error: {exc.args[0]}\n")
-        return 2
-    sys.stdout.write(results_json(results) if output is Output.json else apply_text(results))
-    _report_replacements(spec, results)
-    return 0 if all(r.ok for r in results) else 1
+    platform = load_platform(path, policy, (env,))
+    if not yes:
+        planned = _reconcile(path, env, dataclasses.replace(options, apply=False), platform)
+        emit(plan_text(planned))
+        _report_replacements(platform, planned)
+        if any(not r.ok for r in planned):
+            return ExitCode.FAILED
+        if not any(r.plan is not None and r.plan.has_changes for r in planned):
+            return ExitCode.OK
+        if not sys.stdin.isatty():
+            emit(err="error: refusing to apply without --yes when not attached to a terminal\n")
+            return ExitCode.FAILED
+        if not typer.confirm("Apply these changes?", default=False):
+            return ExitCode.FAILED
+    results = _reconcile(path, env, options, platform)
+    emit(results_json(results) if output is Output.json else apply_text(results))
+    _report_replacements(platform, results)
+    return ExitCode.OK if all(r.ok for r in results) else ExitCode.FAILED
 
 
 @command
@@ -282,20 +223,13 @@ def status(
     policy: PolicyOpt = None,
 ) -> int:
     """A table of components x clusters with sync state and health (exit 1 when a cluster fails)."""
-    from reconciler.commands.status import status_json, status_table
-    from reconciler.component_status import status_rows
+    from reconciler.commands.status import status_json, status_rows, status_table
     from reconciler.engine import ApplyOptions
 
-    try:
-        results = _reconcile(path, env, ApplyOptions(apply=False), policy=policy)
-    except SpecErrors as exc:
-        return _report_spec_errors(exc)
-    except KeyError as exc:
-        sys.stderr.write(f"error: {exc.args[0]}\n")
-        return 2
+    results = _reconcile(path, env, ApplyOptions(apply=False), load_platform(path, policy, (env,)))
     rows = status_rows(results)
-    sys.stdout.write(status_json(rows) if output is Output.json else status_table(rows))
-    return 0 if all(r.ok for r in results) else 1
+    emit(status_json(rows) if output is Output.json else status_table(rows))
+    return ExitCode.OK if all(r.ok for r in results) else ExitCode.FAILED
 
 
 @command
@@ -356,21 +290,13 @@ def _run(
     try:
         config = build_config(flags)
     except ConfigError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
+        emit(err=f"error: {exc}\n")
+        return ExitCode.USAGE
     try:
         return run_daemon(config, once=once)
     except Exception as exc:  # noqa: BLE001 - the GitSourceError/ClusterError of a bad start, as one line
-        sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
-        return 1
-
-
-class ReviewOutput(str, Enum):
-    """Diff output formats."""
-
-    text = "text"
-    json = "json"
-    markdown = "markdown"
+        emit(err=f"error: {type(exc).__name__}: {exc}\n")
+        return ExitCode.FAILED
 
 
 @command
@@ -388,10 +314,7 @@ def _diff(
     """Review a change between two Git revisions, no cluster needed (exit 0 no change, 2 changes, 1 error)."""
     from reconciler.commands.diff import run_diff
 
-    outcome = run_diff(path, base, head, env or [], output.value, start, policy)
-    sys.stdout.write(outcome.stdout)
-    sys.stderr.write(outcome.stderr)
-    return outcome.code
+    return emit_outcome(run_diff(path, base, head, env or [], output.value, start, policy))
 
 
 @command
@@ -420,10 +343,7 @@ def promote(
     request = PromoteRequest(components=tuple(components or ()), release=release, source=source, target=to,
                              version=version, skip_stage=skip_stage, require_healthy=require_healthy,
                              dry_run=dry_run, push=push, branch=branch, remote=remote)
-    outcome = run_promote(repo, request)
-    sys.stdout.write(outcome.stdout)
-    sys.stderr.write(outcome.stderr)
-    return outcome.code
+    return emit_outcome(run_promote(repo, request))
 
 
 @command
@@ -431,10 +351,7 @@ def demo(path: RepoArg = Path(".")) -> int:
     """The README demo, no cluster needed: validate, render, reconcile dev into its local directory, show status."""
     from reconciler.commands.demo import run_demo
 
-    code, out, err = run_demo(path)
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    return code
+    return emit_outcome(run_demo(path))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -30,6 +31,30 @@ class SpecErrors(PlatformctlError):
     def __init__(self, errors: list[SpecError]) -> None:
         self.errors = sorted(set(errors))
         super().__init__("\n".join(str(e) for e in self.errors))
+
+
+class UsageError(PlatformctlError):
+    """The command line names something that does not exist, or asks for something that makes no sense."""
+
+
+class UnknownEnvironment(UsageError):
+    """An environment name that the platform does not define."""
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown environment '{name}'; known: {', '.join(known)}")
+        self.name = name
+        self.known = tuple(known)
+
+    @classmethod
+    def check(cls, names: Iterable[str], known: Sequence[str]) -> None:
+        """Raise for the first of ``names`` not in ``known`` (listed in the order given)."""
+        for name in names:
+            if name not in known:
+                raise cls(name, known)
+
+
+class UnknownCluster(UsageError):
+    """A cluster name that no selected environment declares."""
 
 
 class ClusterError(PlatformctlError):

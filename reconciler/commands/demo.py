@@ -6,22 +6,23 @@ from pathlib import Path
 
 from reconciler import report
 from reconciler.changes import apply_text
-from reconciler.commands.common import load_repo
+from reconciler.commands.outcome import Outcome
+from reconciler.commands.platform import checked, load_repo
 from reconciler.commands.reconcile import run
 from reconciler.commands.render import render_groups, write_files
-from reconciler.commands.status import status_table
-from reconciler.component_status import status_rows
+from reconciler.commands.status import status_rows, status_table
 from reconciler.engine import ApplyOptions
 from reconciler.errors import SpecErrors
+from reconciler.policy.resolve import enforcement
 from reconciler.source.revision import describe_revision
 
 
-def run_demo(path: Path) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of the demo; the platform is loaded once."""
+def run_demo(path: Path) -> Outcome:
+    """The demo's exit code and output; the platform is loaded once."""
     try:
         spec = load_repo(path)
     except SpecErrors as exc:
-        return 1, "", report.errors_text(exc.errors)
+        return Outcome(1, "", report.errors_text(exc.errors))
     out = [report.summary_text(report.summary(spec))]
     revision = describe_revision(path)
     groups = render_groups(spec, [], None, revision)
@@ -32,9 +33,10 @@ def run_demo(path: Path) -> tuple[int, str, str]:
     for env, view in spec.environments.items():
         if not all(c.directory is not None for c in view.model.spec.clusters):
             continue
-        results = run(spec, path.resolve(), env, revision, ApplyOptions(prune=True))
+        platform = checked(spec, enforcement(path.resolve()), (env,))
+        results = run(platform, path.resolve(), env, revision, ApplyOptions(prune=True))
         out.append(f"\n$ platformctl apply --env {env} --prune --yes\n{apply_text(results)}")
-        rows = status_rows(run(spec, path.resolve(), env, revision, ApplyOptions(apply=False)))
+        rows = status_rows(run(platform, path.resolve(), env, revision, ApplyOptions(apply=False)))
         out.append(f"\n$ platformctl status --env {env}\n{status_table(rows)}")
         code = code or (0 if all(r.ok for r in results) else 1)
-    return code, "".join(out), ""
+    return Outcome(code, "".join(out))

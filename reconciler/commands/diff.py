@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler import report
+from reconciler.commands.instants import instant
 from reconciler.commands.outcome import Outcome
-from reconciler.errors import SpecErrors
+from reconciler.errors import SpecErrors, UnknownEnvironment
 from reconciler.policy.check import check
 from reconciler.policy.resolve import enforcement
 from reconciler.review.build import build_review
@@ -42,8 +42,8 @@ def run_diff(path: Path, base: str, head: str, environments: list[str], output: 
             return _failure(side, role, output)
     try:
         review = build_review(base_side, head_side, now, environments)
-    except KeyError as exc:
-        return Outcome(1, stderr=f"error: {exc.args[0]}\n")
+    except UnknownEnvironment as exc:  # exit 1, not the usage code: for diff, 2 means "changes"
+        return Outcome(1, stderr=f"error: {exc}\n")
     text = {"json": review_json, "markdown": review_markdown}.get(output, review_text)(review)
     assert head_side.spec is not None
     breaches = check(head_side.spec, enforced, tuple(environments))
@@ -66,11 +66,3 @@ def _failure(side: Side, role: str, output: str) -> Outcome:
     if output == "json":
         return Outcome(1, report.to_json(failure_data(role, side.label, side.errors)), stderr)
     return Outcome(1, "", stderr)
-
-
-def instant(text: str | None) -> datetime:
-    """An ISO 8601 instant (UTC when it names no zone), or now."""
-    if not text:
-        return datetime.now(UTC)
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

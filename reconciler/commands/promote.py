@@ -12,18 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import report
+from reconciler.checked import load_checked
 from reconciler.commands.outcome import Outcome
 from reconciler.errors import SpecErrors
 from reconciler.promote.moves import Promotion, component_refs, plan_promotion, release_refs
 from reconciler.promote.order import PromotionRefused, check_order
 from reconciler.promote.overlay import OverlaySource
-from reconciler.render.verify import verify
 from reconciler.source.git import GitRepository, GitSourceError
 from reconciler.source.gitwrite import GitWriter
 from reconciler.spec.document import Spec
 from reconciler.spec.edit import EditError, set_versions
-from reconciler.spec.load import load
-from reconciler.spec.sources import SourceReader
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,7 +75,7 @@ def _promote(path: Path, request: PromoteRequest) -> Outcome:
                                "first (promotion commits on top of HEAD)")
     revision = repo.read("HEAD")
     try:
-        spec = _validated(revision.source)
+        spec = load_checked(revision.source)
     except SpecErrors as exc:
         raise PromotionRefused("HEAD does not validate; fix it before promoting:\n"
                                + report.errors_text(exc.errors).rstrip()) from None
@@ -94,7 +92,7 @@ def _promote(path: Path, request: PromoteRequest) -> Outcome:
         _require_healthy(spec, path, request, revision.commit, promotion)
     before = revision.source.read(promotion.path)
     after = set_versions(before.decode("utf-8"), promotion.updates).encode("utf-8")
-    _validated(OverlaySource(revision.source, {promotion.path: after}))
+    load_checked(OverlaySource(revision.source, {promotion.path: after}))
     patch = file_diff(promotion.path, before, after)
     if request.dry_run:
         return Outcome(0, f"dry run: would commit on branch {branch}:\n\n{_indent(promotion.message)}\n"
@@ -107,15 +105,6 @@ def _promote(path: Path, request: PromoteRequest) -> Outcome:
     else:
         out += f"push it with: git push {request.remote} {branch}  (or rerun with --push)\n"
     return Outcome(0, out)
-
-
-def _validated(reader: SourceReader) -> Spec:
-    """Load and conformance-check a tree, as ``validate`` does; SpecErrors when it is not valid."""
-    spec = load(reader)
-    errors = verify(spec)
-    if errors:
-        raise SpecErrors(errors)
-    return spec
 
 
 def _require_healthy(spec: Spec, path: Path, request: PromoteRequest, commit: str, promotion: Promotion) -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from reconciler.commands.platform import checked
 from reconciler.commands.reconcile import run
-from reconciler.component_status import status_rows
+from reconciler.commands.status import status_rows
 from reconciler.engine import ApplyOptions
 from reconciler.health import Status
+from reconciler.policy.resolve import enforcement
 from reconciler.spec.document import Spec
 
 
 def health_refusals(spec: Spec, repo_root: Path, environment: str, revision: str, refs: Sequence[str]) -> list[str]:
     """Why each component is not fit to promote (empty: all Healthy and Synced on every cluster)."""
-    results = run(spec, repo_root, environment, revision, ApplyOptions(apply=False, prune=False))
+    platform = checked(spec, enforcement(repo_root), (environment,))
+    results = run(platform, repo_root, environment, revision, ApplyOptions(apply=False, prune=False))
     rows = status_rows(results)
     reasons = [f"{environment}/{row.cluster}: {row.health.message}" for row in rows if row.component == "*"]
     for ref in refs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.errors import UnknownCluster, UnknownEnvironment
 from reconciler.objects import Manifest
 from reconciler.render import render_cluster
 from reconciler.render.output import file_name, json_document, to_yaml, yaml_stream
@@ -19,20 +20,19 @@ def ordered_environments(spec: Spec) -> list[str]:
 
 
 def render_groups(spec: Spec, envs: list[str], cluster: str | None, revision: str) -> list[Group]:
-    """(environment, cluster, manifests) for the selection; raises KeyError naming what is unknown."""
-    for name in envs:
-        if name not in spec.environments:
-            raise KeyError(f"unknown environment '{name}'; known: {', '.join(ordered_environments(spec))}")
+    """(environment, cluster, manifests) for the selection; UnknownEnvironment or UnknownCluster naming what is
+    unknown."""
+    UnknownEnvironment.check(envs, ordered_environments(spec))
     groups = []
     for env_name in envs or ordered_environments(spec):
         clusters = [c.name for c in spec.environments[env_name].model.spec.clusters]
         if cluster is not None and cluster not in clusters and envs:
-            raise KeyError(f"environment '{env_name}' has no cluster '{cluster}'; its clusters: {', '.join(clusters)}")
+            raise UnknownCluster(f"environment '{env_name}' has no cluster '{cluster}'; its clusters: {', '.join(clusters)}")
         for name in clusters:
             if cluster is None or cluster == name:
                 groups.append((env_name, name, [r.manifest for r in render_cluster(spec, env_name, name, revision)]))
     if cluster is not None and not groups:
-        raise KeyError(f"no environment has a cluster '{cluster}'")
+        raise UnknownCluster(f"no environment has a cluster '{cluster}'")
     return groups
 
 

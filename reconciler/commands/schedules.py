@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from reconciler.commands.instants import instant
 from reconciler.commands.render import ordered_environments
+from reconciler.errors import UnknownEnvironment, UsageError
 from reconciler.render.calendar import gpu_overlaps, upcoming
 from reconciler.spec.document import Spec
 
 
 def schedules_text(spec: Spec, envs: list[str], count: int, start: str | None, window_minutes: int) -> str:
-    """A readable table of upcoming runs, then warnings."""
-    now = datetime.fromisoformat(start) if start else datetime.now(UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    for name in envs:
-        if name not in spec.environments:
-            raise KeyError(f"unknown environment '{name}'; known: {', '.join(ordered_environments(spec))}")
+    """A readable table of upcoming runs, then warnings (UsageError for a ``start`` that is no instant)."""
+    try:
+        now = instant(start)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    UnknownEnvironment.check(envs, ordered_environments(spec))
     lines, warnings = [], []
     for env_name in envs or ordered_environments(spec):
         view = spec.environments[env_name]

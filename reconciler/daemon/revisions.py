@@ -10,30 +10,22 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from reconciler.engine import Target
+from reconciler.checked import load_checked
 from reconciler.errors import SpecErrors
-from reconciler.fleet import targets
+from reconciler.fleet import Placement, placements
 from reconciler.policy.check import check as check_policy
 from reconciler.policy.enforcement import Enforcement
-from reconciler.render.verify import verify
 from reconciler.source.git import GitSourceError, RevisionTooLarge
 from reconciler.source.tracking import Source
 from reconciler.source.verify import SignaturePolicy, UnverifiedCommit, require_verified
 from reconciler.spec.document import Spec
-from reconciler.spec.load import load
-from reconciler.spec.models import Cluster as ClusterSpec
 
 TargetKey = tuple[str, str]
 """(environment, cluster)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Desired:
-    """One target of a loaded revision: what to apply, where, and with which deletion budget."""
-
-    target: Target
-    cluster: ClusterSpec
-    max_prune_fraction: float
+Desired = Placement
+"""One target of a loaded revision: what to apply, where, and with which per-cluster options."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +89,7 @@ def load_revision(source: Source, commit: str, environments: tuple[str, ...],
     except GitSourceError as exc:
         raise RevisionRejected(commit, "source", [str(exc)]) from None
     try:
-        spec = load(files)
-        errors = verify(spec)
-        if errors:
-            raise SpecErrors(errors)
+        spec = load_checked(files)
     except SpecErrors as exc:
         raise RevisionRejected(commit, "spec", [str(e) for e in exc.errors]) from None
     except Exception as exc:  # noqa: BLE001 - a loader bug must reject the commit, not stop the daemon
@@ -120,11 +109,5 @@ def load_revision(source: Source, commit: str, environments: tuple[str, ...],
 
 
 def _desired(spec: Spec, environments: tuple[str, ...], commit: str) -> dict[TargetKey, Desired]:
-    found: dict[TargetKey, Desired] = {}
-    for environment in environments:
-        model = spec.environments[environment].model.spec
-        clusters = {c.name: c for c in model.clusters}
-        for target in targets(spec, environment, commit):
-            found[(environment, target.cluster)] = Desired(target, clusters[target.cluster],
-                                                           model.policy.max_prune_fraction)
-    return found
+    return {(environment, placement.target.cluster): placement
+            for environment in environments for placement in placements(spec, environment, commit)}

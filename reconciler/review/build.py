@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from reconciler.errors import SpecError
+from reconciler.errors import SpecError, UnknownEnvironment
 from reconciler.objects import Manifest
 from reconciler.render import render_cluster
 from reconciler.review.compare import Change, ClusterReview, Presence, compare_cluster
@@ -76,12 +76,10 @@ class Review:
 
 
 def build_review(base: Side, head: Side, now: datetime, environments: Sequence[str] = ()) -> Review:
-    """Compare two loaded sides (both must render); ``environments`` narrows the review (KeyError if unknown)."""
+    """Compare two loaded sides (both must render); ``environments`` narrows the review (UnknownEnvironment if unknown)."""
     assert base.spec is not None and head.spec is not None, "both sides must render"
     names = _environments(base.spec, head.spec)
-    for name in environments:
-        if name not in names:
-            raise KeyError(f"unknown environment '{name}'; known: {', '.join(names)}")
+    UnknownEnvironment.check(environments, names)
     reviews = tuple(_environment(base.spec, head.spec, name, now) for name in environments or names)
     return Review(base.label, head.label, now, reviews, head.errors)
 
