@@ -223,7 +223,8 @@ def status(
     policy: PolicyOpt = None,
 ) -> int:
     """A table of components x clusters with sync state and health (exit 1 when a cluster fails)."""
-    from reconciler.commands.status import status_json, status_rows, status_table
+    from reconciler.commands.status import status_json, status_table
+    from reconciler.component_status import status_rows
     from reconciler.engine import ApplyOptions
 
     results = _reconcile(path, env, ApplyOptions(apply=False), load_platform(path, policy, (env,)))

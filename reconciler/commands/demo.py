@@ -10,7 +10,8 @@ from reconciler.commands.outcome import Outcome
 from reconciler.commands.platform import checked, load_repo
 from reconciler.commands.reconcile import run
 from reconciler.commands.render import render_groups, write_files
-from reconciler.commands.status import status_rows, status_table
+from reconciler.commands.status import status_table
+from reconciler.component_status import status_rows
 from reconciler.engine import ApplyOptions
 from reconciler.errors import SpecErrors
 from reconciler.policy.resolve import enforcement

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reconciler.commands.platform import checked
 from reconciler.commands.reconcile import run
-from reconciler.commands.status import status_rows
+from reconciler.component_status import status_rows
 from reconciler.engine import ApplyOptions
 from reconciler.health import Status
 from reconciler.policy.resolve import enforcement

@@ -3,64 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
 from reconciler.commands.output import json_text, table
-from reconciler.engine import Result
-from reconciler.health import Health, Status, health_of, worst
-from reconciler.objects import ObjectKey
-from reconciler.plan import Action
-from reconciler.render.ownership import LABEL_COMPONENT_REF
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One component on one cluster."""
-
-    environment: str
-    cluster: str
-    component: str
-    sync: str
-    health: Health
-    objects: int
-
-
-def status_rows(results: list[Result]) -> list[Row]:
-    """Sync and worst-of health per component per cluster; an unreachable cluster is Unknown."""
-    rows: list[Row] = []
-    for result in results:
-        target = result.target
-        if result.plan is None:
-            reason = result.error or "no plan"
-            rows.append(Row(target.environment, target.cluster, "*", "Unknown",
-                            Health(Status.UNKNOWN, f"cluster unreachable: {reason}"), 0))
-            continue
-        by_component: dict[str, list[tuple[ObjectKey, Action]]] = {}
-        for entry in result.plan.entries:
-            if entry.action is Action.SKIP and entry.desired is None:
-                continue  # left in place (kept, not ours): Git no longer renders it, so no component shows it
-            labels = ((entry.desired or entry.live or {}).get("metadata", {}).get("labels") or {})
-            component = labels.get(LABEL_COMPONENT_REF, "(unknown)").replace(".", "/", 1)
-            by_component.setdefault(component, []).append((entry.key, entry.action))
-        for component, entries in sorted(by_component.items()):
-            actions = {action for _key, action in entries}
-            sync = ("Missing" if actions == {Action.CREATE} else
-                    "OutOfSync" if actions & {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.PRUNE} else "Synced")
-            health = worst(health_of(result.live.get(key)) for key, action in entries if action is not Action.PRUNE)
-            rows.append(Row(target.environment, target.cluster, component, sync, health, len(entries)))
-    return rows
-
-
-def roll_ups(rows: list[Row]) -> list[tuple[str, str, Health]]:
-    """Worst-of health per cluster and for the whole environment: (scope, name, health)."""
-    clusters: dict[str, list[Row]] = {}
-    for row in rows:
-        clusters.setdefault(row.cluster, []).append(row)
-    found = [("cluster", name, worst(r.health.prefixed(r.component) for r in members))
-             for name, members in clusters.items()]
-    if rows:
-        found.append(("environment", rows[0].environment, worst(h.prefixed(n) for _s, n, h in found)))
-    return found
+from reconciler.component_status import Row, roll_ups
 
 
 def status_table(rows: list[Row]) -> str:
