@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.engine import Result
+from reconciler.engine import ChangeAction, Result
 from reconciler.plan import Action
 
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.PRUNE: "-", Action.SKIP: "!",
@@ -51,7 +51,7 @@ def apply_text(results: list[Result]) -> str:
         counts: dict[str, int] = {}
         for change in result.changes:
             counts[change.action] = counts.get(change.action, 0) + 1
-            if change.action != "unchanged":
+            if change.action is not ChangeAction.UNCHANGED:
                 message = f" ({change.message})" if change.message else ""
                 lines.append(f"  {change.key} {change.action}{message}")
         summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "nothing to do"
@@ -77,7 +77,7 @@ def results_json(results: list[Result]) -> str:
             "namespace": result.target.namespace,
             "error": result.error,
             "plan": entries,
-            "changes": [{"object": str(c.key), "action": c.action, "message": c.message} for c in result.changes],
+            "changes": [{"object": str(c.key), "action": c.action.value, "message": c.message} for c in result.changes],
         })
     return json.dumps(data, indent=2) + "\n"
 

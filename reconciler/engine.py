@@ -18,16 +18,18 @@ import itertools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from reconciler.budget import AppliedBudget, effective_budget
 from reconciler.cluster.base import Cluster, KindRef
 from reconciler.errors import ClusterError, Conflict, NotFound
 from reconciler.inventory import Inventory, adopted, held_reason, inventory_of, same_contents
+from reconciler.kinds import apply_rank, by_kind
 from reconciler.livestate import read_state, slim
-from reconciler.objects import Manifest, ObjectKey, apply_rank
+from reconciler.objects import Manifest, ObjectKey
 from reconciler.owned import unaccounted
 from reconciler.plan import Action, Plan, PlanEntry, Scope, budget_refusal, make_plan
-from reconciler.render.schedule import bind_pipeline_ids
+from reconciler.render.schedule import bind_pipeline_ids, pipeline_uids, same_pipeline_ids
 from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED, tenancy_violations
 
 
@@ -66,12 +68,27 @@ class ApplyOptions:
     """Cluster-scoped kinds the environment may own (and so may delete)."""
 
 
+class ChangeAction(StrEnum):
+    """What happened to one object, past tense; str-valued, so text and JSON print the value."""
+
+    CREATED = "created"
+    CONFIGURED = "configured"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+    PRUNED = "pruned"
+    SKIPPED = "skipped"
+    """Left in place (protected, annotated to keep, shared, pruning off)."""
+    FAILED = "failed"
+    REFUSED = "refused"
+    """Never attempted: needs replacement, or not platformctl's to delete."""
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One object's outcome, past tense: created, configured, unchanged, pruned, skipped, failed."""
+    """One object's outcome."""
 
     key: ObjectKey
-    action: str
+    action: ChangeAction
     message: str = ""
 
 
@@ -107,8 +124,9 @@ class Result:
         return self.error is None
 
 
-_PAST = {Action.CREATE: "created", Action.UPDATE: "configured", Action.REPLACE: "replaced",
-         Action.UNCHANGED: "unchanged", Action.PRUNE: "pruned", Action.SKIP: "skipped"}
+_PAST = {Action.CREATE: ChangeAction.CREATED, Action.UPDATE: ChangeAction.CONFIGURED,
+         Action.REPLACE: ChangeAction.REPLACED, Action.UNCHANGED: ChangeAction.UNCHANGED,
+         Action.PRUNE: ChangeAction.PRUNED, Action.SKIP: ChangeAction.SKIPPED}
 
 
 def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOptions()) -> Result:
@@ -133,7 +151,7 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
         stored, damaged, kinds, result.live = read_state(cluster, target.environment, target.namespace,
                                                          target.manifests, every_kind=options.adopt)
         scope = Scope(target.namespace, options.cluster_scoped)
-        desired = _bind_schedules(target.manifests, result.live)
+        desired = _bind_pipeline_ids(target.manifests, result.live)
         previous = stored
         if options.adopt:
             previous = adopted(target.environment, target.revision, result.live, scope.namespace,
@@ -146,7 +164,7 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
                 previous = inventory_of(target.environment, target.revision, [],
                                         [(k, str(result.live[k]["apiVersion"])) for k in orphans])
         owned = previous.keys() if previous else frozenset()
-        # 3. Plan (schedules bound to the pipelines that are live now, so the diff is honest).
+        # 3. Plan (pipeline IDs bound to the pipelines that are live now, so the diff is honest).
         hold = ("the inventory is missing or unreadable: not pruned until `platformctl apply --adopt` "
                 "rebuilds it" if result.held else "")
         result.plan = make_plan(desired, result.live, owned, prune_protected=options.prune_protected, scope=scope,
@@ -194,7 +212,7 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
             if not result.held:
                 stored = _store_inventory(cluster, target, stored,
                                           inventory_of(target.environment, target.revision, desired, pending, left))
-            # 8. Apply in dependency order; schedules are re-bound to pipelines created a moment ago.
+            # 8. Apply in dependency order; pipeline IDs are bound again to pipelines created a moment ago.
             _apply(cluster, result, rest, pool, replacer)
             if result.error:
                 return result
@@ -208,12 +226,9 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
     return result
 
 
-_STAGE_ONE = frozenset({"Namespace", "CustomResourceDefinition"})
-
-
 def _stage_one(entry: PlanEntry) -> bool:
     """A namespace (or CRD) to create: written before the other dry runs, which need it to exist."""
-    return entry.key.kind in _STAGE_ONE and entry.action is Action.CREATE
+    return by_kind(entry.key.kind).created_first and entry.action is Action.CREATE
 
 
 def _budget(options: ApplyOptions, previous: Inventory | None) -> float:
@@ -223,10 +238,11 @@ def _budget(options: ApplyOptions, previous: Inventory | None) -> float:
     return effective_budget(options.max_prune_fraction, options.applied_budget(previous.revision))
 
 
-def _bind_schedules(manifests: list[Manifest], live: Mapping[ObjectKey, Manifest]) -> list[Manifest]:
-    uids = {(o["kind"], o["metadata"]["name"]): o["metadata"].get("uid", "")
-            for o in live.values() if o.get("kind") in ("Pipeline", "PipelineVersion")}
-    return [bind_pipeline_ids(m, uids) if m.get("kind") == "ScheduledWorkflow" else m for m in manifests]
+def _bind_pipeline_ids(manifests: list[Manifest], live: Mapping[ObjectKey, Manifest]) -> list[Manifest]:
+    """Kinds that name pipelines by UID (``KindRules.binds_pipeline_ids``), bound to the live pipelines."""
+    uids = pipeline_uids(live.values())
+    return [bind_pipeline_ids(m, uids) if by_kind(str(m.get("kind", ""))).binds_pipeline_ids else m
+            for m in manifests]
 
 
 def _without_prunes(plan: Plan) -> Plan:
@@ -246,9 +262,9 @@ def _dry_run(cluster: Cluster, entries: list[PlanEntry], kinds: Mapping[tuple[st
                 kind = kinds[(str((entry.live or {})["apiVersion"]), entry.key.kind)]
                 cluster.delete(kind, entry.key.namespace or None, entry.key.name, dry_run=True)
         except NotFound as exc:
-            return None if entry.desired is None else Change(entry.key, "failed", exc.message)
+            return None if entry.desired is None else Change(entry.key, ChangeAction.FAILED, exc.message)
         except ClusterError as exc:
-            return Change(entry.key, "failed", exc.message)
+            return Change(entry.key, ChangeAction.FAILED, exc.message)
         return None
 
     return [c for c in pool.map(check, entries) if c is not None]
@@ -262,10 +278,11 @@ def _refuse_replacements(result: Result, replace: bool) -> bool:
     if not blocked or (replace and not kept):
         return False
     if replace:
-        result.changes.extend(Change(e.key, "refused", f"{e.undeletable}; replace it by hand") for e in kept)
+        result.changes.extend(Change(e.key, ChangeAction.REFUSED, f"{e.undeletable}; replace it by hand")
+                              for e in kept)
         result.error = f"{len(kept)} object(s) that need replacement are protected from deletion; nothing was applied"
     else:
-        result.changes.extend(Change(e.key, "refused", e.reason) for e in blocked)
+        result.changes.extend(Change(e.key, ChangeAction.REFUSED, e.reason) for e in blocked)
         result.error = (f"{len(blocked)} object(s) need replacement: the cluster refuses to change "
                         + "; ".join(f"{e.key}: {', '.join(c.field for c in e.immutable)}" for e in blocked[:3])
                         + (f"; and {len(blocked) - 3} more" if len(blocked) > 3 else "")
@@ -312,15 +329,15 @@ def _apply(cluster: Cluster, result: Result, entries: list[PlanEntry], pool: con
     for _rank, group in itertools.groupby(wanted, key=lambda e: apply_rank(e.desired or {})):
         batch = list(group)
         for entry in batch:
-            if entry.action is Action.UNCHANGED and entry.key.kind != "ScheduledWorkflow":
-                result.changes.append(Change(entry.key, "unchanged"))  # costs no request
+            if entry.action is Action.UNCHANGED and not by_kind(entry.key.kind).binds_pipeline_ids:
+                result.changes.append(Change(entry.key, ChangeAction.UNCHANGED))  # costs no request
         submitted = [(e, pool.submit(write, e)) for e in batch
-                     if e.action is not Action.UNCHANGED or e.key.kind == "ScheduledWorkflow"]
+                     if e.action is not Action.UNCHANGED or by_kind(e.key.kind).binds_pipeline_ids]
         for entry, future in submitted:
             try:
                 stored = future.result()
             except ClusterError as exc:
-                result.changes.append(Change(entry.key, "failed", exc.message))
+                result.changes.append(Change(entry.key, ChangeAction.FAILED, exc.message))
                 result.error = f"applying {entry.key} failed: {exc.message}"
                 continue
             if stored is not None:
@@ -340,18 +357,13 @@ def _replaced_note(entry: PlanEntry) -> str:
 
 def _apply_one(cluster: Cluster, entry: PlanEntry, live: Mapping[ObjectKey, Manifest]) -> Manifest | None:
     manifest = entry.desired or {}
-    if manifest.get("kind") == "ScheduledWorkflow":
-        manifest = _bind_schedules([manifest], live)[0]
-        if entry.action is Action.UNCHANGED and entry.live is not None and _ids_match(manifest, entry.live):
+    if by_kind(entry.key.kind).binds_pipeline_ids:
+        manifest = _bind_pipeline_ids([manifest], live)[0]
+        if entry.action is Action.UNCHANGED and entry.live is not None and same_pipeline_ids(manifest, entry.live):
             return None
     elif entry.action is Action.UNCHANGED:
         return None
     return cluster.apply(manifest)
-
-
-def _ids_match(manifest: Manifest, live: Manifest) -> bool:
-    spec, current = manifest.get("spec", {}), live.get("spec", {})
-    return all(spec.get(k) == current.get(k) for k in ("pipelineId", "pipelineVersionId"))
 
 
 def _prune(cluster: Cluster, result: Result, kinds: Mapping[tuple[str, str], KindRef]) -> list[tuple[ObjectKey, str]]:
@@ -361,18 +373,19 @@ def _prune(cluster: Cluster, result: Result, kinds: Mapping[tuple[str, str], Kin
     not_ours = {e.key for e in result.plan.not_ours}
     for entry in result.plan.entries:
         if entry.action is Action.SKIP:
-            result.changes.append(Change(entry.key, "refused" if entry.key in not_ours else "skipped", entry.reason))
+            action = ChangeAction.REFUSED if entry.key in not_ours else ChangeAction.SKIPPED
+            result.changes.append(Change(entry.key, action, entry.reason))
     for entry in result.plan.prunes:
         kind = kinds[(str((entry.live or {})["apiVersion"]), entry.key.kind)]
         try:
             cluster.delete(kind, entry.key.namespace or None, entry.key.name)
         except ClusterError as exc:
-            result.changes.append(Change(entry.key, "failed", exc.message))
+            result.changes.append(Change(entry.key, ChangeAction.FAILED, exc.message))
             result.error = f"pruning {entry.key} failed: {exc.message}"
             kept.append((entry.key, kind.api_version))
             continue
         result.live.pop(entry.key, None)
-        result.changes.append(Change(entry.key, "pruned"))
+        result.changes.append(Change(entry.key, ChangeAction.PRUNED))
     return kept
 
 

@@ -7,8 +7,9 @@ engine deletes and re-creates it only when asked to (``ApplyOptions.replace``).
 
 Where the rules come from:
 
-- built-in kinds: k8s.io/kubernetes ``pkg/apis/*/validation`` (the table below);
-- KFP ``PipelineVersion``: its validating webhook allows only ``displayName`` and ``tags`` to change;
+- built-in kinds: k8s.io/kubernetes ``pkg/apis/*/validation`` (``reconciler.kinds``);
+- KFP ``PipelineVersion``: its validating webhook allows only ``displayName`` and ``tags`` to change
+  (``reconciler.kinds``);
 - every CRD we ship (``reconciler/data/crds``): fields carrying the CEL transition rule
   ``self == oldSelf`` in ``x-kubernetes-validations`` (``conformance.registry.immutable_paths``).
 
@@ -26,22 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.conformance.registry import immutable_paths
+from reconciler.kinds import ImmutableRule, Path, by_group_kind
 from reconciler.objects import Manifest
 from reconciler.quantity import Quantity, QuantityError, holds_quantity, parse_quantity, quantity_text, same_amount
-
-Path = tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """``path`` (``*``: every list item or map value) cannot change, except the sub-paths in ``mutable``."""
-
-    path: Path
-    mutable: tuple[Path, ...] = ()
-    whole: bool = True
-    """True: compared whole, as built-in validation and webhooks do (setting a field the live object
-    lacks is a change). False: a CEL transition rule, evaluated only when both sides have the field."""
-    message: str = "cannot change after creation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,38 +45,15 @@ class FieldChange:
         return f"{self.field} {_show(self.old)} -> {_show(self.new)}: {self.why}"
 
 
-# (API group, kind) -> rules. Kept to what the server enforces on every update.
-RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
-    # ValidatePersistentVolumeClaimUpdate: "spec is immutable after creation except resources.requests
-    # and volumeAttributesClassName for bound claims"; the storage request is checked by _pvc_storage.
-    ("", "PersistentVolumeClaim"): (Rule(("spec",), mutable=(("resources", "requests", "storage"),
-                                                            ("volumeAttributesClassName",))),),
-    # ValidateJobSpecUpdate.
-    ("batch", "Job"): (Rule(("spec", "selector")), Rule(("spec", "template")), Rule(("spec", "completionMode")),
-                       Rule(("spec", "podFailurePolicy")), Rule(("spec", "managedBy"))),
-    # ValidateStatefulSetUpdate: only these spec fields may change.
-    ("apps", "StatefulSet"): (Rule(("spec",), mutable=(("replicas",), ("ordinals",), ("template",),
-                                                      ("updateStrategy",), ("revisionHistoryLimit",),
-                                                      ("persistentVolumeClaimRetentionPolicy",),
-                                                      ("minReadySeconds",))),),
-    ("apps", "Deployment"): (Rule(("spec", "selector")),),
-    ("apps", "ReplicaSet"): (Rule(("spec", "selector")),),
-    ("apps", "DaemonSet"): (Rule(("spec", "selector")),),
-    # KFP's PipelineVersion webhook (ValidateUpdate): publish a new version instead of editing one.
-    ("pipelines.kubeflow.org", "PipelineVersion"): (Rule(("spec",), mutable=(("displayName",), ("tags",)),
-                                                         message="a pipeline version cannot change (publish a new "
-                                                                 "version instead)"),),
-}
-
 _MAX_SHOWN = 60
 
 
-def rules_for(api_version: str, kind: str) -> tuple[Rule, ...]:
-    """Every immutability rule of a kind: the table's, then its CRD's ``self == oldSelf`` rules."""
+def rules_for(api_version: str, kind: str) -> tuple[ImmutableRule, ...]:
+    """Every immutability rule of a kind: the kind table's, then its CRD's ``self == oldSelf`` rules."""
     group, _, version = api_version.rpartition("/")
-    crd = tuple(Rule(path, whole=False, message=f"cannot change after creation ({message})")
+    crd = tuple(ImmutableRule(path, whole=False, message=f"cannot change after creation ({message})")
                 for path, message in immutable_paths(group, version, kind))
-    return RULES.get((group, kind), ()) + crd
+    return by_group_kind(group, kind).immutable + crd
 
 
 def immutable_changes(desired: Manifest, live: Manifest) -> list[FieldChange]:

@@ -8,8 +8,8 @@ from reconciler.cluster.base import Cluster, KindRef
 from reconciler.cluster.inventory_codec import DamagedInventory
 from reconciler.errors import NotFound
 from reconciler.inventory import Inventory, api_version_of
+from reconciler.kinds import RENDERED_KINDS
 from reconciler.objects import Manifest, ObjectKey
-from reconciler.render.kinds import RENDERED_KINDS
 
 
 def _pairs(manifests: list[Manifest], previous: Inventory | None) -> set[tuple[str, str]]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from reconciler.kinds import is_rendered
 from reconciler.labels import FIELD_MANAGER
 from reconciler.objects import Manifest, ObjectKey
-from reconciler.render.kinds import is_rendered
 from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED
 
 NOT_OURS = "not platformctl's to delete"

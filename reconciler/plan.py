@@ -19,13 +19,11 @@ from enum import Enum
 
 from reconciler.diff import in_sync, unified_diff
 from reconciler.immutable import FieldChange, immutable_changes
+from reconciler.kinds import apply_rank, by_kind
 from reconciler.labels import ANNOTATION_KEEP, ANNOTATION_SOURCE, FIELD_MANAGER, LABEL_COMPONENT_REF
-from reconciler.objects import Manifest, ObjectKey, apply_rank
+from reconciler.objects import Manifest, ObjectKey
 from reconciler.owned import NOT_OURS, not_ours, outside_scope
 from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED
-
-PROTECTED_KINDS = frozenset({"Namespace", "PersistentVolumeClaim", "CustomResourceDefinition"})
-
 
 class Action(str, Enum):
     """What the plan does with one object."""
@@ -202,7 +200,7 @@ def _keep_reason(live: Manifest, prune_protected: bool) -> str:
     others = shared_with(live)
     if others:
         return f"shared: also applied by {', '.join(others)}; remove it there first or delete it by hand"
-    if live.get("kind") in PROTECTED_KINDS and not prune_protected:
+    if by_kind(str(live.get("kind", ""))).protected and not prune_protected:
         return f"{live.get('kind')} is protected from pruning (use --prune-protected to delete it)"
     return ""
 
@@ -225,7 +223,7 @@ def budget_refusal(plan: Plan, max_fraction: float, *, override: bool) -> str | 
     # still deletes everything that matters.
     remaining = sum(1 for e in plan.entries if e.action in (Action.CREATE, Action.UPDATE, Action.REPLACE,
                                                               Action.UNCHANGED)
-                    and e.key.kind not in PROTECTED_KINDS)
+                    and not by_kind(e.key.kind).protected)
     if remaining == 0:
         return f"the plan deletes everything platformctl owns here ({prunes} objects); refusing without an override"
     owned = max(plan.owned_before, 1)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.inventory import inventory_of, same_contents
+from reconciler.kinds import RENDERED_KINDS
 from reconciler.labels import FIELD_MANAGER
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.owned import applied_by_platformctl, owned_live, unaccounted
 from reconciler.render import render_environment
-from reconciler.render.kinds import RENDERED_KINDS
 from reconciler.source.directory import DirectorySource
 from reconciler.spec.load import load
 from tests.spec.conftest import REPO

@@ -13,6 +13,7 @@ from structlog.typing import FilteringBoundLogger
 
 from reconciler.daemon.status import TargetState
 from reconciler.daemon.worker import Outcome
+from reconciler.engine import ChangeAction
 from reconciler.observability.logging import object_fields
 from reconciler.observability.metrics import Metrics
 
@@ -22,7 +23,7 @@ def report_outcome(metrics: Metrics, state: TargetState, outcome: Outcome, drift
     """Every metric a finished reconcile updates (``state`` already holds its rows)."""
     env, cluster, result = state.environment, state.cluster, outcome.result
     metrics.reconcile_finished(env, cluster, outcome.seconds, ok=result.ok,
-                               changes=Counter(c.action for c in result.changes))
+                               changes=Counter(c.action.value for c in result.changes))
     if result.ok and outcome.job.options.apply:
         metrics.revision_applied(env, cluster, outcome.job.desired.target.revision)
     if drifted is not None:
@@ -45,13 +46,14 @@ def log_outcome(log: FilteringBoundLogger, state: TargetState, outcome: Outcome,
     """One line per changed object, then one summary line (``log`` is bound to the target)."""
     result = outcome.result
     for change in result.changes:
-        if change.action == "unchanged":
+        if change.action is ChangeAction.UNCHANGED:
             continue
-        fields: dict[str, Any] = {**object_fields(change.key), "action": change.action}
+        fields: dict[str, Any] = {**object_fields(change.key), "action": change.action.value}
         if change.message:
             fields["message"] = change.message
-        (log.warning if change.action in ("failed", "refused") else log.info)("object " + change.action, **fields)
-    counts = dict(Counter(c.action for c in result.changes))
+        warn = change.action in (ChangeAction.FAILED, ChangeAction.REFUSED)
+        (log.warning if warn else log.info)("object " + change.action.value, **fields)
+    counts = dict(Counter(c.action.value for c in result.changes))
     summary: dict[str, Any] = {"reason": outcome.job.reason, "seconds": round(outcome.seconds, 3),
                                "changes": counts, "drifted": drifted}
     if result.ok:

@@ -20,26 +20,29 @@ from typing import Any
 from reconciler.health import core, pipelines, serving, workloads
 from reconciler.health.fields import Obj, annotations_of, clip, mapping, names, string, strings, text
 from reconciler.health.model import MISSING, Health, Status
+from reconciler.kinds import KINDS, HealthCheck
 
 Check = Callable[[Obj], Health]
 
-CHECKS: dict[tuple[str, str], Check] = {
-    ("", "Namespace"): core.namespace,
-    ("", "PersistentVolumeClaim"): core.persistent_volume_claim,
-    ("", "ConfigMap"): core.exists,
-    ("", "Secret"): core.exists,
-    ("", "ServiceAccount"): core.exists,
-    ("kubeflow.org", "Notebook"): workloads.notebook,
-    ("kubeflow.org", "Profile"): core.profile,
-    ("kubeflow.org", "Experiment"): workloads.experiment,
-    ("kubeflow.org", "PyTorchJob"): workloads.training_job,
-    ("kubeflow.org", "TFJob"): workloads.training_job,
-    ("kubeflow.org", "ScheduledWorkflow"): pipelines.scheduled_workflow,
-    ("pipelines.kubeflow.org", "Pipeline"): pipelines.pipeline,
-    ("pipelines.kubeflow.org", "PipelineVersion"): pipelines.pipeline_version,
-    ("serving.kserve.io", "InferenceService"): serving.inference_service,
-    ("trainer.kubeflow.org", "TrainJob"): workloads.train_job,
+# What each check named in the kind table (``reconciler.kinds``) runs.
+IMPLEMENTATIONS: dict[HealthCheck, Check] = {
+    HealthCheck.NAMESPACE: core.namespace,
+    HealthCheck.PERSISTENT_VOLUME_CLAIM: core.persistent_volume_claim,
+    HealthCheck.EXISTS: core.exists,
+    HealthCheck.PROFILE: core.profile,
+    HealthCheck.NOTEBOOK: workloads.notebook,
+    HealthCheck.EXPERIMENT: workloads.experiment,
+    HealthCheck.TRAINING_JOB: workloads.training_job,
+    HealthCheck.TRAIN_JOB: workloads.train_job,
+    HealthCheck.SCHEDULED_WORKFLOW: pipelines.scheduled_workflow,
+    HealthCheck.PIPELINE: pipelines.pipeline,
+    HealthCheck.PIPELINE_VERSION: pipelines.pipeline_version,
+    HealthCheck.INFERENCE_SERVICE: serving.inference_service,
 }
+
+CHECKS: dict[tuple[str, str], Check] = {
+    (rules.group, rules.kind): IMPLEMENTATIONS[rules.health] for rules in KINDS if rules.health is not None}
+"""(API group, kind) -> check, as the kind table assigns them."""
 
 # Kinds whose own check explains a deletion better than the generic message.
 _OWN_DELETION = {("", "Namespace")}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from reconciler.objects import Manifest, sort_for_apply
+from reconciler.kinds import sort_for_apply
+from reconciler.objects import Manifest
 from reconciler.render.context import RenderContext
 from reconciler.render.notebook import render_notebook
 from reconciler.render.ownership import finish, ownership_labels

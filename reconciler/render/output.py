@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from reconciler.objects import Manifest, ObjectKey, apply_rank
+from reconciler.kinds import apply_rank
+from reconciler.objects import Manifest, ObjectKey
 
 
 class _Dumper(yaml.CSafeDumper):

@@ -10,7 +10,7 @@ staged: pipelines before schedules).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -78,6 +78,18 @@ def _trigger(spec: ScheduleSpec) -> dict[str, Any]:
 def _rfc3339(moment: datetime) -> str:
     text = moment.isoformat()
     return text.replace("+00:00", "Z") if moment.tzinfo else text + "Z"
+
+
+def pipeline_uids(live: Iterable[Manifest]) -> dict[tuple[str, str], str]:
+    """(kind, name) -> UID of the live Pipeline and PipelineVersion objects: what ``bind_pipeline_ids`` reads."""
+    return {(o["kind"], o["metadata"]["name"]): o["metadata"].get("uid", "")
+            for o in live if o.get("kind") in ("Pipeline", "PipelineVersion")}
+
+
+def same_pipeline_ids(manifest: Manifest, live: Manifest) -> bool:
+    """Whether a bound schedule names the same pipeline and version IDs as the live one."""
+    spec, current = manifest.get("spec", {}), live.get("spec", {})
+    return all(spec.get(k) == current.get(k) for k in ("pipelineId", "pipelineVersionId"))
 
 
 def bind_pipeline_ids(manifest: Manifest, uids: Mapping[tuple[str, str], str]) -> Manifest:

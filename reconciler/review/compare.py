@@ -16,8 +16,9 @@ import yaml
 
 from reconciler.diff import comparable, masked
 from reconciler.immutable import immutable_changes
+from reconciler.kinds import apply_rank
 from reconciler.labels import LABEL_COMPONENT_REF
-from reconciler.objects import Manifest, ObjectKey, apply_rank
+from reconciler.objects import Manifest, ObjectKey
 from reconciler.plan import Action, budget_refusal, make_plan, replacement_reason
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from reconciler.cluster.kinds import KNOWN_KINDS
-from reconciler.plan import PROTECTED_KINDS
+from reconciler.kinds import PROTECTED_KINDS
 from reconciler.render import render_environment
 from reconciler.source.directory import DirectorySource
 from reconciler.spec.load import load
