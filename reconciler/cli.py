@@ -146,7 +146,7 @@ def _reconcile(path: Path, env: str, options: ApplyOptions, platform: Platform) 
 
 def _report_replacements(platform: Platform, results: list[Result]) -> None:
     """Objects refused because they need replacement, as file:line:col errors at the spec lines that changed them."""
-    from reconciler.commands.replacements import located_replacements
+    from reconciler.replacements import located_replacements
 
     if any(r.permanent for r in results):
         emit(err=report.errors_text(located_replacements(platform.spec, results)))

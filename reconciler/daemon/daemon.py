@@ -28,7 +28,7 @@ from typing import Any
 
 import structlog
 
-from reconciler.commands.replacements import located_replacements
+from reconciler.replacements import located_replacements
 from reconciler.daemon.clock import Clock, Scheduler, SystemClock
 from reconciler.daemon.config import DaemonConfig
 from reconciler.daemon.driftwatch import DriftWatch, Watchable

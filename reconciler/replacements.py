@@ -1,4 +1,4 @@
-"""Objects that need replacement, located at the spec line that changed them (for the CLI and the daemon)."""
+"""Objects that need replacement, located at the spec line that changed them (pure; for the CLI and the daemon)."""
 
 from __future__ import annotations
 
