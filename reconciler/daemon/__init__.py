@@ -18,7 +18,10 @@ Public API::
 Module map: ``config`` (settings), ``clock`` (time, deadlines), ``triggers`` (webhook, file watcher),
 ``revisions`` (commit -> verified, loaded, rendered targets), ``worker`` (one thread per target),
 ``guard`` (no write without the lease), ``leader`` + ``filelease`` (election), ``status`` (the status
-document), ``daemon`` (the control loop), ``service`` (assembly, signals).
+document), ``daemon`` (the control loop), ``service`` (assembly, signals). The loop's parts, one job
+each: ``role`` (lease ticks, relayed pushes), ``refresh`` (source refresh, last good revision),
+``pool`` (workers, target states), ``deadlines`` (retry backoff, drift checks), ``watches`` (drift
+watches), ``reachability`` (whether each cluster answers), ``outcomes`` (a finished job's state).
 """
 
 from __future__ import annotations

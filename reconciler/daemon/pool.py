@@ -1,0 +1,104 @@
+"""The targets of the loaded revision: one ``TargetWorker`` and one ``TargetState`` each.
+
+All of it is guarded by the daemon's shared condition (the workers wait and report on it too).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from reconciler.cluster.fence import WriteFence
+from reconciler.daemon.clock import Clock
+from reconciler.daemon.reach import Probe, Reachability
+from reconciler.daemon.revisions import TargetKey
+from reconciler.daemon.status import TargetState
+from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker
+
+
+class WorkerPool:
+    """Starts, feeds and stops the workers of the managed targets and holds each target's state
+    (every method but ``join`` is called holding the condition)."""
+
+    def __init__(self, *, connect: Connect, clock: Clock, refusal: Callable[[], str | None], fence: WriteFence,
+                 answer_timeout: float, condition: threading.Condition,
+                 on_done: Callable[[TargetWorker, Outcome], None],
+                 on_api_error: Callable[[str, int], None]) -> None:
+        self._connect = connect
+        self._clock = clock
+        self._refusal = refusal
+        self._fence = fence
+        self._answer_timeout = answer_timeout
+        self._cond = condition
+        self._on_done = on_done
+        self._on_api_error = on_api_error
+        self.states: dict[TargetKey, TargetState] = {}
+        """Every managed target's state, in spec order."""
+        self._workers: dict[TargetKey, TargetWorker] = {}
+        self._retired: list[TargetWorker] = []
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._workers
+
+    def keys(self) -> list[TargetKey]:
+        """The targets with a worker."""
+        return list(self._workers)
+
+    def start(self, key: TargetKey, reach: Reachability) -> None:
+        """Start the worker of a new target (its state kept when it had one)."""
+        self.states.setdefault(key, TargetState(*key))
+        worker = TargetWorker(key, connect=self._connect, clock=self._clock, refusal=self._refusal,
+                              fence=self._fence, reach=reach, answer_timeout=self._answer_timeout,
+                              condition=self._cond, on_done=self._on_done, on_api_error=self._on_api_error)
+        self._workers[key] = worker
+        worker.start()
+
+    def retire(self, key: TargetKey) -> None:
+        """A target left the spec: stop its worker (joined on shutdown) and forget its state."""
+        worker = self._workers.pop(key)
+        worker.stop()
+        self._retired.append(worker)
+        self.states.pop(key, None)
+
+    def submit(self, key: TargetKey, job: Job) -> None:
+        """Hand ``job`` to the target's worker (replacing a queued one)."""
+        self._workers[key].submit(job)
+
+    def state_of(self, worker: TargetWorker) -> TargetState | None:
+        """The state a worker's report belongs to; None when the worker was retired since."""
+        state = self.states.get(worker.key)
+        if state is None or self._workers.get(worker.key) is not worker:
+            return None
+        return state
+
+    def lead_changed(self, leading: bool) -> None:
+        """Gaining the lead reconciles everything once; losing it drops the queued jobs as well."""
+        for key, state in self.states.items():
+            state.submitted = None
+            if not leading:
+                self._workers[key].drop_pending()
+
+    def drop_pending(self) -> None:
+        """Forget every queued job."""
+        for worker in self._workers.values():
+            worker.drop_pending()
+
+    def busy(self) -> bool:
+        """Whether any worker runs or holds a job."""
+        return any(w.busy for w in self._workers.values())
+
+    def nothing_running(self) -> bool:
+        """Whether no reconcile is in flight, retired workers included."""
+        return not any(w.running for w in [*self._workers.values(), *self._retired])
+
+    def probe(self, key: TargetKey) -> Probe | None:
+        """The probe of the target's client (None before it connected)."""
+        worker = self._workers.get(key)
+        return worker.probe if worker is not None else None
+
+    def stop_all(self) -> list[TargetWorker]:
+        """Let every worker end after its current job; the caller joins them outside the lock."""
+        workers = [*self._workers.values(), *self._retired]
+        for worker in workers:
+            worker.stop()
+        return workers
