@@ -1,8 +1,7 @@
-"""How results are shown: spec errors (text, JSON, GitHub annotations) and the platform summary (pure)."""
+"""How results are shown: spec errors (text, GitHub annotations) and the platform summary (pure)."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
@@ -80,8 +79,3 @@ def summary_text(data: dict[str, Any]) -> str:
                      f"{env['pinned']} pinned, {env['overridden']} overridden, GPUs {env['gpus']}{quota}; "
                      f"clusters: {clusters}")
     return "\n".join(lines) + "\n"
-
-
-def to_json(data: Any) -> str:
-    """Stable JSON for machine consumers."""
-    return json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"

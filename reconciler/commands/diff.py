@@ -7,6 +7,7 @@ from pathlib import Path
 from reconciler import report
 from reconciler.commands.instants import instant
 from reconciler.commands.outcome import Outcome
+from reconciler.commands.output import json_text
 from reconciler.errors import SpecErrors, UnknownEnvironment
 from reconciler.policy.check import check
 from reconciler.policy.resolve import enforcement
@@ -64,5 +65,5 @@ def _failure(side: Side, role: str, output: str) -> Outcome:
     if output == "markdown":
         return Outcome(1, failure_markdown(role, side.label, side.errors), stderr)
     if output == "json":
-        return Outcome(1, report.to_json(failure_data(role, side.label, side.errors)), stderr)
+        return Outcome(1, json_text(failure_data(role, side.label, side.errors), sort_keys=True), stderr)
     return Outcome(1, "", stderr)
