@@ -22,8 +22,8 @@ from reconciler.commands.platform import load_platform, load_repo
 from reconciler.commands.render import render_groups, render_text, write_files
 from reconciler.commands.schedules import schedules_text
 from reconciler.errors import SpecErrors
+from reconciler.schemas import schemas
 from reconciler.source.revision import describe_revision
-from reconciler.spec.schema import schemas
 
 if TYPE_CHECKING:
     from reconciler.commands.platform import Platform

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.spec.schema import schemas
+from reconciler.schemas import schemas
 from tests.spec.conftest import REPO, copy_platform
 
 

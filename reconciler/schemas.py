@@ -1,4 +1,4 @@
-"""JSON Schema export of the spec models, for editors (yaml-language-server) and CI."""
+"""JSON Schema export of the platform spec and the operator policy models, for editors (yaml-language-server) and CI."""
 
 from __future__ import annotations
 
