@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.durations import DurationError, duration_seconds
 from reconciler.source.tracking import is_url
 from reconciler.source.verify import SignaturePolicy
 
 LEASE_BACKENDS = ("auto", "kube", "file", "none")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
 class ConfigError(ValueError):
@@ -146,11 +145,11 @@ class DaemonConfig:
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in ``500ms``, ``30s``, ``5m``, ``1h``, ``1d`` or ``42``."""
-    found = _DURATION.match(str(text))
-    if found is None:
-        raise ValueError(f"{text!r} is not a duration (use e.g. 30s, 5m, 1h)")
-    return float(found[1]) * _UNITS[found[2]]
+    """Seconds in ``500ms``, ``30s``, ``5m``, ``1.5h``, ``1d12h``, ``PT1H`` or ``42`` (``reconciler.durations``)."""
+    try:
+        return float(duration_seconds(text))
+    except DurationError:
+        raise ValueError(f"{text!r} is not a duration (use e.g. 30s, 5m, 1h)") from None
 
 
 def parse_bool(text: str) -> bool:

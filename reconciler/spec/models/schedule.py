@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from reconciler.durations import DurationError, duration_timedelta
 from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, DnsLabel, SpecModel
 from reconciler.spec.models.pipeline import VersionName
-
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
 def _duration(value: Any) -> Any:
     if not isinstance(value, str) or value.startswith("P"):
-        return value
-    match = _DURATION.match(value)
-    if not value or match is None:
-        raise ValueError(f"{value!r} is not a duration; write 90s, 15m, 6h, 1d12h or a number of seconds")
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        return value  # numbers and ISO 8601: pydantic's own timedelta parsing (and its errors)
+    try:
+        return duration_timedelta(value)
+    except DurationError:
+        raise ValueError(f"{value!r} is not a duration; write 90s, 15m, 6h, 1d12h or a number of seconds") from None
 
 
 Duration = Annotated[
