@@ -260,6 +260,13 @@ class KubeCluster:
         """Server-side apply the inventory ConfigMap (a no-op on the server when unchanged)."""
         self.apply(inventory_configmap(inventory, namespace))
 
+    def send_json(self, method: str, path: str, *, verb: str, body: dict[str, Any], key: ObjectKey,
+                  kind: KindRef) -> Response:
+        """A JSON write through this client's transport, its answer left to the caller (the Lease
+        store, for which 409 is an answer: another replica won the race)."""
+        return self._transport.request(method, path, verb=verb, body=body, content_type="application/json",
+                                       key=key, kind=kind)
+
     # --- supervision ---------------------------------------------------------------
     def probe(self) -> None:
         """Ask whether the server answers (GET /version, which every authenticated client may read);

@@ -11,17 +11,18 @@ Public API::
         .status() / .ready() / .on_push(ref) / .trigger          for the endpoints and watchers
     Service, build_service(config, ...), run(config, once=...)  process wiring: endpoints, watcher, signals
     LeaderElector(store, identity, clock), AlwaysLeader          leader election over a LeaseStore
-    FileLeaseStore(dir)                                           (KubeLeaseStore in reconciler.cluster.lease)
+    FileLeaseStore(dir)                                           (KubeLeaseStore in .election.kubestore)
     ManualClock, SystemClock, Scheduler                          time, injectable
     CoalescingTrigger, RefWatcher, push_handler                  what makes the daemon look at its source
 
 Module map: ``config`` (settings), ``clock`` (time, deadlines), ``triggers`` (webhook, file watcher),
 ``revisions`` (commit -> verified, loaded, rendered targets), ``worker`` (one thread per target),
-``guard`` (no write without the lease), ``leader`` + ``filelease`` (election), ``status`` (the status
-document), ``daemon`` (the control loop), ``service`` (assembly, signals). The loop's parts, one job
-each: ``role`` (lease ticks, relayed pushes), ``refresh`` (source refresh, last good revision),
-``pool`` (workers, target states), ``deadlines`` (retry backoff, drift checks), ``watches`` (drift
-watches), ``reachability`` (whether each cluster answers), ``outcomes`` (a finished job's state).
+``guard`` (no write without the lease), ``election`` (leader election: the algorithm, the Lease
+and file stores, the push relay), ``status`` (the status document), ``daemon`` (the control loop),
+``service`` (assembly, signals). The loop's parts, one job each: ``role`` (lease ticks, relayed
+pushes), ``refresh`` (source refresh, last good revision), ``pool`` (workers, target states),
+``deadlines`` (retry backoff, drift checks), ``watches`` (drift watches), ``reachability``
+(whether each cluster answers), ``outcomes`` (a finished job's state).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from __future__ import annotations
 from reconciler.daemon.clock import Clock, ManualClock, Scheduler, SystemClock
 from reconciler.daemon.config import ConfigError, DaemonConfig, build_config, parse_duration
 from reconciler.daemon.daemon import Daemon, StepReport
-from reconciler.daemon.filelease import FileLeaseStore
-from reconciler.daemon.leader import AlwaysLeader, LeaderElector, Leadership
+from reconciler.daemon.election.elector import AlwaysLeader, LeaderElector, Leadership
+from reconciler.daemon.election.filestore import FileLeaseStore
 from reconciler.daemon.service import Service, build_service, run
 from reconciler.daemon.triggers import CoalescingTrigger, RefWatcher, push_handler
 

@@ -35,11 +35,11 @@ import structlog
 from reconciler.daemon.clock import Clock, Scheduler, SystemClock
 from reconciler.daemon.config import DaemonConfig
 from reconciler.daemon.deadlines import TargetDeadlines
+from reconciler.daemon.election.elector import AlwaysLeader, Leadership
+from reconciler.daemon.election.relay import PushRelay
 from reconciler.daemon.guard import DaemonFence
-from reconciler.daemon.leader import AlwaysLeader, Leadership
 from reconciler.daemon.outcomes import OutcomeRecorder
 from reconciler.daemon.pool import WorkerPool
-from reconciler.daemon.pushrelay import PushRelay
 from reconciler.daemon.reachability import TargetReachability
 from reconciler.daemon.refresh import SourceRefresher
 from reconciler.daemon.revisions import Desired, LoadedRevision, TargetKey

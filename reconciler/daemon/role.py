@@ -8,8 +8,8 @@ import threading
 import structlog
 
 from reconciler.daemon.clock import Scheduler
-from reconciler.daemon.leader import Leadership
-from reconciler.daemon.pushrelay import PushRelay, RelayWatch
+from reconciler.daemon.election.elector import Leadership
+from reconciler.daemon.election.relay import PushRelay, RelayWatch
 from reconciler.daemon.triggers import CoalescingTrigger
 from reconciler.errors import ClusterError
 from reconciler.observability.metrics import Metrics

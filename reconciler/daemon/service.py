@@ -22,13 +22,13 @@ import structlog
 
 from reconciler.cluster.base import Cluster
 from reconciler.cluster.connect import connect as connect_cluster
-from reconciler.cluster.lease import LeaseStore
 from reconciler.daemon.clock import Clock, SystemClock
 from reconciler.daemon.config import DaemonConfig, listen_address
 from reconciler.daemon.daemon import Daemon
-from reconciler.daemon.filelease import FileLeaseStore
-from reconciler.daemon.leader import AlwaysLeader, LeaderElector, Leadership
-from reconciler.daemon.pushrelay import FilePushRelay, PushRelay
+from reconciler.daemon.election.elector import AlwaysLeader, LeaderElector, Leadership
+from reconciler.daemon.election.filestore import FileLeaseStore
+from reconciler.daemon.election.record import LeaseStore
+from reconciler.daemon.election.relay import FilePushRelay, PushRelay
 from reconciler.daemon.triggers import RefWatcher
 from reconciler.daemon.worker import Connect
 from reconciler.engine import Result
@@ -109,7 +109,7 @@ def build_leadership(config: DaemonConfig, clock: Clock, environ: dict[str, str]
     if backend == "file":
         store = FileLeaseStore(config.resolved_state_dir(), config.lease_name)
     else:
-        from reconciler.cluster.lease import KubeLeaseStore  # imports the Kubernetes client: only when used
+        from reconciler.daemon.election.kubestore import KubeLeaseStore  # imports the Kubernetes client: only when used
 
         store = KubeLeaseStore(_lease_cluster(config), config.lease_namespace, config.lease_name)
     return LeaderElector(store, identity, clock, lease_duration=config.lease_duration,
@@ -123,7 +123,7 @@ def build_push_relay(config: DaemonConfig, environ: dict[str, str] | None = None
         return None
     if backend == "file":
         return FilePushRelay(config.resolved_state_dir(), config.lease_name)
-    from reconciler.cluster.lease import KubePushRelay
+    from reconciler.daemon.election.kubestore import KubePushRelay
 
     return KubePushRelay(_lease_cluster(config), config.lease_namespace, config.lease_name)
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from reconciler.daemon import Daemon, DaemonConfig, ManualClock
-from reconciler.daemon.leader import Leadership
-from reconciler.daemon.pushrelay import PushRelay
+from reconciler.daemon.election.elector import Leadership
+from reconciler.daemon.election.relay import PushRelay
 from reconciler.daemon.worker import Connect
 from reconciler.observability.metrics import Metrics
 from reconciler.source.tracking import LocalGitSource, Source

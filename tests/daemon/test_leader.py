@@ -14,11 +14,12 @@ from reconciler.cluster.base import Cluster
 from reconciler.cluster.kinds import known_kind
 from reconciler.cluster.kube import KubeCluster
 from reconciler.cluster.kube_options import KubeOptions
-from reconciler.cluster.lease import KubeLeaseStore, LeaseConflict, LeaseRecord, LeaseStore
 from reconciler.cluster.localdir import LocalDirCluster
 from reconciler.daemon import FileLeaseStore, LeaderElector, ManualClock
+from reconciler.daemon.election.elector import AlwaysLeader
+from reconciler.daemon.election.kubestore import KubeLeaseStore
+from reconciler.daemon.election.record import LeaseConflict, LeaseRecord, LeaseStore
 from reconciler.daemon.guard import DaemonFence, GuardedCluster, WriteRefused
-from reconciler.daemon.leader import AlwaysLeader
 from reconciler.errors import Fenced
 from tests.daemon.conftest import Harness, Repo, bump_fraud, revision_on
 from tests.engine.conftest import Fleet, writes

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from reconciler.cluster.kube import KubeCluster
 from reconciler.cluster.kube_options import KubeOptions
-from reconciler.cluster.lease import KubePushRelay
 from reconciler.daemon import FileLeaseStore, LeaderElector, ManualClock
-from reconciler.daemon.pushrelay import FilePushRelay, RelayWatch
+from reconciler.daemon.election.kubestore import KubePushRelay
+from reconciler.daemon.election.relay import FilePushRelay, RelayWatch
 from tests.daemon.conftest import Harness, Repo, bump_fraud, revision_on
 from tests.engine.conftest import Fleet
 from tests.kubeserver import kubeconfig

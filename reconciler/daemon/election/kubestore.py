@@ -1,85 +1,27 @@
-"""Leases for leader election: the record, the store protocol, and a ``coordination.k8s.io/v1`` Lease store.
+"""The ``coordination.k8s.io/v1`` Lease store and its push relay, a ConfigMap beside the Lease.
 
-A store reads the record and writes it conditionally: ``create`` fails when the lease exists,
-``update`` fails when the record changed since it was read (the ``resourceVersion``
-precondition). Both failures are ``LeaseConflict``: another replica won the race. The Kube
-store speaks through a KubeCluster's own transport (its rate limit, retries and credentials);
-it sends plain JSON and imports nothing from the Kubernetes client itself.
+Both speak through a KubeCluster (its rate limit, retries and credentials): they send plain JSON
+and import nothing from the Kubernetes client itself. A 409 from the server is a ``LeaseConflict``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from reconciler.cluster.base import KindRef
 from reconciler.cluster.kinds import resource_path
 from reconciler.cluster.kube_errors import error_for
+from reconciler.daemon.election.record import LeaseConflict, LeaseRecord, format_micro_time, parse_micro_time
 from reconciler.errors import ClusterError
 from reconciler.objects import ObjectKey
 
-if TYPE_CHECKING:  # the record and the protocol must not pull in the Kubernetes client
+if TYPE_CHECKING:  # the stores must not pull in the Kubernetes client
     from reconciler.cluster.kube import KubeCluster
 
 LEASE_KIND = KindRef("coordination.k8s.io/v1", "Lease", "leases", True)
-
-
-@dataclass(frozen=True, slots=True)
-class LeaseRecord:
-    """Who holds the lease, for how long, and the store's version of the record."""
-
-    holder: str
-    """``holderIdentity``; empty when released."""
-    duration: int
-    """``leaseDurationSeconds``."""
-    acquire_time: datetime | None = None
-    renew_time: datetime | None = None
-    transitions: int = 0
-    """``leaseTransitions``: how often the holder changed."""
-    version: str = ""
-    """``resourceVersion`` as read; the precondition of the next update."""
-
-
-class LeaseConflict(Exception):
-    """The lease changed (or appeared) since it was read: another replica got there first."""
-
-
-class LeaseStore(Protocol):
-    """Conditional reads and writes of one lease."""
-
-    description: str
-
-    def get(self) -> LeaseRecord | None:
-        """The current record, or None when there is no lease yet."""
-        ...
-
-    def create(self, record: LeaseRecord) -> LeaseRecord:
-        """Create the lease; LeaseConflict when it exists already."""
-        ...
-
-    def update(self, record: LeaseRecord) -> LeaseRecord:
-        """Replace the lease if its version is still ``record.version``; LeaseConflict otherwise."""
-        ...
-
-
-def format_micro_time(moment: datetime | None) -> str | None:
-    """Kubernetes MicroTime: ``2006-01-02T15:04:05.000000Z``."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_micro_time(text: object) -> datetime | None:
-    """A MicroTime (or Time) string as an aware datetime; None when absent or unreadable."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 def lease_manifest(record: LeaseRecord, namespace: str, name: str) -> dict[str, Any]:
@@ -138,11 +80,7 @@ class KubeLeaseStore:
         return self._send("PUT", resource_path(LEASE_KIND, self._namespace, self._name), "update", body)
 
     def _send(self, method: str, path: str, verb: str, body: dict[str, Any]) -> LeaseRecord:
-        # The transport is KubeCluster's own (same module family): one rate limit and one
-        # credential set per cluster, and no second Kubernetes client.
-        transport = self._cluster._transport  # noqa: SLF001
-        response = transport.request(method, path, verb=verb, body=body, content_type="application/json",
-                                     key=self._key, kind=LEASE_KIND)
+        response = self._cluster.send_json(method, path, verb=verb, body=body, key=self._key, kind=LEASE_KIND)
         if response.status == 409:
             raise LeaseConflict(f"{self.description} changed since it was read")
         if response.status >= 300:
@@ -161,7 +99,7 @@ class KubePushRelay:
     """The push relay of the Lease store: a ConfigMap ``<lease name>-push`` beside the Lease.
 
     A standby server-side applies ``data: {ref, by, at}``; the leader GETs it on every lease
-    tick and compares its resourceVersion (see ``reconciler.daemon.pushrelay``).
+    tick and compares its resourceVersion (see ``reconciler.daemon.election.relay``).
     """
 
     def __init__(self, cluster: KubeCluster, namespace: str, lease_name: str) -> None:

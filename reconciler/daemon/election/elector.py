@@ -20,7 +20,7 @@ from typing import Protocol
 
 import structlog
 
-from reconciler.cluster.lease import LeaseConflict, LeaseRecord, LeaseStore
+from reconciler.daemon.election.record import LeaseConflict, LeaseRecord, LeaseStore
 from reconciler.daemon.clock import Clock
 from reconciler.errors import ClusterError
 

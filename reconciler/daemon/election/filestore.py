@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reconciler.cluster.lease import LeaseConflict, LeaseRecord, format_micro_time, parse_micro_time
+from reconciler.daemon.election.record import LeaseConflict, LeaseRecord, format_micro_time, parse_micro_time
 
 
 class FileLeaseStore:
