@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from reconciler.cluster.answers import AnswerObserver
+from reconciler.cluster.fence import WriteFence
 from reconciler.inventory import Inventory
 from reconciler.objects import Manifest
 
@@ -61,7 +64,40 @@ class Cluster(Protocol):
         """Store the inventory (a ConfigMap, or a file for localdir)."""
         ...
 
+    # --- supervision (a no-op where there is no server: a directory) --------------------------
+    def supervise(self, *, fence: WriteFence | None = None, observer: AnswerObserver | None = None,
+                  answer_timeout: float | None = None) -> None:
+        """From now on: send writes only while ``fence`` allows, tell ``observer`` whether each attempt
+        got an answer, and wait ``answer_timeout`` seconds for a read's answer (None: unchanged)."""
+        ...
+
+    @property
+    def probe(self) -> Callable[[], None] | None:
+        """One cheap request asking whether the cluster answers (its verdict goes to the observer);
+        None where there is nothing to ask (a directory)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and threads; the instance must not be used afterwards."""
+        ...
+
+    # --- statistics ---------------------------------------------------------------------
     def request_counts(self) -> dict[str, int]:
         """Requests made so far by verb (get, list, patch, delete, ...), for tests and metrics."""
+        ...
+
+    @property
+    def retries(self) -> int:
+        """How many requests were retries (after 429, 5xx or a connection error)."""
+        ...
+
+    @property
+    def throttled_seconds(self) -> float:
+        """Seconds requests spent waiting for the client-side rate limiter."""
+        ...
+
+    @property
+    def rate_limit(self) -> float | None:
+        """Requests per second the client holds itself to now (0: none); None: it has no rate limiter."""
         ...
 

@@ -268,9 +268,13 @@ class KubeCluster:
                                        key=key, kind=kind)
 
     # --- supervision ---------------------------------------------------------------
-    def probe(self) -> None:
+    @property
+    def probe(self) -> Callable[[], None]:
         """Ask whether the server answers (GET /version, which every authenticated client may read);
         counted under the verb ``probe``, its verdict told to the answer observer like any request's."""
+        return self._probe
+
+    def _probe(self) -> None:
         self._transport.request("GET", "/version", verb="probe")
 
     def supervise(self, *, fence: WriteFence | None = None, observer: AnswerObserver | None = None,

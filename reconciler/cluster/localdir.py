@@ -34,7 +34,9 @@ from typing import Any
 
 import yaml
 
+from reconciler.cluster.answers import AnswerObserver
 from reconciler.cluster.base import KindRef
+from reconciler.cluster.fence import WriteFence
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory, inventory_name
 from reconciler.cluster.kinds import known_kind
 from reconciler.cluster.localapply import (
@@ -163,6 +165,34 @@ class LocalDirCluster:
         """Calls so far per verb, counted as a server would count them (get, list, patch, delete)."""
         with self._lock:
             return dict(self._counts)
+
+    @property
+    def retries(self) -> int:
+        """Always 0: a directory is never retried."""
+        return 0
+
+    @property
+    def throttled_seconds(self) -> float:
+        """Always 0: a directory is not rate limited."""
+        return 0.0
+
+    @property
+    def rate_limit(self) -> float | None:
+        """None: a directory has no rate limiter."""
+        return None
+
+    # --- supervision: nothing to supervise in a directory ------------------------------
+    def supervise(self, *, fence: WriteFence | None = None, observer: AnswerObserver | None = None,
+                  answer_timeout: float | None = None) -> None:
+        """A no-op: writes to a directory are refused by the daemon's GuardedCluster, not fenced here."""
+
+    @property
+    def probe(self) -> None:
+        """None: a directory has nothing to ask."""
+        return None
+
+    def close(self) -> None:
+        """A no-op: a directory holds no connections."""
 
     # --- internals ----------------------------------------------------------------
     def _merge(self, kind: KindRef, live: Manifest | None, applied: Manifest, status_in_main: bool) -> Manifest:

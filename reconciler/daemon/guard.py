@@ -19,7 +19,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
+from reconciler.cluster.answers import AnswerObserver
 from reconciler.cluster.base import Cluster, KindRef
+from reconciler.cluster.fence import WriteFence
 from reconciler.daemon.clock import Clock
 from reconciler.daemon.reach import Reachability
 from reconciler.errors import ClusterError, Fenced, Unavailable
@@ -94,6 +96,35 @@ class GuardedCluster:
     def request_counts(self) -> dict[str, int]:
         """Delegated."""
         return self.inner.request_counts()
+
+    @property
+    def retries(self) -> int:
+        """Delegated."""
+        return self.inner.retries
+
+    @property
+    def throttled_seconds(self) -> float:
+        """Delegated."""
+        return self.inner.throttled_seconds
+
+    @property
+    def rate_limit(self) -> float | None:
+        """Delegated."""
+        return self.inner.rate_limit
+
+    def supervise(self, *, fence: WriteFence | None = None, observer: AnswerObserver | None = None,
+                  answer_timeout: float | None = None) -> None:
+        """Delegated."""
+        self.inner.supervise(fence=fence, observer=observer, answer_timeout=answer_timeout)
+
+    @property
+    def probe(self) -> Callable[[], None] | None:
+        """Delegated."""
+        return self.inner.probe
+
+    def close(self) -> None:
+        """Delegated."""
+        self.inner.close()
 
     def _check(self) -> None:
         reason = self._refusal()

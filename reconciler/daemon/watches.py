@@ -8,7 +8,7 @@ from collections.abc import Callable
 from reconciler.daemon.driftwatch import DriftWatch, Watchable
 from reconciler.daemon.reach import Reachability
 from reconciler.daemon.revisions import Desired, TargetKey
-from reconciler.daemon.worker import Connect, supervise
+from reconciler.daemon.worker import Connect
 from reconciler.observability.metrics import Metrics
 from reconciler.spec.models import Cluster as ClusterSpec
 
@@ -33,13 +33,11 @@ class DriftWatches:
             for old in self.forget([key]):
                 old.stop(timeout=0)
             client = self._connect(desired.cluster)
-            supervise(client, fence=None, observer=reach, answer_timeout=self._answer_timeout)
+            client.supervise(fence=None, observer=reach, answer_timeout=self._answer_timeout)
             if isinstance(client, Watchable):
                 current = (desired.cluster, DriftWatch(key, client, self._on_drift))
             else:
-                close = getattr(client, "close", None)
-                if callable(close):
-                    close()
+                client.close()
                 current = (desired.cluster, None)
             self._watches[key] = current
         if current[1] is not None:

@@ -6,9 +6,9 @@ A newer job replaces a queued one: only the latest revision matters. Workers nev
 retry on their own: the daemon's loop decides when to submit again (backoff, drift ticks),
 so one slow or dead cluster only ever occupies its own thread.
 
-A client that can be supervised (KubeCluster) gets the daemon's write fence (no write, not even a
-retry, after the lease's renew deadline), the target's ``Reachability`` as its answer observer,
-and the daemon's read deadline.
+Every client is supervised (a no-op for a directory): a KubeCluster gets the daemon's write fence
+(no write, not even a retry, after the lease's renew deadline), the target's ``Reachability`` as
+its answer observer, and the daemon's read deadline.
 """
 
 from __future__ import annotations
@@ -123,9 +123,7 @@ class TargetWorker:
         self._thread.join(timeout)
         ended = not self._thread.is_alive()
         if ended and self._client is not None:
-            close = getattr(self._client[1], "close", None)
-            if callable(close):
-                close()
+            self._client[1].close()
             self._client = None
         return ended
 
@@ -163,27 +161,25 @@ class TargetWorker:
         return Outcome(job, result, seconds, guarded.reachable if guarded is not None else False,
                        guarded.last_seen if guarded is not None else None, refused,
                        inner.request_counts() if inner is not None else {},
-                       int(getattr(inner, "retries", 0)), float(getattr(inner, "throttled_seconds", 0.0)),
-                       getattr(inner, "rate_limit", None))
+                       inner.retries if inner is not None else 0,
+                       inner.throttled_seconds if inner is not None else 0.0,
+                       inner.rate_limit if inner is not None else None)
 
     @property
     def probe(self) -> Probe | None:
         """One cheap request through the worker's client (its answer goes to the tracker), once it has a
         client that offers one (a Kubernetes cluster; a directory has nothing to ask)."""
         client = self._client  # one reference read: the worker's thread may be replacing it
-        method = getattr(client[1], "probe", None) if client is not None else None
-        return method if callable(method) else None
+        return client[1].probe if client is not None else None
 
     def _cluster(self, spec: ClusterSpec) -> GuardedCluster:
         """The worker's client, (re)connected when the cluster's entry in the spec changed."""
         if self._client is None or self._client[0] != spec:
             if self._client is not None:
-                close = getattr(self._client[1], "close", None)
-                if callable(close):
-                    close()
+                self._client[1].close()
                 self._client = None
             inner = self._connect(spec)
-            supervise(inner, fence=self._fence, observer=self.reach, answer_timeout=self._answer_timeout)
+            inner.supervise(fence=self._fence, observer=self.reach, answer_timeout=self._answer_timeout)
             guarded = GuardedCluster(inner, self._refusal, self._clock,
                                      lambda code: self._on_api_error(spec.name, code), self.reach)
             self._client = (spec, inner, guarded)
@@ -191,10 +187,3 @@ class TargetWorker:
         guarded.refused = False
         return guarded
 
-
-def supervise(client: object, *, fence: WriteFence | None, observer: Reachability | None,
-              answer_timeout: float | None) -> None:
-    """Hand a client the fence, the observer and the read deadline, when it takes them (KubeCluster)."""
-    method = getattr(client, "supervise", None)
-    if callable(method):
-        method(fence=fence, observer=observer, answer_timeout=answer_timeout)

@@ -208,3 +208,19 @@ def test_request_counts_by_verb(target: Target) -> None:
     assert target.cluster.request_counts() == {"patch": 1, "get": 2, "list": 1, "delete": 1}
     if target.server is not None:
         assert target.server.count("patch") == 1 and target.server.count("list") == 1
+
+
+def test_supervision_and_statistics_are_part_of_the_contract(target: Target) -> None:
+    """What the daemon asks of every client, with no duck typing: a directory answers with no-ops."""
+    cluster = target.cluster
+    cluster.supervise(fence=None, observer=None, answer_timeout=None)
+    cluster.get(cluster.kind(*CONFIGMAP), target.namespace, "absent")
+    assert cluster.retries == 0 and cluster.throttled_seconds == 0.0
+    if target.server is None:
+        assert cluster.probe is None and cluster.rate_limit is None
+        cluster.close()
+        return
+    assert cluster.rate_limit == 0.0  # the test options set no rate limit
+    assert cluster.probe is not None
+    cluster.probe()
+    assert cluster.request_counts()["probe"] == 1
