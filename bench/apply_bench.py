@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.generate import generate  # noqa: E402
 from reconciler.cluster.connect import connect  # noqa: E402
-from reconciler.cluster.kube import KubeCluster  # noqa: E402
+from reconciler.cluster.kube.cluster import KubeCluster  # noqa: E402
 from reconciler.engine import ApplyOptions, Target, reconcile  # noqa: E402
 from reconciler.fleet import targets  # noqa: E402
 from reconciler.policy.enforcement import Enforcement  # noqa: E402

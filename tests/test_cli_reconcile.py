@@ -106,7 +106,7 @@ def test_a_shrunk_workspace_is_refused_at_its_spec_line_until_replace_is_asked_f
 
 def test_a_lost_inventory_holds_pruning_until_apply_adopt(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from reconciler.cluster.kinds import known_kind
-    from reconciler.cluster.localdir import LocalDirCluster
+    from reconciler.cluster.localdir.cluster import LocalDirCluster
 
     assert main(["apply", "--env", "dev", str(repo), "--yes"]) == 0
     cluster = LocalDirCluster("local", repo / ".platformctl" / "clusters" / "dev")

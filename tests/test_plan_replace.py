@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from reconciler.changes import plan_text
-from reconciler.cluster.watch import WatchEvent
+from reconciler.cluster.kube.watch import WatchEvent
 from reconciler.daemon.driftwatch import drifted
 from reconciler.diff import in_sync
 from reconciler.engine import Result, Target

@@ -23,14 +23,14 @@ def connect(spec: ClusterSpec, repo_root: Path, enforcement: Enforcement | None 
     """
     places = enforcement or Enforcement.of(OperatorPolicy(), DEFAULT_ORIGIN, repo_root)
     if spec.directory is not None:
-        from reconciler.cluster.localdir import LocalDirCluster
+        from reconciler.cluster.localdir.cluster import LocalDirCluster
 
         return LocalDirCluster(spec.name, directory_place(places, spec.directory))
     kubeconfig = None
     if spec.kubeconfig is not None and spec.kubeconfig.path is not None:
         kubeconfig = str(kubeconfig_place(places, spec.kubeconfig.path))
-    from reconciler.cluster.kube import KubeCluster
-    from reconciler.cluster.kube_options import KubeOptions
+    from reconciler.cluster.kube.cluster import KubeCluster
+    from reconciler.cluster.kube.options import KubeOptions
 
     limit = spec.rate_limit
     options = KubeOptions(qps=limit.client_qps, burst=limit.burst, defer_to_flow_control=limit.qps == "auto",

@@ -23,7 +23,7 @@ from typing import Protocol, runtime_checkable
 import structlog
 
 from reconciler.cluster.base import KindRef
-from reconciler.cluster.watch import WatchEvent
+from reconciler.cluster.kube.watch import WatchEvent
 from reconciler.daemon.revisions import TargetKey
 from reconciler.diff import in_sync
 from reconciler.errors import ClusterError, Expired

@@ -40,7 +40,7 @@ from reconciler.source.tracking import Source, open_source
 from reconciler.spec.models import Cluster as ClusterSpec
 
 if TYPE_CHECKING:
-    from reconciler.cluster.kube import KubeCluster
+    from reconciler.cluster.kube.cluster import KubeCluster
 
 log = structlog.get_logger("platformctl.service")
 
@@ -129,8 +129,8 @@ def build_push_relay(config: DaemonConfig, environ: dict[str, str] | None = None
 
 
 def _lease_cluster(config: DaemonConfig) -> KubeCluster:
-    from reconciler.cluster.kube import KubeCluster  # imports the Kubernetes client: only when used
-    from reconciler.cluster.kube_options import KubeOptions
+    from reconciler.cluster.kube.cluster import KubeCluster  # imports the Kubernetes client: only when used
+    from reconciler.cluster.kube.options import KubeOptions
 
     # One attempt per tick, bounded by the tick's period: the elector itself tries again every
     # retry_period, so a 429 or a hung renewal never stalls the daemon's loop past its renew deadline.

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.cluster.base import Cluster
-from reconciler.cluster.kube import KubeCluster, KubeOptions
-from reconciler.cluster.localdir import LocalDirCluster
+from reconciler.cluster.kube.cluster import KubeCluster, KubeOptions
+from reconciler.cluster.localdir.cluster import LocalDirCluster
 from tests.kubeserver.server import KubeServer
 
 

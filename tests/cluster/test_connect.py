@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from reconciler.cluster.connect import connect
-from reconciler.cluster.kube import KubeCluster
-from reconciler.cluster.localdir import LocalDirCluster
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.localdir.cluster import LocalDirCluster
 from reconciler.policy.enforcement import Enforcement
 from reconciler.policy.model import OperatorPolicy, OperatorPolicySpec
 from reconciler.policy.places import PlaceRefused

@@ -8,9 +8,9 @@ import pytest
 
 from reconciler.cluster.base import KindRef
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory
-from reconciler.cluster.kube_errors import error_for, retry_after
+from reconciler.cluster.kube.errors import error_for, retry_after
+from reconciler.cluster.kube.throttle import TokenBucket, full_jitter
 from reconciler.cluster.selectors import parse_selector
-from reconciler.cluster.throttle import TokenBucket, full_jitter
 from reconciler.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from reconciler.inventory import Inventory
 from reconciler.objects import ObjectKey

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.cluster.kube import KubeCluster, ThrottledTokenCheck
+from reconciler.cluster.kube.cluster import KubeCluster, ThrottledTokenCheck
 from reconciler.errors import ClusterError, Conflict, Forbidden, Invalid, NotFound, Unavailable
 from tests.cluster.conftest import FakeTime, kube_options
 from tests.cluster.test_contract import configmap, notebook

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cluster.fence import OPEN, check_retry_wait, is_write, write_window
-from reconciler.cluster.kube import KubeCluster
+from reconciler.cluster.kube.cluster import KubeCluster
 from reconciler.errors import Fenced, NoAnswer
 from tests.cluster.conftest import FakeTime, kube_options
 from tests.cluster.test_contract import configmap

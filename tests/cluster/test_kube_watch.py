@@ -16,8 +16,8 @@ import orjson
 import pytest
 
 from reconciler.cluster.base import KindRef
-from reconciler.cluster.kube import KubeCluster
-from reconciler.cluster.watch import LineSplitter, WatchEvent, decode_event
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.watch import LineSplitter, WatchEvent, decode_event
 from reconciler.errors import ClusterError, Expired, Forbidden, Unavailable
 from tests.cluster.conftest import FakeTime, kube_options
 from tests.cluster.test_contract import configmap, notebook

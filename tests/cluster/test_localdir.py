@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.cluster.localapply import from_fields_v1, merge_applied, owned_paths, to_fields_v1
-from reconciler.cluster.localdir import LocalDirCluster
+from reconciler.cluster.localdir.apply import from_fields_v1, merge_applied, owned_paths, to_fields_v1
+from reconciler.cluster.localdir.cluster import LocalDirCluster
 from reconciler.errors import Invalid, NotFound
 from reconciler.inventory import Inventory
 from tests.cluster.test_contract import configmap, notebook

@@ -6,8 +6,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.cluster.kube import KubeCluster
-from reconciler.cluster.watch import WatchEvent
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.watch import WatchEvent
 from reconciler.daemon.driftwatch import DriftWatch, drifted
 from tests.daemon.conftest import WAIT, Harness, Repo, merge_patch
 from tests.engine.conftest import Fleet

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory
 from reconciler.cluster.kinds import known_kind
-from reconciler.cluster.kube import INVENTORY_KEY, KubeCluster
+from reconciler.cluster.kube.cluster import INVENTORY_KEY, KubeCluster
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.observability.statuspage import status_html
 from tests.daemon.conftest import Harness, Repo, merge_patch

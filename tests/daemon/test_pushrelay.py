@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler.cluster.kube import KubeCluster
-from reconciler.cluster.kube_options import KubeOptions
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.options import KubeOptions
 from reconciler.daemon import FileLeaseStore, LeaderElector, ManualClock
 from reconciler.daemon.election.kubestore import KubePushRelay
 from reconciler.daemon.election.relay import FilePushRelay, RelayWatch

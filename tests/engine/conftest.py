@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.cluster.base import Cluster
-from reconciler.cluster.kube import KubeCluster
-from reconciler.cluster.kube_options import KubeOptions
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.options import KubeOptions
 from reconciler.engine import ApplyOptions, Result
 from reconciler.fleet import reconcile_environment
 from reconciler.spec.document import Spec

@@ -11,9 +11,9 @@ import pytest
 
 from reconciler.cluster.base import Cluster
 from reconciler.cluster.kinds import known_kind
-from reconciler.cluster.kube import KubeCluster
-from reconciler.cluster.kube_options import KubeOptions
-from reconciler.cluster.localdir import LocalDirCluster
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.options import KubeOptions
+from reconciler.cluster.localdir.cluster import LocalDirCluster
 from reconciler.engine import ApplyOptions, Target, reconcile
 from reconciler.objects import Manifest, ObjectKey
 from tests.engine.conftest import writes

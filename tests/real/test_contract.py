@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reconciler.cluster.kube import KubeCluster
+from reconciler.cluster.kube.cluster import KubeCluster
 from tests.cluster.conftest import Target, fake_time, kube  # noqa: F401 - fixtures, shared
 from tests.cluster.test_contract import *  # noqa: F403 - the suite, collected again here
 from tests.realkube.cluster import RealCluster

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.cluster.kube import KubeCluster
-from reconciler.cluster.kube_options import KubeOptions
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.options import KubeOptions
 from reconciler.errors import Forbidden
 from tests.engine.conftest import writes
 from tests.kubeserver import kubeconfig

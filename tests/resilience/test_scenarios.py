@@ -11,8 +11,8 @@ import pytest
 
 from reconciler.cluster.base import Cluster, KindRef
 from reconciler.cluster.kinds import known_kind
-from reconciler.cluster.kube import KubeCluster
-from reconciler.cluster.kube_options import KubeOptions
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.options import KubeOptions
 from reconciler.component_status import status_rows
 from reconciler.engine import ApplyOptions, Result, Target, reconcile
 from reconciler.fleet import targets

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from reconciler.cluster.base import Cluster
-from reconciler.cluster.kube import KubeCluster, KubeOptions
+from reconciler.cluster.kube.cluster import KubeCluster, KubeOptions
 from reconciler.daemon import Daemon, DaemonConfig, FileLeaseStore, LeaderElector
 from reconciler.daemon.clock import SystemClock
 from reconciler.observability.metrics import Metrics

@@ -19,8 +19,8 @@ import pytest
 
 from reconciler.changes import apply_text
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory
-from reconciler.cluster.kube import INVENTORY_KEY, KubeCluster
-from reconciler.cluster.kube_options import KubeOptions
+from reconciler.cluster.kube.cluster import INVENTORY_KEY, KubeCluster
+from reconciler.cluster.kube.options import KubeOptions
 from reconciler.engine import ApplyOptions, Result, Target, reconcile
 from reconciler.fleet import targets
 from reconciler.inventory import Inventory

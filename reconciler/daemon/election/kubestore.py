@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.cluster.base import KindRef
 from reconciler.cluster.kinds import resource_path
-from reconciler.cluster.kube_errors import error_for
+from reconciler.cluster.kube.errors import error_for
 from reconciler.daemon.election.record import LeaseConflict, LeaseRecord, format_micro_time, parse_micro_time
 from reconciler.errors import ClusterError
 from reconciler.objects import ObjectKey
 
 if TYPE_CHECKING:  # the stores must not pull in the Kubernetes client
-    from reconciler.cluster.kube import KubeCluster
+    from reconciler.cluster.kube.cluster import KubeCluster
 
 LEASE_KIND = KindRef("coordination.k8s.io/v1", "Lease", "leases", True)
 

@@ -1,10 +1,10 @@
 """KubeCluster: the Cluster protocol over a real API server with the official ``kubernetes`` client.
 
-This module family (kube, kube_transport) is the only importer of ``kubernetes``. Requests are
+This package (``cluster``, ``transport``) is the only importer of ``kubernetes``. Requests are
 plain REST on the paths of ``resource_path`` with JSON bodies; writes are server-side apply
 (field manager ``platformctl``). Transport concerns (rate limit, retries, timeouts, request
-counts) live in ``kube_transport``; error mapping in ``kube_errors``; ``watch`` parses the event
-stream with the pure helpers of ``reconciler.cluster.watch``.
+counts) live in ``transport``; error mapping in ``errors``; ``watch`` parses the event stream
+with pure helpers.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from reconciler.cluster.base import KindRef
 from reconciler.cluster.fence import WriteFence
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory, inventory_name
 from reconciler.cluster.kinds import known_kind, resource_path
-from reconciler.cluster.kube_errors import error_for, is_route_not_found
-from reconciler.cluster.kube_options import KubeOptions
-from reconciler.cluster.kube_stream import Stream
-from reconciler.cluster.kube_transport import Response, Transport
-from reconciler.cluster.watch import LineSplitter, WatchEvent, decode_event, error_event
+from reconciler.cluster.kube.errors import error_for, is_route_not_found
+from reconciler.cluster.kube.options import KubeOptions
+from reconciler.cluster.kube.stream import Stream
+from reconciler.cluster.kube.transport import Response, Transport
+from reconciler.cluster.kube.watch import LineSplitter, WatchEvent, decode_event, error_event
 from reconciler.errors import ClusterError, Invalid, NotFound
 from reconciler.inventory import Inventory
 from reconciler.labels import FIELD_MANAGER

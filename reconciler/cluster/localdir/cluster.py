@@ -10,7 +10,7 @@ It follows a real API server on what platformctl relies on: uid and creationTime
 create; one global resourceVersion bumped by every real change and never by a no-op apply;
 generation (custom resources and CRDs only, as on a server) bumped when anything outside
 metadata and status changes; server-side apply for the single manager ``platformctl``
-(see ``localapply``); names checked like ObjectMeta; namespaced objects need their namespace;
+(see ``apply``); names checked like ObjectMeta; namespaced objects need their namespace;
 deleting a Namespace deletes its content. It does NOT validate objects against CRD schemas
 (run ``platformctl validate`` for that) and knows only KNOWN_KINDS. Files are written to a
 temporary name and renamed, so a reader never sees half an object. One process owns a
@@ -39,7 +39,7 @@ from reconciler.cluster.base import KindRef
 from reconciler.cluster.fence import WriteFence
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory, inventory_name
 from reconciler.cluster.kinds import known_kind
-from reconciler.cluster.localapply import (
+from reconciler.cluster.localdir.apply import (
     applied_content, from_fields_v1, merge_applied, owned_paths, to_fields_v1,
 )
 from reconciler.cluster.selectors import parse_selector

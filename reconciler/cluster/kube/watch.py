@@ -3,7 +3,7 @@
 A watch answer is newline-delimited JSON, one ``{"type": ..., "object": ...}`` per line, sent in
 HTTP chunks whose boundaries need not match line boundaries. ``LineSplitter`` turns chunks into
 complete lines; ``decode_event`` turns a line into a ``WatchEvent``, or raises for an ERROR event
-(``Expired`` for code 410) or a malformed line. The I/O is in ``kube`` / ``kube_transport``.
+(``Expired`` for code 410) or a malformed line. The I/O is in ``cluster`` / ``transport``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from reconciler.cluster.base import KindRef
-from reconciler.cluster.kube_errors import MAX_MESSAGE, error_for
+from reconciler.cluster.kube.errors import MAX_MESSAGE, error_for
 from reconciler.errors import ClusterError, Expired
 from reconciler.objects import Manifest
 
@@ -71,7 +71,7 @@ def decode_event(line: bytes, kind: KindRef, cluster: str) -> WatchEvent:
     """The event on one line of a watch of ``kind``.
 
     Raises ``Expired`` for an ERROR event with code 410 (the resourceVersion is too old), the
-    typed ClusterError (``kube_errors.error_for``) for other ERROR events, and ClusterError for a
+    typed ClusterError (``errors.error_for``) for other ERROR events, and ClusterError for a
     line that is not a watch event.
     """
     try:

@@ -27,7 +27,7 @@ from kubernetes.client.exceptions import ApiException
 from reconciler.cluster.answers import AnswerObserver
 from reconciler.cluster.base import KindRef
 from reconciler.cluster.fence import MUTATING_METHODS, WriteFence, check_retry_wait, is_write, write_window
-from reconciler.cluster.kube_errors import (
+from reconciler.cluster.kube.errors import (
     MAX_MESSAGE,
     RETRYABLE_STATUSES,
     error_for,
@@ -35,9 +35,9 @@ from reconciler.cluster.kube_errors import (
     parse_body,
     retry_after,
 )
-from reconciler.cluster.kube_options import KubeOptions
-from reconciler.cluster.kube_stream import Stopper, Stream
-from reconciler.cluster.throttle import TokenBucket, full_jitter
+from reconciler.cluster.kube.options import KubeOptions
+from reconciler.cluster.kube.stream import Stopper, Stream
+from reconciler.cluster.kube.throttle import TokenBucket, full_jitter
 from reconciler.errors import ClusterError, NoAnswer
 
 USER_AGENT = "platformctl"
