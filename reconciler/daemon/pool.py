@@ -18,7 +18,8 @@ from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker
 
 class WorkerPool:
     """Starts, feeds and stops the workers of the managed targets and holds each target's state
-    (every method but ``join`` is called holding the condition)."""
+    (every method is called holding the condition; the workers ``stop_all`` returns are joined
+    outside it)."""
 
     def __init__(self, *, connect: Connect, clock: Clock, refusal: Callable[[], str | None], fence: WriteFence,
                  answer_timeout: float, condition: threading.Condition,
