@@ -47,7 +47,7 @@ golden: $(STAMP)
 
 ## Every benchmark in one run (several minutes; figures go in docs/benchmarks.md).
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.run_all
 
 clean:
 	rm -rf $(VENV) build *.egg-info

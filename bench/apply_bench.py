@@ -1,6 +1,6 @@
 """Cold apply and no-op reconcile of N objects against the test API server, beside kubectl.
 
-Usage: python bench/apply_bench.py [N ...]   (default: 100 1000 5000)
+Usage: python -m bench.apply_bench [N ...]   (default: 100 1000 5000)
 Each run gets a fresh server process (bench/serve.py) with the real upstream CRDs installed;
 BENCH_RTT / BENCH_COMMIT give it a network round trip and an etcd commit time (see serve.py).
 platformctl's client is built the way the product builds it (``connect`` of a cluster entry
@@ -22,21 +22,19 @@ from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.generate import generate
+from kubeserver.kubeconfig import write as write_kubeconfig
+from reconciler.cluster.connect import connect
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.engine import ApplyOptions, Target, reconcile
+from reconciler.fleet import targets
+from reconciler.policy.enforcement import Enforcement
+from reconciler.policy.model import OperatorPolicy
+from reconciler.source.directory import DirectorySource
+from reconciler.spec.load import load
+from reconciler.spec.models import Cluster as ClusterSpec
 
-from bench.generate import generate  # noqa: E402
-from reconciler.cluster.connect import connect  # noqa: E402
-from reconciler.cluster.kube.cluster import KubeCluster  # noqa: E402
-from reconciler.engine import ApplyOptions, Target, reconcile  # noqa: E402
-from reconciler.fleet import targets  # noqa: E402
-from reconciler.policy.enforcement import Enforcement  # noqa: E402
-from reconciler.policy.model import OperatorPolicy  # noqa: E402
-from reconciler.source.directory import DirectorySource  # noqa: E402
-from reconciler.spec.load import load  # noqa: E402
-from reconciler.spec.models import Cluster as ClusterSpec  # noqa: E402
-from tests.kubeserver.kubeconfig import write as write_kubeconfig  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cluster_entry(config: Path, context: str) -> ClusterSpec:
@@ -75,10 +73,10 @@ def latency_profile() -> str:
 
 
 class Server:
-    """A bench/serve.py process."""
+    """A `python -m bench.serve` process."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, str(HERE / "serve.py")], stdin=subprocess.PIPE,
+        self.process = subprocess.Popen([sys.executable, "-m", "bench.serve"], cwd=ROOT, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         self.url, _, token = self.process.stdout.readline().strip().partition(" ")

@@ -1,6 +1,6 @@
 """Throughput of `reconciler.conformance.validate_object`, per kind and overall.
 
-Usage: python bench/conformance_bench.py [N]   (N copies of each kind, default 2000)
+Usage: python -m bench.conformance_bench [N]   (N copies of each kind, default 2000)
 
 Each copy gets its own name so nothing is cached per object; schemas are compiled
 before timing starts (that one-off cost is printed separately). Prints figures only.
@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from reconciler.conformance import validate_object  # noqa: E402
-from tests.conformance.objects import ALL_VALID, changed  # noqa: E402
+from reconciler.conformance import validate_object
+from tests.conformance.objects import ALL_VALID, changed
 
 
 def copies(kind: str, n: int) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """Push-to-applied latency of the daemon on a local repository, with the ref watcher and with polling.
 
-Usage: python bench/daemon_latency_bench.py [--commits 25] [--poll 1.0]
+Usage: python -m bench.daemon_latency_bench [--commits 25] [--poll 1.0]
 
 For each mode a fresh temporary Git repository holds the bundled platform; the daemon
 (``build_service``, real clock, no endpoints, no lease) manages its ``dev`` environment, whose
@@ -19,19 +19,16 @@ import random
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import psutil
 
-import psutil  # noqa: E402
-
-from reconciler.daemon import DaemonConfig, build_service  # noqa: E402
-from reconciler.observability.logging import configure_logging  # noqa: E402
-from tests.spec.conftest import copy_platform  # noqa: E402
+from bench.generate import copy_platform
+from reconciler.daemon import DaemonConfig, build_service
+from reconciler.observability.logging import configure_logging
 
 NOTEBOOK = "components/notebooks/analytics.yaml"
 

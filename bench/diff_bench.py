@@ -4,7 +4,7 @@ Builds a Git repository of ``bench.generate`` (N components x 3 environments), c
 changes ten components (serving versions and scale, schedule crons, notebook sizes), commits
 again, then reviews HEAD~1 -> HEAD in-process, as CI would, with a phase breakdown.
 
-Usage: python bench/diff_bench.py [COMPONENTS] [REPEATS]   (default: 1000 3)
+Usage: python -m bench.diff_bench [COMPONENTS] [REPEATS]   (default: 1000 3)
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ from pathlib import Path
 
 import git
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.generate import generate  # noqa: E402
-from reconciler.commands.diff import run_diff  # noqa: E402
-from reconciler.review.build import build_review  # noqa: E402
-from reconciler.review.loading import load_side  # noqa: E402
-from reconciler.review.markdown import review_markdown  # noqa: E402
-from reconciler.source.git import GitRepository  # noqa: E402
+from bench.generate import generate
+from reconciler.commands.diff import run_diff
+from reconciler.review.build import build_review
+from reconciler.review.loading import load_side
+from reconciler.review.markdown import review_markdown
+from reconciler.source.git import GitRepository
 
 FROM = "2026-03-01T00:00:00+00:00"
 

@@ -1,8 +1,8 @@
 """Hand-edit-to-healed latency of the daemon's drift watch, against the test API server.
 
-Usage: python bench/drift_bench.py [--edits 15] [--delay 2.0]
+Usage: python -m bench.drift_bench [--edits 15] [--delay 2.0]
 
-The bundled platform's dev environment is pointed at a test API server (tests/kubeserver, in
+The bundled platform's dev environment is pointed at a test API server (kubeserver, in
 this process, real CRDs) instead of its local directory; the daemon (``build_service``, real
 clock, no endpoints, no lease) applies it, then the InferenceService fraud-detector is edited
 by hand (a merge patch by another field manager) again and again. The latency runs from the
@@ -17,19 +17,16 @@ import argparse
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.daemon_latency_bench import make_repo  # noqa: E402
-from reconciler.daemon import DaemonConfig, build_service  # noqa: E402
-from reconciler.observability.logging import configure_logging  # noqa: E402
-from tests.kubeserver.server import KubeServer  # noqa: E402
+from bench.daemon_latency_bench import make_repo
+from kubeserver.server import KubeServer
+from reconciler.daemon import DaemonConfig, build_service
+from reconciler.observability.logging import configure_logging
 
 ISVC = "/apis/serving.kserve.io/v1beta1/namespaces/ml-dev/inferenceservices/fraud-detector"
 

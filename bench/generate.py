@@ -1,4 +1,4 @@
-"""Generate a large synthetic platform (N components x 3 environments) for benchmarks."""
+"""Platforms for benchmarks: a large synthetic one (N components x 3 environments), or a copy of the bundled one."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+PLATFORM_PATHS = ("platform.yaml", "components", "environments", "kfp-pipelines")
 
 NOTEBOOK = """apiVersion: platformctl.dev/v1alpha1
 kind: Notebook
@@ -80,6 +81,18 @@ def generate(dest: Path, components: int) -> Path:
         folder = dest / "components" / kind
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{i}.yaml").write_text(template.format(i=i, minute=i % 60))
+    return dest
+
+
+def copy_platform(dest: Path) -> Path:
+    """Copy the bundled example platform (spec files and compiled pipelines) into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PLATFORM_PATHS:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name)
+        else:
+            shutil.copy2(source, dest / name)
     return dest
 
 

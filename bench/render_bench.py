@@ -1,6 +1,6 @@
 """Render + conformance throughput on generated platforms (objects/s), and peak RSS.
 
-Usage: python bench/render_bench.py [SIZES...]   (default: 1000)
+Usage: python -m bench.render_bench [SIZES...]   (default: 1000)
 """
 
 from __future__ import annotations
@@ -11,13 +11,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.generate import generate  # noqa: E402
-from reconciler.conformance import validate_object  # noqa: E402
-from reconciler.render import render_environment  # noqa: E402
-from reconciler.source.directory import DirectorySource  # noqa: E402
-from reconciler.spec.load import load  # noqa: E402
+from bench.generate import generate
+from reconciler.conformance import validate_object
+from reconciler.render import render_environment
+from reconciler.source.directory import DirectorySource
+from reconciler.spec.load import load
 
 
 def main(sizes: list[int]) -> None:

@@ -1,9 +1,9 @@
 """Every benchmark in one run: validate+render throughput, apply beside kubectl, daemon latency, RSS.
 
-Usage: python bench/run_all.py [APPLY_SIZES...]   (default: 100 1000 10000)
+Usage: python -m bench.run_all [APPLY_SIZES...]   (default: 100 1000 10000)
 Each part runs in its own process (so its peak RSS is its own); apply lines are also summarised
 as the ratio of kubectl's wall time to platformctl's. The apply comparison runs against three
-server latency models (tests/kubeserver ``set_latency``): loopback with none, a cluster in the
+server latency models (kubeserver ``set_latency``): loopback with none, a cluster in the
 same datacenter, and a remote cluster.
 """
 
@@ -16,13 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 PARTS = [
-    ("validate", ["validate_bench.py", "1000"]),
-    ("render + conformance", ["render_bench.py", "1000"]),
-    ("diff between two revisions", ["diff_bench.py"]),
-    ("daemon push-to-applied latency", ["daemon_latency_bench.py"]),
-    ("daemon hand-edit-to-healed latency (drift watch)", ["drift_bench.py"]),
+    ("validate", ["validate_bench", "1000"]),
+    ("render + conformance", ["render_bench", "1000"]),
+    ("diff between two revisions", ["diff_bench"]),
+    ("daemon push-to-applied latency", ["daemon_latency_bench"]),
+    ("daemon hand-edit-to-healed latency (drift watch)", ["drift_bench"]),
 ]
 LATENCY_MODELS = [
     # (title, environment, sizes: None = the command line's)
@@ -35,12 +35,12 @@ ROW = re.compile(r"^(platformctl|kubectl)\s+(cold apply|no-op)\s+(\d+)\s+([\d.]+
 
 
 def run(title: str, args: list[str], env: dict[str, str] | None = None) -> str:
-    """Run one bench script, echo its output under a heading, return it."""
+    """Run one bench module (`python -m bench.NAME ARGS`), echo its output under a heading, return it."""
     prefix = "".join(f"{k}={v} " for k, v in (env or {}).items())
-    print(f"\n## {title}  ({prefix}python bench/{' '.join(args)})", flush=True)
+    print(f"\n## {title}  ({prefix}python -m bench.{' '.join(args)})", flush=True)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, str(HERE / args[0]), *args[1:]], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    done = subprocess.run([sys.executable, "-m", f"bench.{args[0]}", *args[1:]], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})})
     print(done.stdout.rstrip() + (f"\n{done.stderr.rstrip()}" if done.returncode else ""), flush=True)
     print(f"(took {time.perf_counter() - start:.0f} s)", flush=True)
     return done.stdout
@@ -69,9 +69,9 @@ def main(sizes: list[str]) -> None:
         run(title, args)
     summary = []
     for title, env, model_sizes in LATENCY_MODELS:
-        output = run(f"apply beside kubectl, {title}", ["apply_bench.py", *(model_sizes or sizes)], env)
+        output = run(f"apply beside kubectl, {title}", ["apply_bench", *(model_sizes or sizes)], env)
         summary += [f"{title}:", *(f"  {line}" for line in ratios(output))]
-    run("scale: 10,000 objects over 3 clusters, loopback", ["scale_bench.py", "10000"])
+    run("scale: 10,000 objects over 3 clusters, loopback", ["scale_bench", "10000"])
     print("\n## kubectl / platformctl wall-time ratio")
     print("\n".join(summary))
 

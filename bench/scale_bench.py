@@ -1,6 +1,6 @@
 """Scale: cold apply and no-op reconcile of N objects spread over 3 clusters (3 test server processes).
 
-Usage: python bench/scale_bench.py [TOTAL_OBJECTS]   (default 10000)
+Usage: python -m bench.scale_bench [TOTAL_OBJECTS]   (default 10000)
 Prints per cluster: wall time, write requests, LIST requests (pages of 500) per kind.
 """
 
@@ -12,11 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.apply_bench import Server, _Url, cluster_entry, latency_profile, manifests, product_cluster  # noqa: E402
-from reconciler.engine import Result, Target, reconcile  # noqa: E402
-from tests.kubeserver.kubeconfig import write as write_kubeconfig  # noqa: E402
+from bench.apply_bench import Server, _Url, cluster_entry, latency_profile, manifests, product_cluster
+from kubeserver.kubeconfig import write as write_kubeconfig
+from reconciler.engine import Result, Target, reconcile
 
 CLUSTERS = ("east", "west", "south")
 

@@ -1,4 +1,4 @@
-"""Run one test API server (tests/kubeserver) in its own process for benchmarks.
+"""Run one test API server (kubeserver) in its own process for benchmarks.
 
 Latency model (seconds, all optional; see KubeServer.set_latency):
   BENCH_RTT     added to every request, the network round trip to a remote cluster
@@ -17,12 +17,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.kubeserver.server import KubeServer  # noqa: E402
+from kubeserver.server import KubeServer
 
 
 def main() -> None:

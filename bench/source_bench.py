@@ -5,7 +5,7 @@ and (b) a 300 KB component repeating one long string through aliases. Each case 
 fresh interpreter (its own peak RSS is reported), once with this checkout's code and, with
 ``--before REF``, once with the code of ``REF`` extracted by ``git archive`` (the baseline).
 
-Usage: python bench/source_bench.py [--mib 240] [--before REF]
+Usage: python -m bench.source_bench [--mib 240] [--before REF]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Validate throughput on generated platforms: components/s and peak RSS.
 
-Usage: python bench/validate_bench.py [SIZES...]   (default: 100 1000 3000)
+Usage: python -m bench.validate_bench [SIZES...]   (default: 100 1000 3000)
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.generate import generate  # noqa: E402
-from reconciler.source.directory import DirectorySource  # noqa: E402
-from reconciler.spec.load import load  # noqa: E402
+from bench.generate import generate
+from reconciler.source.directory import DirectorySource
+from reconciler.spec.load import load
 
 
 def main(sizes: list[int]) -> None:

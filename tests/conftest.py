@@ -2,7 +2,7 @@
 
 import pytest
 
-pytest_plugins = ["tests.kubeserver.fixtures", "tests.realkube.fixtures"]
+pytest_plugins = ["kubeserver.fixtures", "tests.realkube.fixtures"]
 
 
 @pytest.fixture(autouse=True)

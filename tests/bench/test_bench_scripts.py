@@ -16,25 +16,26 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_script(*args: str, timeout: float = 120) -> str:
-    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+def run_script(module: str, *args: str, timeout: float = 120) -> str:
+    """`python -m MODULE ARGS` from the repository root, as `make bench` runs it; its stdout."""
+    done = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return done.stdout
 
 
 def test_apply_bench_applies_and_finds_nothing_to_do_on_the_second_run() -> None:
-    out = run_script("bench/apply_bench.py", "20")
+    out = run_script("bench.apply_bench", "20")
     assert re.search(r"^platformctl\s+cold apply\s+20\s", out, re.M)
     assert re.search(r"^platformctl\s+no-op\s+20\s.*\b8 requests\b", out, re.M)  # reads only
 
 
 def test_scale_bench_applies_to_three_clusters() -> None:
-    out = run_script("bench/scale_bench.py", "60")
+    out = run_script("bench.scale_bench", "60")
     assert out.count("writes 0,") == 3  # the no-op phase writes nothing on any cluster
 
 
 @pytest.mark.realkube  # only for its duration (a few seconds of waiting on the daemon)
 def test_drift_bench_heals_a_hand_edit() -> None:
-    out = run_script("bench/drift_bench.py", "--edits", "2", "--delay", "0")
+    out = run_script("bench.drift_bench", "--edits", "2", "--delay", "0")
     assert "0 s" in out and "never applied" not in out

@@ -12,7 +12,7 @@ import pytest
 from reconciler.cluster.base import Cluster
 from reconciler.cluster.kube.cluster import KubeCluster, KubeOptions
 from reconciler.cluster.localdir.cluster import LocalDirCluster
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 
 
 class FakeTime:

@@ -14,7 +14,7 @@ from reconciler.cluster.kube.cluster import KubeCluster, ThrottledTokenCheck
 from reconciler.errors import ClusterError, Conflict, Forbidden, Invalid, NotFound, Unavailable
 from tests.cluster.conftest import FakeTime, kube_options
 from tests.cluster.test_contract import configmap, notebook
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 from tests.kubeserver_tests.util import call
 from tests.waiting import until
 

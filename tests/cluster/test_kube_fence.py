@@ -14,7 +14,7 @@ from reconciler.cluster.kube.cluster import KubeCluster
 from reconciler.errors import Fenced, NoAnswer
 from tests.cluster.conftest import FakeTime, kube_options
 from tests.cluster.test_contract import configmap
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 from tests.waiting import until
 
 

@@ -21,7 +21,7 @@ from reconciler.cluster.kube.watch import LineSplitter, WatchEvent, decode_event
 from reconciler.errors import ClusterError, Expired, Forbidden, Unavailable
 from tests.cluster.conftest import FakeTime, kube_options
 from tests.cluster.test_contract import configmap, notebook
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 
 WAIT = 5.0  # bound on any wait; tests finish far sooner unless broken
 _END = object()

@@ -22,7 +22,7 @@ from reconciler.source.directory import DirectorySource
 from reconciler.spec.document import Spec
 from reconciler.spec.load import load
 from tests.engine.conftest import Fleet, make_fleet  # noqa: F401 - the fixture, shared
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 from tests.spec.conftest import copy_platform
 
 WAIT = 30.0

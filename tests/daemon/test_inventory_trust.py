@@ -17,7 +17,7 @@ from reconciler.objects import Manifest, ObjectKey
 from reconciler.observability.statuspage import status_html
 from tests.daemon.conftest import Harness, Repo, merge_patch
 from tests.engine.conftest import Fleet
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 
 NS = "ml-serving"
 INVENTORY = "platformctl-inventory-prod-cloud"

@@ -23,8 +23,8 @@ from reconciler.daemon.guard import DaemonFence, GuardedCluster, WriteRefused
 from reconciler.errors import Fenced
 from tests.daemon.conftest import Harness, Repo, bump_fraud, revision_on
 from tests.engine.conftest import Fleet, writes
-from tests.kubeserver import kubeconfig
-from tests.kubeserver.server import KubeServer
+from kubeserver import kubeconfig
+from kubeserver.server import KubeServer
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

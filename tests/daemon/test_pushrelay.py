@@ -12,8 +12,8 @@ from reconciler.daemon.election.kubestore import KubePushRelay
 from reconciler.daemon.election.relay import FilePushRelay, RelayWatch
 from tests.daemon.conftest import Harness, Repo, bump_fraud, revision_on
 from tests.engine.conftest import Fleet
-from tests.kubeserver import kubeconfig
-from tests.kubeserver.server import KubeServer
+from kubeserver import kubeconfig
+from kubeserver.server import KubeServer
 
 
 def test_the_leader_sees_each_publish_once_and_not_what_came_before_it_looked(tmp_path: Path) -> None:

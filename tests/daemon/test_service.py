@@ -18,7 +18,7 @@ from reconciler.daemon import DaemonConfig, FileLeaseStore, ManualClock, build_c
 from reconciler.daemon.config import ConfigError, parse_duration
 from tests.daemon.conftest import WAIT, Repo
 from tests.daemon.test_triggers import cpu_edit
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 
 
 def _get(url: str) -> tuple[int, bytes]:

@@ -15,9 +15,9 @@ from reconciler.engine import ApplyOptions, Result
 from reconciler.fleet import reconcile_environment
 from reconciler.spec.document import Spec
 from reconciler.spec.models import Cluster as ClusterSpec
-from tests.kubeserver import kubeconfig
-from tests.kubeserver.faults import RequestRecord
-from tests.kubeserver.server import KubeServer
+from kubeserver import kubeconfig
+from kubeserver.faults import RequestRecord
+from kubeserver.server import KubeServer
 
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 

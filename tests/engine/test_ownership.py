@@ -17,8 +17,8 @@ from reconciler.cluster.localdir.cluster import LocalDirCluster
 from reconciler.engine import ApplyOptions, Target, reconcile
 from reconciler.objects import Manifest, ObjectKey
 from tests.engine.conftest import writes
-from tests.kubeserver import kubeconfig
-from tests.kubeserver.server import KubeServer
+from kubeserver import kubeconfig
+from kubeserver.server import KubeServer
 
 NS = "ml"
 LABELS = {"app.kubernetes.io/managed-by": "platformctl"}

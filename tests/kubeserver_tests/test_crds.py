@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kubeserver.discovery import AGGREGATED
-from tests.kubeserver.server import KubeServer, load_crds
+from kubeserver.discovery import AGGREGATED
+from kubeserver.server import KubeServer, load_crds
 from tests.kubeserver_tests.util import call
 
 ISVC = "/apis/serving.kserve.io/v1beta1/namespaces/{ns}/inferenceservices"

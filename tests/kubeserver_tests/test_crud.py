@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
 
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 from tests.kubeserver_tests.util import call, cm
 
 NOTEBOOK = "/apis/kubeflow.org/v1/namespaces/{ns}/notebooks"

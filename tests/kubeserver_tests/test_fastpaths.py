@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.kubeserver import fieldsets as fs
-from tests.kubeserver import managed, mergeschema
-from tests.kubeserver.errors import ApiError
-from tests.kubeserver.handlers import _Loader, _apply_body
-from tests.kubeserver.resources import Version
-from tests.kubeserver.server import KubeServer, load_crds
-from tests.kubeserver.transport import read_headers
-from tests.kubeserver.validation import _compile, _default, _defaulter
+from kubeserver import fieldsets as fs
+from kubeserver import managed, mergeschema
+from kubeserver.errors import ApiError
+from kubeserver.handlers import _Loader, _apply_body
+from kubeserver.resources import Version
+from kubeserver.server import KubeServer, load_crds
+from kubeserver.transport import read_headers
+from kubeserver.validation import _compile, _default, _defaulter
 from tests.kubeserver_tests.util import call, cm
 
 HEADERS = [

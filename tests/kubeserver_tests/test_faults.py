@@ -10,7 +10,7 @@ import time
 import pytest
 from kubernetes.dynamic.exceptions import DynamicApiError
 
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 from tests.kubeserver_tests.util import call, cm
 
 

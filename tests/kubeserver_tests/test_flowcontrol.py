@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import uuid
 
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 from tests.kubeserver_tests.util import Response, call, cm
 
 FLOW = "x-kubernetes-pf-flowschema-uid"

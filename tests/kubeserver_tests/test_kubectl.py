@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 
 KUBECTL = shutil.which("kubectl")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 from tests.kubeserver_tests.util import Response, call, cm
 
 APPLY = "application/apply-patch+yaml"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.kubeserver import kubeconfig
-from tests.kubeserver.server import KubeServer
+from kubeserver import kubeconfig
+from kubeserver.server import KubeServer
 from tests.kubeserver_tests.util import cm
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 from tests.kubeserver_tests.util import call, cm
 
 MERGE = "application/merge-patch+json"

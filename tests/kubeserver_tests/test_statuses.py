@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 from tests.kubeserver_tests.util import call, cm
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from kubernetes import watch
 
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 from tests.kubeserver_tests.util import call, cm
 
 

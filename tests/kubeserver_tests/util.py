@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 
 
 @dataclass

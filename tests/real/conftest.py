@@ -1,6 +1,6 @@
 """The real-server tier: the kubeserver fixtures, re-pointed at real kube-apiservers.
 
-Test modules here import suites written for `tests.kubeserver` (the names they import are
+Test modules here import suites written for `kubeserver` (the names they import are
 collected again here), so the very same tests run against a real kube-apiserver + etcd
 behind a recording fault proxy. Every test under tests/real carries the `realkube` marker:
 `pytest -m "not realkube"` runs only the fast tier.
@@ -15,7 +15,7 @@ import pytest
 from kubernetes.client import ApiClient
 from kubernetes.dynamic import DynamicClient
 
-from tests.kubeserver import kubeconfig
+from kubeserver import kubeconfig
 from tests.realkube.cluster import RealCluster
 from tests.realkube.pool import POOL
 

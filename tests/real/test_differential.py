@@ -11,7 +11,7 @@ managedFields (manager, operation, fieldsV1), canonical quantities, generation a
 and the types of watch events.
 
 Where kubeserver knowingly differs, a test holds both answers: the real one as recorded and
-kubeserver's, with the reason; tests/kubeserver/README.md lists them ("Known divergences from
+kubeserver's, with the reason; kubeserver/README.md lists them ("Known divergences from
 kube-apiserver v1.34").
 """
 
@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from tests.kubeserver.server import KubeServer
+from kubeserver.server import KubeServer
 from tests.kubeserver_tests.util import Response, call
 from tests.realkube.cluster import RealCluster
 from tests.waiting import until

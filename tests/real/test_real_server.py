@@ -15,7 +15,7 @@ from reconciler.cluster.kube.cluster import KubeCluster
 from reconciler.cluster.kube.options import KubeOptions
 from reconciler.errors import Forbidden
 from tests.engine.conftest import writes
-from tests.kubeserver import kubeconfig
+from kubeserver import kubeconfig
 from tests.realkube.binaries import binary
 from tests.realkube.cluster import RealCluster
 from tests.review.conftest import init_repo

@@ -2,5 +2,5 @@
 
 See README.md in this folder. `RealKube` starts etcd and kube-apiserver on loopback; `FaultProxy`
 sits in front of it to record requests and inject faults, so tests written against
-`tests.kubeserver.KubeServer` run unchanged against the real server.
+`kubeserver.KubeServer` run unchanged against the real server.
 """

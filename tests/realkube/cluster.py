@@ -1,6 +1,6 @@
 """RealCluster: one real kube-apiserver behind a FaultProxy, with the test-facing API of KubeServer.
 
-Tests written against `tests.kubeserver.server.KubeServer` (url, faults, request log,
+Tests written against `kubeserver.server.KubeServer` (url, faults, request log,
 write_kubeconfig, install_crds, get_object, namespaces) run unchanged against it. Between
 tests a cluster is reset by deleting, straight from etcd, every key its tests added; the
 apiserver's watch cache follows etcd, so the next test sees a clean cluster in milliseconds
@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tests.kubeserver import kubeconfig
-from tests.kubeserver.faults import RequestRecord
-from tests.kubeserver.server import load_crds
+from kubeserver import kubeconfig
+from kubeserver.faults import RequestRecord
+from kubeserver.server import load_crds
 from tests.realkube.apiserver import ADMIN_TOKEN, ApiError, ApiServer
 from tests.realkube.controllers import start_controllers
 from tests.realkube.etcd import Etcd

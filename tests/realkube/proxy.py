@@ -3,7 +3,7 @@
 Clients speak plain HTTP/1.1 to 127.0.0.1; the proxy forwards each request over TLS to the
 apiserver (the Authorization header passes through untouched; a request without one, as
 kubectl sends over plain HTTP, goes as the admin) and streams the answer back,
-watches included. Faults come from `tests.kubeserver.faults.Faults`, so a test drives them the
+watches included. Faults come from `kubeserver.faults.Faults`, so a test drives them the
 same way whichever server is behind: errors and 429s answered by the proxy, added latency,
 and partitions (`refuse`: every connection reset, open watches cut; `hang`: requests held
 unanswered until heal()).
@@ -23,9 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.kubeserver.errors import from_code, too_many_requests
-from tests.kubeserver.faults import Faults, Latency, PartitionMode, RequestLog, RequestRecord, Rule
-from tests.kubeserver.transport import read_body
+from kubeserver.errors import from_code, too_many_requests
+from kubeserver.faults import Faults, Latency, PartitionMode, RequestLog, RequestRecord, Rule
+from kubeserver.transport import read_body
 
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
                          "upgrade", "content-length", "host"})

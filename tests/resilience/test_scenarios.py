@@ -21,8 +21,8 @@ from reconciler.objects import Manifest, ObjectKey
 from reconciler.observability.metrics import Metrics
 from reconciler.spec.document import Spec
 from tests.engine.conftest import Fleet, writes
-from tests.kubeserver import kubeconfig
-from tests.kubeserver.server import KubeServer
+from kubeserver import kubeconfig
+from kubeserver.server import KubeServer
 from tests.resilience.conftest import FakeClock
 
 

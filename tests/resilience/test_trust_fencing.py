@@ -26,8 +26,8 @@ from reconciler.observability.metrics import Metrics
 from reconciler.source.tracking import LocalGitSource
 from reconciler.spec.models import Cluster as ClusterSpec
 from tests.daemon.conftest import Repo, make_repo, replicas
-from tests.kubeserver import kubeconfig
-from tests.kubeserver.faults import Rule
+from kubeserver import kubeconfig
+from kubeserver.faults import Rule
 from tests.realkube import proxy as proxy_module
 from tests.realkube.cluster import RealCluster
 

@@ -30,8 +30,8 @@ from reconciler.spec.load import load
 from tests.daemon.conftest import Harness, Repo, make_daemon, make_repo, repo, revision_on  # noqa: F401
 from tests.engine.conftest import Fleet, make_fleet, writes  # noqa: F401
 from tests.daemon.conftest import fleet  # noqa: F401
-from tests.kubeserver import kubeconfig
-from tests.kubeserver.server import KubeServer
+from kubeserver import kubeconfig
+from kubeserver.server import KubeServer
 
 ROOT = Path(__file__).resolve().parents[2]
 BOMB_TARGET = "components/serving/fraud-detector.yaml"

@@ -28,7 +28,7 @@ from reconciler.observability.statuspage import status_html
 from reconciler.source.tracking import LocalGitSource
 from reconciler.spec.models import Cluster as ClusterSpec
 from tests.daemon.conftest import Repo, make_repo, replicas
-from tests.kubeserver import kubeconfig
+from kubeserver import kubeconfig
 from tests.realkube.cluster import RealCluster
 
 pytestmark = pytest.mark.realkube

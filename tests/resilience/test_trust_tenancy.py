@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from tests.kubeserver import kubeconfig
+from kubeserver import kubeconfig
 from tests.realkube.cluster import RealCluster
 from tests.review.conftest import commit_all, edit, init_repo
 

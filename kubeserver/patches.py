@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.kubeserver import fieldsets as fs
-from tests.kubeserver.errors import ApiError, bad_request
-from tests.kubeserver.mergeschema import LIST, Node
+from kubeserver import fieldsets as fs
+from kubeserver.errors import ApiError, bad_request
+from kubeserver.mergeschema import LIST, Node
 
 MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"

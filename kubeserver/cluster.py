@@ -12,9 +12,9 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from tests.kubeserver import resources
-from tests.kubeserver.resources import ResourceType
-from tests.kubeserver.store import Store, TypeKey
+from kubeserver import resources
+from kubeserver.resources import ResourceType
+from kubeserver.store import Store, TypeKey
 
 CRD_KEY: TypeKey = ("apiextensions.k8s.io", "customresourcedefinitions")
 NS_KEY: TypeKey = ("", "namespaces")

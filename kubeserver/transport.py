@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.message
 import email.parser
 import http.client
 import re
@@ -15,12 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.kubeserver.errors import ApiError, from_code, too_many_requests
-from tests.kubeserver.faults import RequestRecord, Rule
-from tests.kubeserver.protocol import Reply
+from kubeserver.errors import ApiError, from_code, too_many_requests
+from kubeserver.faults import RequestRecord, Rule
+from kubeserver.protocol import Reply
 
 if TYPE_CHECKING:
-    from tests.kubeserver.server import KubeServer
+    from kubeserver.server import KubeServer
 
 
 class HTTPServer(ThreadingHTTPServer):
@@ -104,7 +105,7 @@ def _reset(conn: socket.socket) -> None:
         pass
 
 
-def read_body(headers: http.client.HTTPMessage, rfile: Any) -> bytes:
+def read_body(headers: email.message.Message[str, str], rfile: Any) -> bytes:
     """A request's body: Content-Length bytes, or the chunks of a chunked one."""
     length = int(headers.get("Content-Length") or 0)
     if length:

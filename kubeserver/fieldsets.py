@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from tests.kubeserver.mergeschema import DEDUCED, DEDUCED_NODE, LIST, MAP, SCALAR, STRUCT, Node
+from kubeserver.mergeschema import DEDUCED, DEDUCED_NODE, LIST, MAP, SCALAR, STRUCT, Node
 
 Path = tuple[str, ...]
 FieldSet = set[Path]

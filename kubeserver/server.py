@@ -10,15 +10,15 @@ from typing import Any
 
 import yaml
 
-from tests.kubeserver import kubeconfig
-from tests.kubeserver.api import Api
-from tests.kubeserver.cluster import CRD_KEY, NS_KEY, Cluster
-from tests.kubeserver.faults import Faults, Latency, RequestLog, RequestRecord
-from tests.kubeserver.protocol import Call
-from tests.kubeserver.transport import HTTPServer, apf_headers
+from kubeserver import kubeconfig
+from kubeserver.api import Api
+from kubeserver.cluster import CRD_KEY, NS_KEY, Cluster
+from kubeserver.faults import Faults, Latency, RequestLog, RequestRecord
+from kubeserver.protocol import Call
+from kubeserver.transport import HTTPServer, apf_headers
+from reconciler.conformance.registry import crd_dir
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-CRD_DIR = Path(__file__).resolve().parents[2] / "reconciler" / "data" / "crds"
 
 
 class KubeServer:
@@ -141,7 +141,7 @@ class KubeServer:
 
     def install_crds(self, crds: Iterable[Mapping[str, Any]] | None = None) -> list[str]:
         """Register CRDs directly (default: every CRD in reconciler/data/crds)."""
-        from tests.kubeserver import handlers
+        from kubeserver import handlers
 
         names = []
         for crd in crds if crds is not None else load_crds():
@@ -165,9 +165,10 @@ _CRD_CACHE: list[dict[str, Any]] = []
 def load_crds() -> list[dict[str, Any]]:
     """The upstream CRDs shipped in reconciler/data/crds (parsed once per process)."""
     if not _CRD_CACHE:
-        for path in sorted(CRD_DIR.glob("*.yaml")):
-            fast = CRD_DIR / "json" / f"{path.stem}.json"  # same content, loads ~10x faster
-            docs = [json.loads(fast.read_text())] if fast.exists() else list(
+        crds = crd_dir()
+        for path in sorted((p for p in crds.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name):
+            fast = crds / "json" / f"{path.name.removesuffix('.yaml')}.json"  # same content, loads ~10x faster
+            docs = [json.loads(fast.read_text())] if fast.is_file() else list(
                 yaml.load_all(path.read_text(), Loader=_Loader))
             for doc in docs:
                 if doc and doc.get("kind") == "CustomResourceDefinition":

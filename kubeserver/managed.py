@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from tests.kubeserver import fieldsets as fs
-from tests.kubeserver.errors import ApiError, apply_conflict, bad_request
-from tests.kubeserver.mergeschema import Node, with_zero_structs
+from kubeserver import fieldsets as fs
+from kubeserver.errors import ApiError, apply_conflict, bad_request
+from kubeserver.mergeschema import Node, with_zero_structs
 
 # Paths the strip-meta manager never records (k8s.io/apiserver fieldmanager stripmeta.go):
 # `f:apiVersion`, `f:kind`, `f:metadata` itself and these metadata fields, with their subtrees.

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tests.kubeserver.errors import bad_request, cause
-from tests.kubeserver.resources import Version
+from kubeserver.errors import bad_request, cause
+from kubeserver.resources import Version
 
 _TOP = ("apiVersion", "kind", "metadata")
 

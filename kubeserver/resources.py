@@ -10,9 +10,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.kubeserver import mergeschema
+from kubeserver import mergeschema
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "k8s-api"
+DATA = Path(__file__).resolve().parent / "data"
 
 Getter = Callable[[Mapping[str, Any]], Any]
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from tests.kubeserver.cluster import Cluster
+from kubeserver.cluster import Cluster
 
 _PARAMS = ["dryRun", "fieldManager", "fieldValidation", "force"]
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from kubernetes.client import ApiClient
     from kubernetes.dynamic import DynamicClient
 
-    from tests.kubeserver.server import KubeServer
+    from kubeserver.server import KubeServer
 
 
 def write(path: Path, servers: Mapping[str, KubeServer], current: str | None = None) -> Path:

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.kubeserver import builtins, managed
-from tests.kubeserver.cluster import CRD_KEY, NS_KEY, Cluster, now
-from tests.kubeserver.errors import (
+from kubeserver import builtins, managed
+from kubeserver.cluster import CRD_KEY, NS_KEY, Cluster, now
+from kubeserver.errors import (
     ApiError, already_exists, bad_request, cause, conflict, forbidden, invalid, not_found,
 )
-from tests.kubeserver.meta import object_meta_errors
-from tests.kubeserver.resources import ResourceType, Version
-from tests.kubeserver.store import Record
+from kubeserver.meta import object_meta_errors
+from kubeserver.resources import ResourceType, Version
+from kubeserver.store import Record
 
 _SYSTEM = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
            "generation", "selfLink")
@@ -110,7 +110,7 @@ def _decode(ctx: Ctx, obj: dict[str, Any]) -> dict[str, Any]:
         if key in meta and not meta[key]:
             del meta[key]
     if ctx.rtype.custom:
-        from tests.kubeserver.validation import decode_custom
+        from kubeserver.validation import decode_custom
 
         obj, warnings = decode_custom(ctx.spec, obj, ctx.validation)
         ctx.warnings += warnings
@@ -129,7 +129,7 @@ def _validate(ctx: Ctx, obj: dict[str, Any], live: dict[str, Any] | None) -> Non
     rtype = ctx.rtype
     errs = object_meta_errors(obj["metadata"], namespace_kind=rtype.key == NS_KEY)
     if rtype.custom:
-        from tests.kubeserver.validation import schema_causes
+        from kubeserver.validation import schema_causes
 
         errs += schema_causes(ctx.spec, obj)
     else:

@@ -1,6 +1,6 @@
 """Discovery documents (legacy and aggregated v2) built from what the cluster serves.
 
-Built-in entries are copied from the real documents in tests/data/k8s-api; CRD entries
+Built-in entries are copied from the real documents in kubeserver/data; CRD entries
 are generated the way the apiextensions server generates them.
 """
 
@@ -10,8 +10,8 @@ import base64
 import hashlib
 from typing import Any
 
-from tests.kubeserver.cluster import Cluster
-from tests.kubeserver.resources import ResourceType, _doc, version_priority
+from kubeserver.cluster import Cluster
+from kubeserver.resources import ResourceType, _doc, version_priority
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 CRD_VERBS = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"]

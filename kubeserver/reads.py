@@ -12,11 +12,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tests.kubeserver.cluster import Cluster
-from tests.kubeserver.errors import bad_request, gone, internal, not_found
-from tests.kubeserver.protocol import Call, Reply
-from tests.kubeserver.selectors import Matcher, field_selector, label_selector
-from tests.kubeserver.store import Event, Record, dumps
+from kubeserver.cluster import Cluster
+from kubeserver.errors import bad_request, gone, internal, not_found
+from kubeserver.protocol import Call, Reply
+from kubeserver.selectors import Matcher, field_selector, label_selector
+from kubeserver.store import Event, Record, dumps
 
 
 def get(cluster: Cluster, call: Call) -> Reply:

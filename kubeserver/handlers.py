@@ -8,13 +8,13 @@ from typing import Any
 
 import yaml
 
-from tests.kubeserver import managed, patches
-from tests.kubeserver.cluster import NS_KEY, Cluster, marked_for_deletion, now
-from tests.kubeserver.errors import (
+from kubeserver import managed, patches
+from kubeserver.cluster import NS_KEY, Cluster, marked_for_deletion, now
+from kubeserver.errors import (
     bad_request, cause, conflict, invalid, method_not_allowed, not_found, unsupported_media_type,
 )
-from tests.kubeserver.protocol import Call, Reply, json_reply
-from tests.kubeserver.writes import Ctx, commit, fixed_ownership, normalize, update_ownership
+from kubeserver.protocol import Call, Reply, json_reply
+from kubeserver.writes import Ctx, commit, fixed_ownership, normalize, update_ownership
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -255,7 +255,7 @@ def delete(cluster: Cluster, call: Call) -> Reply:
 
 def delete_collection(cluster: Cluster, call: Call) -> Reply:
     """DELETE of a collection, filtered by selectors; answers the list of deleted objects."""
-    from tests.kubeserver.reads import _matcher
+    from kubeserver.reads import _matcher
 
     if call.subresource:
         raise method_not_allowed()

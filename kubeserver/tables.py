@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from tests.kubeserver.protocol import Call, Reply
-from tests.kubeserver.store import dumps
+from kubeserver.protocol import Call, Reply
+from kubeserver.store import dumps
 
 Cell = Callable[[Mapping[str, Any]], Any]
 

@@ -1,6 +1,6 @@
 """API errors and the `Status` bodies a real kube-apiserver writes for them.
 
-Shapes follow k8s.io/apimachinery/pkg/api/errors (see tests/data/k8s-api/RESPONSES.md):
+Shapes follow k8s.io/apimachinery/pkg/api/errors (see kubeserver/data/RESPONSES.md):
 `details.kind` is the plural resource for NotFound/AlreadyExists/Conflict and the Kind
 for Invalid; the message uses the GroupResource string (`pods "x"`, `deployments.apps "x"`).
 """

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.kubeserver.errors import ApiError, bad_request
-from tests.kubeserver.resources import ResourceType
-from tests.kubeserver.store import dumps
+from kubeserver.errors import ApiError, bad_request
+from kubeserver.resources import ResourceType
+from kubeserver.store import dumps
 
 
 @dataclass(slots=True)

@@ -1,7 +1,7 @@
 """pytest fixtures: one server per session, a fresh namespace per test, clients, and a
 factory of extra servers for multi-cluster tests.
 
-Enable with `pytest_plugins = ["tests.kubeserver.fixtures"]` in tests/conftest.py.
+Enable with `pytest_plugins = ["kubeserver.fixtures"]` in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.kubeserver import kubeconfig
-from tests.kubeserver.server import KubeServer
+from kubeserver import kubeconfig
+from kubeserver.server import KubeServer
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.cluster.selectors import split_terms
-from tests.kubeserver.errors import bad_request
+from kubeserver.errors import bad_request
 
 Matcher = Callable[[Mapping[str, Any]], bool]
 

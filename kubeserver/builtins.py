@@ -9,10 +9,10 @@ import re
 from typing import Any
 
 from reconciler.quantity import QuantityError, canonical
-from tests.kubeserver.errors import bad_request, cause
-from tests.kubeserver.meta import crd_errors
-from tests.kubeserver.mergeschema import BUILTIN
-from tests.kubeserver.resources import ResourceType
+from kubeserver.errors import bad_request, cause
+from kubeserver.meta import crd_errors
+from kubeserver.mergeschema import BUILTIN
+from kubeserver.resources import ResourceType
 
 _CONFIG_KEY = r"[-._a-zA-Z0-9]+"
 _CONFIG_KEY_MSG = (

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.kubeserver import discovery, handlers, openapi, reads, tables
-from tests.kubeserver.cluster import Cluster
-from tests.kubeserver.errors import PageNotFound, method_not_allowed, no_route
-from tests.kubeserver.protocol import Call, Reply, json_reply
+from kubeserver import discovery, handlers, openapi, reads, tables
+from kubeserver.cluster import Cluster
+from kubeserver.errors import PageNotFound, method_not_allowed, no_route
+from kubeserver.protocol import Call, Reply, json_reply
 
 
 @dataclass(slots=True)
