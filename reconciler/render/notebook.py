@@ -30,7 +30,7 @@ def render_notebook(item: Resolved, ctx: RenderContext) -> list[Manifest]:
 
 
 def _notebook(name: str, spec: NotebookSpec, image: str, labels: dict[str, str], ctx: RenderContext) -> Manifest:
-    main = container(name, image, spec.resources, env=spec.env)
+    main = container(spec.container_name or name, image, spec.resources, env=spec.env)
     mounts: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
     if spec.home:

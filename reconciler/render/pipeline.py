@@ -47,8 +47,9 @@ def _version(name: str, spec: PipelineSpec, version: str, package: dict[str, Any
              own: dict[str, str]) -> Manifest:
     body: dict[str, Any] = {
         "pipelineName": name,
-        "versionName": version,
-        "displayName": f"{spec.display_name or name} {version}",
+        "versionName": spec.version_name.replace("{version}", version) if spec.version_name else version,
+        "displayName": (spec.version_display_name.replace("{version}", version) if spec.version_display_name
+                        else f"{spec.display_name or name} {version}"),
         "pipelineSpec": package,  # shared, never mutated
     }
     if spec.description:

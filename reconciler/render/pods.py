@@ -8,13 +8,18 @@ from reconciler.spec.models.base import Placement, Resources, SecretRef
 
 
 def resources(spec: Resources) -> dict[str, dict[str, Any]]:
-    """Requests and limits; limits default to the requests, GPUs go under the vendor's resource name."""
-    requests: dict[str, Any] = {"cpu": spec.cpu, "memory": spec.memory}
-    limits: dict[str, Any] = {"cpu": spec.cpu_limit or spec.cpu, "memory": spec.memory_limit or spec.memory}
+    """Requests and limits as the spec sets them: limits default to the requests unless ``limits`` is
+    false, an unset quantity is left out, GPUs go under the vendor's resource name on both sides
+    (Kubernetes requires a limit for them); empty sides are left out, so no resources give ``{}``."""
+    requests: dict[str, Any] = {k: v for k, v in (("cpu", spec.cpu), ("memory", spec.memory)) if v is not None}
+    limits: dict[str, Any] = {}
+    if spec.limits:
+        limits = {k: v for k, v in (("cpu", spec.cpu_limit or spec.cpu), ("memory", spec.memory_limit or spec.memory))
+                  if v is not None}
     if spec.gpu.count:
         requests[spec.gpu.resource] = spec.gpu.count
         limits[spec.gpu.resource] = spec.gpu.count
-    return {"requests": requests, "limits": limits}
+    return {side: values for side, values in (("requests", requests), ("limits", limits)) if values}
 
 
 def env_list(env: dict[str, str | SecretRef]) -> list[dict[str, Any]]:
@@ -46,5 +51,6 @@ def container(name: str, image: str, res: Resources, *, command: tuple[str, ...]
         out["args"] = list(args)
     if env:
         out["env"] = env_list(env)
-    out["resources"] = resources(res)
+    if rendered := resources(res):
+        out["resources"] = rendered
     return out

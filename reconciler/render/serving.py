@@ -30,8 +30,11 @@ def render_serving(item: Resolved, ctx: RenderContext) -> list[Manifest]:
         model["args"] = list(spec.model.args)
     if spec.model.env:
         model["env"] = env_list(spec.model.env)
-    model["resources"] = resources(spec.resources)
-    predictor: dict[str, Any] = {"minReplicas": spec.replicas.min, "maxReplicas": spec.replicas.max}
+    if rendered := resources(spec.resources):
+        model["resources"] = rendered
+    predictor: dict[str, Any] = {"minReplicas": spec.replicas.min}
+    if spec.replicas.max:  # unset or 0: no upper bound, which upstream writes by leaving maxReplicas out
+        predictor["maxReplicas"] = spec.replicas.max
     if spec.autoscaling is not None:
         predictor["scaleMetric"] = spec.autoscaling.metric
         predictor["scaleTarget"] = spec.autoscaling.target

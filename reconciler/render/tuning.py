@@ -13,7 +13,6 @@ from reconciler.spec.models import TuningSpec
 from reconciler.spec.models.tuning import MetricsCollector, Parameter, TrialTemplate
 
 PRIMARY_CONTAINER = {"Job": "training-container", "PyTorchJob": "pytorch", "TrainJob": "node"}
-NO_SIDECAR = {"sidecar.istio.io/inject": "false"}
 
 
 def render_tuning(item: Resolved, ctx: RenderContext) -> list[Manifest]:
@@ -102,8 +101,9 @@ def _collector(spec: MetricsCollector) -> dict[str, Any]:
 def _trial_spec(template: TrialTemplate, image: str) -> dict[str, Any]:
     name = PRIMARY_CONTAINER[template.kind]
     if template.kind == "TrainJob":
-        trainer: dict[str, Any] = {"image": image, "command": list(template.command), "numNodes": template.workers,
-                                   "resourcesPerNode": resources(template.resources)}
+        trainer: dict[str, Any] = {"image": image, "command": list(template.command), "numNodes": template.workers}
+        if per_node := resources(template.resources):
+            trainer["resourcesPerNode"] = per_node
         if template.env:
             trainer["env"] = env_list(template.env)
         return {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob",
@@ -112,11 +112,13 @@ def _trial_spec(template: TrialTemplate, image: str) -> dict[str, Any]:
         "containers": [container(name, image, template.resources, command=template.command, env=template.env)],
         **placement(template.placement),
     }
+    pod_template: dict[str, Any] = {"spec": pod}
+    if template.pod_annotations:
+        pod_template = {"metadata": {"annotations": dict(sorted(template.pod_annotations.items()))}, "spec": pod}
     if template.kind == "Job":
         pod["restartPolicy"] = "Never"
-        return {"apiVersion": "batch/v1", "kind": "Job",
-                "spec": {"template": {"metadata": {"annotations": NO_SIDECAR}, "spec": pod}}}
-    replica = {"restartPolicy": "OnFailure", "template": {"metadata": {"annotations": NO_SIDECAR}, "spec": pod}}
+        return {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": pod_template}}
+    replica = {"restartPolicy": "OnFailure", "template": pod_template}
     specs = {"Master": {"replicas": 1, **replica}}
     if template.workers > 1:
         specs["Worker"] = {"replicas": template.workers - 1, **replica}

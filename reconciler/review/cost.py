@@ -2,7 +2,7 @@
 
 Demand is counted the way ``policy.gpu_demand`` counts GPUs: a notebook that is not stopped
 holds its resources; a served model holds its predictor (and transformer) resources at its
-maximum replicas; a tuning experiment holds a trial's resources x workers x parallel trials.
+maximum replicas (its minimum when it has no maximum); a tuning experiment holds a trial's resources x workers x parallel trials.
 Pipelines and schedules hold nothing between runs and count zero.
 """
 
@@ -20,12 +20,18 @@ from reconciler.spec.models.base import Resources
 
 def cpu_demand(item: Resolved) -> float:
     """CPU cores a component may hold at peak."""
-    return _demand(item, lambda r: quantity_value(r.cpu))
+    return _demand(item, lambda r: _requested(r.cpu, r.cpu_limit if r.limits else None))
 
 
 def memory_demand(item: Resolved) -> float:
     """Memory in bytes a component may hold at peak."""
-    return _demand(item, lambda r: quantity_value(r.memory))
+    return _demand(item, lambda r: _requested(r.memory, r.memory_limit if r.limits else None))
+
+
+def _requested(request: str | None, limit: str | None) -> float:
+    """The request, else the limit (Kubernetes defaults a request to its limit), else nothing."""
+    value = request if request is not None else limit
+    return 0.0 if value is None else quantity_value(value)
 
 
 def _demand(item: Resolved, amount: Callable[[Resources], float]) -> float:
@@ -34,7 +40,7 @@ def _demand(item: Resolved, amount: Callable[[Resources], float]) -> float:
         return 0.0 if s.stopped else amount(s.resources)
     if isinstance(s, ServingSpec):
         per_replica = amount(s.resources) + (amount(s.transformer.resources) if s.transformer else 0.0)
-        return per_replica * max(s.replicas.max, s.replicas.min)
+        return per_replica * max(s.replicas.cap or 0, s.replicas.min)
     if isinstance(s, TuningSpec):
         return amount(s.trial_template.resources) * s.trial_template.workers * s.trials.parallel
     return 0.0

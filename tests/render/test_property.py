@@ -148,17 +148,23 @@ GPU_RESOURCES = optional(resource=st.sampled_from(["nvidia.com/gpu", "amd.com/gp
 
 
 @st.composite
-def resources(draw: st.DrawFn, max_gpus: int = 2) -> dict[str, Any]:
-    """Requests, optional limits at or above them, and GPUs as a count or a {count, resource} mapping."""
+def resources(draw: st.DrawFn, max_gpus: int = 2) -> dict[str, Any] | None:
+    """Requests (or null: none), optional limits at or above them or none at all (``limits: false``), and
+    GPUs as a count or a {count, resource} mapping; sometimes ``null``: no resources rendered."""
+    if draw(st.integers(0, 9)) == 0:
+        return None
     out: dict[str, Any] = {}
     if draw(BOOL):
-        out["cpu"] = draw(CPU_CHOICE)
+        out["cpu"] = draw(st.none() | CPU_CHOICE)
     if draw(BOOL):
-        out["memory"] = draw(MEMORY_CHOICE)
+        out["memory"] = draw(st.none() | MEMORY_CHOICE)
     if draw(BOOL):
-        out["cpuLimit"] = draw(CPU_LIMITS[str(out.get("cpu", "1"))])
-    if draw(BOOL):
-        out["memoryLimit"] = draw(MEMORY_LIMITS[out.get("memory", "2Gi")])
+        out["limits"] = False
+    else:
+        if draw(BOOL):
+            out["cpuLimit"] = draw(CPU_LIMITS[str(out.get("cpu") or "1")])
+        if draw(BOOL):
+            out["memoryLimit"] = draw(MEMORY_LIMITS[out.get("memory") or "2Gi"])
     gpus, form = draw(st.integers(0, max_gpus)), draw(st.integers(0, 2))
     if form == 1:
         out["gpu"] = gpus
@@ -251,13 +257,23 @@ def serving_specs(draw: st.DrawFn) -> dict[str, Any]:
     knative = mode != "Standard"
     if draw(BOOL):
         low = draw(st.integers(0 if knative else 1, 4))
-        spec["replicas"] = {"min": low, "max": draw(st.integers(max(low, 1), 10))}
+        high = draw(st.none() | st.just(0) | st.integers(max(low, 1), 10))  # none or 0: no upper bound
+        spec["replicas"] = {"min": low, **({} if high is None else {"max": high})}
     if draw(BOOL):
         spec["autoscaling"] = {"metric": draw(METRICS[knative]), "target": draw(st.integers(1, 100))}
     if knative and draw(BOOL):
         spec["canary"] = {"trafficPercent": draw(st.integers(0, 100))}
     spec.update(draw(SERVING_OPTIONS))
+    if _gpus(spec.get("resources")) and not spec.get("replicas", {}).get("max"):
+        replicas = spec.setdefault("replicas", {})  # the GPU quota check needs a bound on GPU services
+        replicas["max"] = max(replicas.get("min", 1), 1)
     return spec
+
+
+def _gpus(resources: Any) -> int:
+    """The GPU count of a drawn ``resources`` mapping (a count or ``{count, resource}``)."""
+    gpu = (resources or {}).get("gpu", 0)
+    return int(gpu["count"] if isinstance(gpu, dict) else gpu)
 
 
 param_names = _word(LOWER + "ABCXYZ_", ALNUM + "ABCXYZ_-", 10)
@@ -432,7 +448,7 @@ def schedule_specs(draw: st.DrawFn, pipeline: tuple[str, dict[str, Any]], zone: 
 OVERRIDE_GROUPS: dict[str, list[tuple[str, ...]]] = {
     "Notebook": [("image", "version"), ("resources",), ("workspace", "volumes"), ("env",), ("placement",),
                  ("serverType",), ("stopped",), ("pipelinesAccess",), ("serviceAccount",), ("creator",)],
-    "Serving": [("model", "version"), ("deploymentMode", "canary", "autoscaling", "replicas"), ("resources",),
+    "Serving": [("model", "version"), ("deploymentMode", "canary", "autoscaling", "replicas", "resources"),
                 ("transformer",), ("timeoutSeconds",), ("placement",), ("serviceAccount",)],
     "Tuning": [("objective", "trials"), ("version", "algorithm", "parameters", "trialTemplate"), ("earlyStopping",),
                ("metricsCollector",), ("resumePolicy",)],
@@ -714,7 +730,7 @@ VARIANTS: dict[str, tuple[st.SearchStrategy[Any], dict[str, Any]]] = {
     "Notebook": (notebook_specs(), {
         "two or more volumes": lambda s: len(s.get("volumes", [])) >= 2,
         "no workspace": lambda s: "workspace" in s and s["workspace"] is None,
-        "GPUs": lambda s: "gpu" in s.get("resources", {}),
+        "GPUs": lambda s: "gpu" in (s.get("resources") or {}),
     }),
     "Pipeline": (pipeline_specs(), {"older versions": lambda s: "previousVersions" in s}),
 }

@@ -45,7 +45,7 @@ def _notebook(item: Resolved, spec: NotebookSpec) -> list[SpecError]:
 
 def _serving(item: Resolved, spec: ServingSpec) -> list[SpecError]:
     found = []
-    if spec.replicas.max < spec.replicas.min:
+    if spec.replicas.cap is not None and spec.replicas.cap < spec.replicas.min:
         found.append(item.error(("replicas", "max"), f"replicas.max ({spec.replicas.max}) is below replicas.min "
                                 f"({spec.replicas.min})", "raise max or lower min"))
     if spec.canary is not None and spec.deployment_mode != "Knative":

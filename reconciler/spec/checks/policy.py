@@ -68,22 +68,38 @@ def _registries(spec: Spec, view: EnvironmentView) -> list[SpecError]:
 
 
 def gpu_demand(item: Resolved) -> int:
-    """GPUs a component may hold at peak: per replica x replicas (serving max, tuning parallel x workers)."""
+    """GPUs a component may hold at peak: per replica x replicas (serving max, tuning parallel x workers).
+
+    A component without resources requests none. A served model with no upper bound on its replicas
+    counts its minimum here; ``uncapped_gpu_serving`` says which those are.
+    """
     s = item.spec
     if isinstance(s, NotebookSpec):
         return 0 if s.stopped else s.resources.gpu.count
     if isinstance(s, ServingSpec):
         per_replica = s.resources.gpu.count
-        return per_replica * max(s.replicas.max, s.replicas.min)
+        return per_replica * max(s.replicas.cap or 0, s.replicas.min)
     if isinstance(s, TuningSpec):
         return s.trial_template.resources.gpu.count * s.trial_template.workers * s.trials.parallel
     return 0
+
+
+def uncapped_gpu_serving(item: Resolved) -> bool:
+    """A served model that requests GPUs and sets no replicas.max: its GPU demand has no bound."""
+    s = item.spec
+    return isinstance(s, ServingSpec) and bool(s.resources.gpu.count) and s.replicas.cap is None
 
 
 def _gpu_quota(view: EnvironmentView) -> list[SpecError]:
     quota = view.model.spec.policy.gpu_quota
     if quota is None:
         return []
+    unbounded = [item.error(("replicas", "max"), f"{ref} requests GPUs but sets no replicas.max, so it could "
+                            f"use more than environment '{view.name}''s gpuQuota of {quota}",
+                            "set replicas.max (a number above 0) so its GPU demand is bounded")
+                 for ref, item in view.components.items() if uncapped_gpu_serving(item)]
+    if unbounded:
+        return unbounded
     demand = {ref: gpu_demand(item) for ref, item in view.components.items()}
     total = sum(demand.values())
     if total <= quota:

@@ -136,6 +136,10 @@ def _trial_template(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
     if template.kind == "TrainJob" and not template.runtime:
         found.append(item.error(("trialTemplate", "runtime"), "a TrainJob trial needs a runtime",
                                 "name a ClusterTrainingRuntime, e.g. torch-distributed"))
+    if template.kind == "TrainJob" and template.pod_annotations:
+        found.append(item.error(("trialTemplate", "podAnnotations"), "a TrainJob trial has no pod template to "
+                                "annotate (its runtime's templates shape the pods)",
+                                "annotate the pods in the ClusterTrainingRuntime, or use kind Job or PyTorchJob"))
     if template.kind == "Job" and template.workers != 1:
         found.append(item.error(("trialTemplate", "workers"), "a batch Job trial runs one pod",
                                 "use kind PyTorchJob or TrainJob for several workers"))

@@ -81,13 +81,43 @@ class Gpu(SpecModel):
 
 
 class Resources(SpecModel):
-    """CPU, memory and GPUs for one container; limits default to the requests."""
+    """CPU, memory and GPUs for one container; limits default to the requests.
 
-    cpu: Quantity = "1"
-    memory: Quantity = "2Gi"
+    ``resources: null`` renders no resources at all (the container gets the namespace's or the
+    controller's defaults); ``cpu: null`` / ``memory: null`` leave that one out; ``limits: false``
+    renders requests only. A GPU is always requested and limited alike (Kubernetes requires it).
+    """
+
+    cpu: Quantity | None = Field(default="1", description="CPU request; null: none")
+    memory: Quantity | None = Field(default="2Gi", description="memory request; null: none")
     gpu: Gpu = Gpu()
-    cpu_limit: Quantity | None = None
-    memory_limit: Quantity | None = None
+    cpu_limit: Quantity | None = Field(default=None, description="default: the CPU request (unless limits is false)")
+    memory_limit: Quantity | None = Field(default=None,
+                                          description="default: the memory request (unless limits is false)")
+    limits: bool = Field(default=True, description="false: requests only, no CPU/memory limits (GPUs keep theirs)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_nothing(cls, value: Any) -> Any:
+        return {"cpu": None, "memory": None} if value is None else value
+
+    @model_validator(mode="after")
+    def _limits_off_means_none(self) -> Resources:
+        if not self.limits and (self.cpu_limit is not None or self.memory_limit is not None):
+            raise ValueError("limits: false renders no limits; drop cpuLimit/memoryLimit or set limits: true")
+        return self
+
+
+def _or_null(schema: dict[str, Any]) -> None:
+    """JSON Schema of a ``Resources`` field that also takes ``null`` (no resources rendered)."""
+    ref = {key: schema.pop(key) for key in ("$ref", "allOf") if key in schema}
+    schema["anyOf"] = [ref, {"type": "null"}]
+
+
+def container_resources(default: Resources | None = None) -> Any:
+    """A component's ``resources`` field: the given default, and ``null`` for none rendered."""
+    return Field(default=default if default is not None else Resources(), json_schema_extra=_or_null,
+                 description="requests and limits of the container; null: none rendered")
 
 
 class Toleration(SpecModel):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, DnsLabel, EnvVars, Placement, Quantity, Resources, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, DnsLabel, EnvVars, Placement, Quantity, Resources, SpecModel, container_resources
 
 
 class Workspace(SpecModel):
@@ -39,7 +39,9 @@ class NotebookSpec(SpecModel):
     server_type: Literal["jupyter", "group-one", "group-two"] = Field(
         default="jupyter", description="jupyter, group-one (VS Code) or group-two (RStudio)"
     )
-    resources: Resources = Resources()
+    container_name: DnsLabel | None = Field(default=None, description="the notebook container's name; default: "
+                                                                    "the notebook's name")
+    resources: Resources = container_resources()
     workspace: Workspace | None = Workspace()
     volumes: tuple[Volume, ...] = ()
     env: EnvVars = {}

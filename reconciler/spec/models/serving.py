@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, EnvVars, Placement, Resources, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, EnvVars, Placement, Resources, SpecModel, container_resources
 
 STORAGE_SCHEMES = (
     "gs://", "s3://", "pvc://", "file://", "https://", "http://", "hdfs://", "webhdfs://",
@@ -27,10 +27,16 @@ class Model(SpecModel):
 
 
 class Replicas(SpecModel):
-    """Replica bounds; min 0 scales to zero."""
+    """Replica bounds; min 0 scales to zero, no max (or max 0) sets no upper bound."""
 
     min: int = Field(default=1, ge=0)
-    max: int = Field(default=1, ge=0)
+    max: int | None = Field(default=None, ge=0, description="upper bound; unset or 0: none (KServe's maxReplicas "
+                                                            "left out)")
+
+    @property
+    def cap(self) -> int | None:
+        """The upper bound, or None when there is none (``max`` unset or 0)."""
+        return self.max or None
 
 
 class Autoscaling(SpecModel):
@@ -52,7 +58,7 @@ class Transformer(SpecModel):
     image: str = Field(min_length=1)
     args: tuple[str, ...] = ()
     env: EnvVars = {}
-    resources: Resources = Resources(cpu="500m", memory="1Gi")
+    resources: Resources = container_resources(Resources(cpu="500m", memory="1Gi"))
 
 
 class ServingSpec(SpecModel):
@@ -63,7 +69,7 @@ class ServingSpec(SpecModel):
     deployment_mode: Literal["Knative", "Standard"] = "Knative"
     replicas: Replicas = Replicas()
     autoscaling: Autoscaling | None = None
-    resources: Resources = Resources()
+    resources: Resources = container_resources()
     canary: Canary | None = None
     transformer: Transformer | None = None
     timeout_seconds: int | None = Field(default=None, ge=1)

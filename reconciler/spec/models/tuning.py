@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, EnvVars, Placement, Resources, SpecModel
+from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, EnvVars, Placement, Resources, SpecModel, container_resources
 
 KATIB_ALGORITHMS = (
     "random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "pbt",
@@ -67,7 +67,10 @@ class TrialTemplate(SpecModel):
         min_length=1, description="use ${trialParameters.<name>} where a parameter's value goes"
     )
     env: EnvVars = {}
-    resources: Resources = Resources()
+    resources: Resources = container_resources()
+    pod_annotations: dict[str, str] = Field(
+        default={}, description="annotations of each trial pod, e.g. sidecar.istio.io/inject: \"false\" "
+                                "(Katib's advice for trials in an Istio mesh); none by default")
     workers: int = Field(default=1, ge=1, le=64, description="PyTorchJob workers / TrainJob nodes")
     runtime: str | None = Field(default=None, description="TrainJob: name of a ClusterTrainingRuntime")
     placement: Placement = Placement()
