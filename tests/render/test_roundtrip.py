@@ -16,6 +16,7 @@ Gaps, i.e. upstream fields the spec cannot express, are listed per case in ``ign
   predictor has no ``runtimeVersion``; ``storageUri`` is required;
 - Katib: trial parameters are named after the search parameter and get generated descriptions;
   ``primaryContainerName`` is always set;
+- KFP: a PipelineVersion always carries ``versionName`` and ``displayName`` (both can be set);
 - ScheduledWorkflow: no single runs (a trigger is required), no ``spec.description``; the workflow
   is a KFP v2 pipeline, not the embedded Argo workflow of the samples (out of scope).
 """
@@ -43,9 +44,10 @@ from tests.spec.conftest import REPO
 
 ROUNDTRIP = REPO / "tests" / "data" / "roundtrip"
 UPSTREAM = REPO / "tests" / "data" / "upstream"
-KIND_DIRS = {"Notebook": "notebooks", "Serving": "serving", "Tuning": "tuning", "Schedule": "schedules"}
+KIND_DIRS = {"Notebook": "notebooks", "Serving": "serving", "Tuning": "tuning", "Schedule": "schedules",
+             "Pipeline": "pipelines"}
 RENDERED_KIND = {"Notebook": "Notebook", "Serving": "InferenceService", "Tuning": "Experiment",
-                 "Schedule": "ScheduledWorkflow"}
+                 "Schedule": "ScheduledWorkflow", "Pipeline": "PipelineVersion"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -358,7 +360,8 @@ def minimal_platform(component: bytes, namespace: str, *, annotations: dict[str,
                      env_labels: dict[str, str] | None = None) -> MemorySource:
     """platform.yaml + environment ``rt`` (one ``directory:`` cluster ``local``) + the component.
 
-    A Schedule also gets the bundled fraud-training Pipeline component and its compiled package.
+    A Schedule also gets the bundled fraud-training Pipeline component and its compiled package; a
+    Pipeline gets the package it names.
     """
     doc = yaml.safe_load(component)
     kind_dir = KIND_DIRS[doc["kind"]]
@@ -374,6 +377,8 @@ def minimal_platform(component: bytes, namespace: str, *, annotations: dict[str,
     }
     if doc["kind"] == "Schedule":
         files.update({path: (REPO / path).read_bytes() for path in PIPELINE_FILES})
+    if doc["kind"] == "Pipeline":
+        files[doc["spec"]["package"]] = (REPO / doc["spec"]["package"]).read_bytes()
     return MemorySource(files)
 
 
@@ -445,6 +450,11 @@ CASES = [
     Case("swf-no-history.yaml", "kfp_scheduledworkflow_no_history.yaml"),
     Case("swf-start-end-cron.yaml", "kfp_scheduledworkflow_start_end_cron.yaml"),
     Case("swf-start-end-periodic.yaml", "kfp_scheduledworkflow_start_end_periodic.yaml"),
+    Case("kfp-pipelineversion-hello-world.yaml", "kfp_pipelineversion_hello_world.yaml", document=1, additions=(
+        Addition("spec.versionName", "v1", "gap: always rendered; set to the version, as the spec's versionName says"),
+        Addition("spec.displayName", "hello-world-v1",
+                 "gap: always rendered; KFP shows the object's name when it is unset, which versionDisplayName sets"),
+    )),
 ]
 HYPERBAND = Case("katib-hyperband.yaml", "katib_experiment_hyperband.yaml", ignore=TRIAL_DESCRIPTIONS)
 CASES.append(HYPERBAND)  # min == max (Katib accepts it; hyperband's resource parameter uses it)
@@ -463,7 +473,7 @@ def render_case(case: Case) -> Manifest:
     doc = yaml.safe_load(text)
     namespace = upstream["metadata"].get("namespace", "default").strip()
     source = minimal_platform(text, namespace, annotations=case.annotations, env_labels=case.env_labels)
-    return render_component(source, doc["kind"], doc["metadata"]["name"])
+    return render_component(source, doc["kind"], upstream["metadata"]["name"])
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
