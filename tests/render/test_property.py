@@ -192,6 +192,7 @@ NOTEBOOK_OPTIONS = optional(
     serverType=st.sampled_from(["jupyter", "group-one", "group-two"]), resources=RESOURCES, env=env_vars,
     placement=placements, serviceAccount=st.sampled_from(["default-editor", "notebook-sa"]), stopped=BOOL,
     pipelinesAccess=BOOL, creator=st.sampled_from(["alice@example.com", "bob@example.com"]),
+    containerName=st.sampled_from(["notebook", "main"]),
 )
 WORKSPACES = optional(size=st.sampled_from(["5Gi", "10Gi", "100Gi"]), storageClass=st.sampled_from(["standard", "fast-ssd"]),
                       mountPath=st.sampled_from(["/home/jovyan", "/workspace"]))
@@ -313,6 +314,8 @@ SETTINGS = {name: optional(settings=st.dictionaries(
     st.sampled_from(sorted(keys)), st.integers(0, 100) | st.sampled_from(["gp", "EI", "auto", "0.5"]) | BOOL, max_size=2))
     for name, keys in ALGORITHM_SETTINGS.items()}
 TEMPLATE_OPTIONS = optional(resources=ONE_GPU_RESOURCES, placement=placements, retain=BOOL)
+POD_ANNOTATIONS = st.dictionaries(st.sampled_from(["sidecar.istio.io/inject", "example.com/team"]),
+                                  st.sampled_from(["false", "true", "ml"]), min_size=1, max_size=2)
 COLLECTORS = st.one_of(
     st.builds(lambda extra: {"kind": "StdOut", **extra}, optional(metricsFormat=st.just([METRICS_FORMAT]))),
     st.just({"kind": "File", "path": "/var/log/katib/metrics.log", "format": "JSON"}),  # JSON: no metricsFormat
@@ -349,6 +352,8 @@ def tuning_specs(draw: st.DrawFn) -> dict[str, Any]:
     if kind == "TrainJob":
         template["runtime"] = draw(st.sampled_from(["torch-distributed", "deepspeed"]))
     template.update(draw(TEMPLATE_OPTIONS))
+    if kind != "TrainJob" and draw(BOOL):  # a TrainJob has no pod template to annotate
+        template["podAnnotations"] = draw(POD_ANNOTATIONS)
     metric = draw(_word(LOWER, LOWER + "_-", 10, LOWER))
     objective: dict[str, Any] = {"type": draw(st.sampled_from(["minimize", "maximize"])), "metric": metric}
     if extra := [m for m in draw(st.lists(_word(LOWER, LOWER + "_", 8), max_size=2, unique=True)) if m != metric]:
@@ -369,7 +374,9 @@ def tuning_specs(draw: st.DrawFn) -> dict[str, Any]:
 
 
 PACKAGE_PATHS = st.sampled_from(sorted(PACKAGES))
-PIPELINE_OPTIONS = optional(displayName=words, description=words, tags=st.dictionaries(label_keys, label_values, max_size=2))
+PIPELINE_OPTIONS = optional(displayName=words, description=words, tags=st.dictionaries(label_keys, label_values, max_size=2),
+                            versionName=st.sampled_from(["{version}", "v{version}", "release-{version}"]),
+                            versionDisplayName=st.builds(lambda w: f"{w} {{version}}", words))
 
 
 @st.composite
