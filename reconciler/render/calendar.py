@@ -60,9 +60,12 @@ def _one(spec: Spec, view: EnvironmentView, item: Resolved, schedule: ScheduleSp
         times = parse_cron(schedule.trigger.cron).next_times(begin, count)
     else:
         assert schedule.trigger.interval is not None
+        # KFP's periodic schedule fires one interval after the later of its start time and its last
+        # run (at first: its creation, here taken as now), never at the start itself; a start in the
+        # past is taken as the grid it has been firing on since.
         step = schedule.trigger.interval
         anchor = schedule.start_time.astimezone(start.tzinfo) if schedule.start_time else begin
-        periods = int((begin - anchor) / step) + 1 if begin > anchor else 0
+        periods = int((begin - anchor) / step) + 1 if begin > anchor else 1
         times = [anchor + step * (periods + i) for i in range(count)]
     if schedule.end_time is not None:
         times = [t for t in times if t <= schedule.end_time]
