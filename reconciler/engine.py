@@ -321,7 +321,7 @@ def _apply(cluster: Cluster, result: Result, entries: list[PlanEntry], pool: con
            replacer: _Replacer) -> None:
     """Write entries rank by rank (concurrently within a rank); stop after a rank with a failure."""
     live = result.live
-    wanted = [e for e in entries if e.desired is not None]
+    wanted = [e for e in entries if e.desired is not None and e.action is not Action.SKIP]  # a run not re-run
 
     def write(entry: PlanEntry) -> Manifest | None:
         return replacer(entry) if entry.action is Action.REPLACE else _apply_one(cluster, entry, live)

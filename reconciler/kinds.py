@@ -77,10 +77,21 @@ class KindRules:
     """Fields the API server refuses to change after creation (besides its CRD's ``self == oldSelf`` rules)."""
     health: HealthCheck | None = None
     """None: health Unknown ("no health check")."""
+    one_shot: bool = False
+    """A run (a training job): each version is its own object, never created again once it ran (it is in
+    the inventory but gone from the cluster), and kept (protected) after the pin moves to a new version."""
 
 
 _CORE, _APPS, _KF = "", "apps", "kubeflow.org"
 _PIPELINES, _SERVING = "pipelines.kubeflow.org", "serving.kserve.io"
+_TRAINER = "trainer.kubeflow.org"
+
+
+def _run_is_immutable(suspend: Path) -> ImmutableRule:
+    """A training run's spec: only suspending and resuming it is an update."""
+    return ImmutableRule(("spec",), mutable=(suspend,),
+                         message="a training run cannot change (pin a new version to start a new run)")
+
 
 # Immutability sources: k8s.io/kubernetes pkg/apis/*/validation, and KFP's PipelineVersion webhook.
 KINDS: tuple[KindRules, ...] = (
@@ -108,9 +119,18 @@ KINDS: tuple[KindRules, ...] = (
     KindRules(_SERVING, "InferenceService", rendered=f"{_SERVING}/v1beta1", health=HealthCheck.INFERENCE_SERVICE),
     KindRules(_KF, "ScheduledWorkflow", apply_rank=8, rendered=f"{_KF}/v1beta1", binds_pipeline_ids=True,
               health=HealthCheck.SCHEDULED_WORKFLOW),
-    KindRules(_KF, "PyTorchJob", health=HealthCheck.TRAINING_JOB),
-    KindRules(_KF, "TFJob", health=HealthCheck.TRAINING_JOB),
-    KindRules("trainer.kubeflow.org", "TrainJob", health=HealthCheck.TRAIN_JOB),
+    # Training runtimes before the jobs that name them; a ClusterTrainingRuntime is cluster-scoped (the
+    # operator policy's clusterScopedKinds decides whether an environment may own one).
+    KindRules(_TRAINER, "ClusterTrainingRuntime", apply_rank=6, rendered=f"{_TRAINER}/v1alpha1",
+              health=HealthCheck.EXISTS),
+    KindRules(_TRAINER, "TrainingRuntime", apply_rank=6, rendered=f"{_TRAINER}/v1alpha1", health=HealthCheck.EXISTS),
+    # Training runs are one-shot: a new version is a new object, a finished run is not edited.
+    KindRules(_KF, "PyTorchJob", rendered=f"{_KF}/v1", protected=True, one_shot=True,
+              immutable=(_run_is_immutable(("runPolicy", "suspend")),), health=HealthCheck.TRAINING_JOB),
+    KindRules(_KF, "TFJob", rendered=f"{_KF}/v1", protected=True, one_shot=True,
+              immutable=(_run_is_immutable(("runPolicy", "suspend")),), health=HealthCheck.TRAINING_JOB),
+    KindRules(_TRAINER, "TrainJob", rendered=f"{_TRAINER}/v1alpha1", protected=True, one_shot=True,
+              immutable=(_run_is_immutable(("suspend",)),), health=HealthCheck.TRAIN_JOB),
     # ValidateJobSpecUpdate.
     KindRules("batch", "Job", immutable=(
         ImmutableRule(("spec", "selector")), ImmutableRule(("spec", "template")),
@@ -136,6 +156,9 @@ RENDERED_KINDS: tuple[tuple[str, str], ...] = tuple((r.rendered, r.kind) for r i
 """(apiVersion, kind) of every top-level object the renderer emits."""
 
 PROTECTED_KINDS: frozenset[str] = frozenset(r.kind for r in KINDS if r.protected)
+
+ONE_SHOT_KINDS: frozenset[str] = frozenset(r.kind for r in KINDS if r.one_shot)
+"""Kinds whose objects are runs: created once per version, never again (``KindRules.one_shot``)."""
 
 
 def by_kind(kind: str) -> KindRules:

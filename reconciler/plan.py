@@ -46,6 +46,8 @@ class Scope:
 
 
 RELEASED = "released: platformctl forgets it and leaves it in place"
+ONE_SHOT_GONE = "this run was created before and is gone from the cluster; a run is never started again " \
+                "(pin a new version to start a new run)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +144,9 @@ def make_plan(
 
     for key, manifest in wanted.items():
         current = live.get(key)
-        if current is None:
+        if current is None and key in inventory and by_kind(key.kind).one_shot:
+            entries.append(PlanEntry(key, Action.SKIP, manifest, None, ONE_SHOT_GONE))
+        elif current is None:
             entries.append(PlanEntry(key, Action.CREATE, manifest, None))
         elif in_sync(manifest, current):
             entries.append(PlanEntry(key, Action.UNCHANGED, manifest, current))

@@ -13,6 +13,7 @@ from reconciler.spec.models import (
     Platform,
     ScheduleComponent,
     ServingComponent,
+    TrainingComponent,
     TuningComponent,
 )
 
@@ -24,6 +25,7 @@ SCHEMA_MODELS: dict[str, type[Any]] = {
     "schedule": ScheduleComponent,
     "tuning": TuningComponent,
     "serving": ServingComponent,
+    "training": TrainingComponent,
     "operator-policy": OperatorPolicy,  # kept by the operator, outside the platform repository
 }
 

@@ -150,19 +150,34 @@ def test_a_pipeline_version_spec_is_immutable_except_its_display_name() -> None:
     assert "spec.pipelineSpec.root.dag.tasks.b unset -> {}: a pipeline version cannot change" in edited.reason
 
 
+def _runtime(order: str | None) -> Manifest:
+    template: dict[str, Any] = {"startupPolicy": {"startupPolicyOrder": order}} if order else {}
+    return {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainingRuntime",
+            "metadata": {"name": "t", "namespace": "ml"}, "spec": {"template": {"spec": template}}}
+
+
+def test_a_crd_field_with_a_self_equals_old_self_rule_needs_replacement() -> None:
+    entry = plan_one(_runtime("InOrder"), served(_runtime("AnyOrder")))
+    assert entry.action is Action.REPLACE
+    assert "spec.template.spec.startupPolicy.startupPolicyOrder AnyOrder -> InOrder: " \
+           "cannot change after creation (Value is immutable)" in entry.reason
+    # A transition rule only runs when both sides have the field: setting it for the first time is an update.
+    assert plan_one(_runtime("AnyOrder"), served(_runtime(None))).action is Action.UPDATE
+
+
 def _tfjob(queue: str | None) -> Manifest:
     policy = {"schedulingPolicy": {"queue": queue}} if queue else {}
     return {"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "metadata": {"name": "t", "namespace": "ml"},
             "spec": {"runPolicy": policy, "tfReplicaSpecs": {}}}
 
 
-def test_a_crd_field_with_a_self_equals_old_self_rule_needs_replacement() -> None:
+def test_a_training_run_cannot_change_at_all() -> None:
     entry = plan_one(_tfjob("gpu-b"), served(_tfjob("gpu-a")))
     assert entry.action is Action.REPLACE
-    assert "spec.runPolicy.schedulingPolicy.queue gpu-a -> gpu-b: cannot change after creation " \
-           "(spec.runPolicy.schedulingPolicy.queue is immutable)" in entry.reason
-    # A transition rule only runs when both sides have the field: setting it for the first time is an update.
-    assert plan_one(_tfjob("gpu-a"), served(_tfjob(None))).action is Action.UPDATE
+    assert "spec.runPolicy.schedulingPolicy.queue gpu-a -> gpu-b: a training run cannot change " \
+           "(pin a new version to start a new run)" in entry.reason
+    # Unlike a CEL transition rule, setting a field the run was created without is a change too.
+    assert plan_one(_tfjob("gpu-a"), served(_tfjob(None))).action is Action.REPLACE
 
 
 def test_the_plan_text_shows_the_replacement_and_counts_it() -> None:

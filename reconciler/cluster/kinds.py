@@ -16,12 +16,15 @@ KNOWN_KINDS: tuple[KindRef, ...] = (
     KindRef("kubeflow.org/v1", "Notebook", "notebooks", True),
     KindRef("kubeflow.org/v1", "Profile", "profiles", False),
     KindRef("kubeflow.org/v1", "PyTorchJob", "pytorchjobs", True),
+    KindRef("kubeflow.org/v1", "TFJob", "tfjobs", True),
     KindRef("kubeflow.org/v1beta1", "Experiment", "experiments", True),
     KindRef("kubeflow.org/v1beta1", "ScheduledWorkflow", "scheduledworkflows", True),
     KindRef("pipelines.kubeflow.org/v2beta1", "Pipeline", "pipelines", True),
     KindRef("pipelines.kubeflow.org/v2beta1", "PipelineVersion", "pipelineversions", True),
     KindRef("serving.kserve.io/v1beta1", "InferenceService", "inferenceservices", True),
     KindRef("trainer.kubeflow.org/v1alpha1", "TrainJob", "trainjobs", True),
+    KindRef("trainer.kubeflow.org/v1alpha1", "TrainingRuntime", "trainingruntimes", True),
+    KindRef("trainer.kubeflow.org/v1alpha1", "ClusterTrainingRuntime", "clustertrainingruntimes", False),
 )
 
 _BY_NAME = {(k.api_version, k.kind): k for k in KNOWN_KINDS}

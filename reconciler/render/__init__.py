@@ -13,6 +13,7 @@ from reconciler.render.ownership import finish, ownership_labels
 from reconciler.render.pipeline import render_pipeline
 from reconciler.render.schedule import render_schedule
 from reconciler.render.serving import render_serving
+from reconciler.render.training import render_training
 from reconciler.render.tuning import render_tuning
 from reconciler.spec.document import EnvironmentView, Resolved, Spec
 
@@ -31,6 +32,7 @@ _SIMPLE: dict[str, Callable[[Resolved, RenderContext], list[Manifest]]] = {
     "Notebook": render_notebook,
     "Tuning": render_tuning,
     "Serving": render_serving,
+    "Training": render_training,
 }
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from reconciler.cluster.kinds import KNOWN_KINDS
-from reconciler.kinds import PROTECTED_KINDS
+from reconciler.kinds import PROTECTED_KINDS, RENDERED_KINDS
 from reconciler.render import render_environment
 from reconciler.source.directory import DirectorySource
 from reconciler.spec.load import load
@@ -152,8 +152,9 @@ def test_rbac_covers_every_kind_the_daemon_writes() -> None:
 
 
 def test_rbac_grants_nothing_else() -> None:
-    """Only kinds we write: no secrets, no wildcard, no delete of protected kinds, no cluster-wide leases."""
-    written = rendered_kinds() | STORED_KINDS
+    """Only kinds we write (the bundled platform's, or any kind the renderer emits): no secrets, no wildcard,
+    no delete of protected kinds, no cluster-wide leases."""
+    written = rendered_kinds() | STORED_KINDS | frozenset(RENDERED_KINDS)
     plurals = {(k.group, k.plural) for k in KNOWN_KINDS if (k.api_version, k.kind) in written}
     plurals |= {("events.k8s.io", "events")}
     cluster_role = grants(one("ClusterRole")["rules"])

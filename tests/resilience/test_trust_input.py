@@ -224,16 +224,16 @@ def test_diff_flags_a_commit_raising_its_own_budget(repo: Repo, capsys: pytest.C
 
 def test_cli_apply_holds_a_raised_budget_to_the_applied_revisions(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     env = "environments/dev.yaml"
-    repo.commit("dev: a strict budget", {env: lambda t: t.replace("maxPruneFraction: 1.0", "maxPruneFraction: 0.1")})
+    repo.commit("dev: a strict budget", {env: lambda t: t.replace("maxPruneFraction: 1.0", "maxPruneFraction: 0.05")})
     assert main(["apply", "--env", "dev", str(repo.path), "--yes"]) == 0
     repo.commit("dev: only the fraud detector, and allow it", {
-        env: lambda t: t.replace("maxPruneFraction: 0.1", "maxPruneFraction: 1.0")
+        env: lambda t: t.replace("maxPruneFraction: 0.05", "maxPruneFraction: 1.0")
         .replace("  namespace: ml-dev\n", '  namespace: ml-dev\n  components: ["serving/*", "notebooks/*", "pipelines/*", '
-                 '"schedules/*"]\n')
+                 '"schedules/*", "training/*"]\n')
         .replace("    tuning/fraud-xgb-search:\n      trials: {parallel: 2, max: 6, maxFailed: 2}\n", "")
         .replace("    tuning/recsys-ranker-search:\n      trials: {parallel: 1, max: 4, maxFailed: 1}\n", "")})
     capsys.readouterr()
 
     assert main(["apply", "--env", "dev", str(repo.path), "--yes", "--prune"]) == 1
-    assert "deletion budget of 10%" in capsys.readouterr().out
+    assert "deletion budget of 5%" in capsys.readouterr().out
     assert main(["apply", "--env", "dev", str(repo.path), "--yes", "--prune", "--allow-mass-prune"]) == 0

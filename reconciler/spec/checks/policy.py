@@ -7,7 +7,8 @@ from typing import Any
 
 from reconciler.errors import SpecError
 from reconciler.spec.document import EnvironmentView, Resolved, Spec
-from reconciler.spec.models import NotebookSpec, PipelineSpec, ServingSpec, TuningSpec
+from reconciler.spec.models import NotebookSpec, PipelineSpec, ServingSpec, TrainingSpec, TuningSpec
+from reconciler.spec.models.training import ResourceList
 
 Loc = tuple[str | int, ...]
 
@@ -30,6 +31,8 @@ def images(spec: Spec, item: Resolved) -> Iterator[tuple[Loc, str]]:
         yield ("trialTemplate", "image"), render_version(s.trial_template.image, s.version)
     elif isinstance(s, ServingSpec) and s.transformer is not None:
         yield ("transformer", "image"), s.transformer.image
+    elif isinstance(s, TrainingSpec):
+        yield from _training_images(s)
     elif isinstance(s, PipelineSpec):
         package = spec.packages.get(s.package_for(s.version) or "", {})
         executors: dict[str, Any] = package.get("deploymentSpec", {}).get("executors", {}) or {}
@@ -37,6 +40,14 @@ def images(spec: Spec, item: Resolved) -> Iterator[tuple[Loc, str]]:
             image = (executor or {}).get("container", {}).get("image")
             if image:
                 yield ("package",), str(image)
+
+
+def _training_images(s: TrainingSpec) -> Iterator[tuple[Loc, str]]:
+    if s.train_job is not None and s.train_job.trainer is not None and s.train_job.trainer.image:
+        yield ("trainJob", "trainer", "image"), render_version(s.train_job.trainer.image, s.version)
+    for field, job in (("pytorchJob", s.pytorch_job), ("tfJob", s.tf_job)):
+        for name, replica in (job.replicas.items() if job is not None else ()):
+            yield (field, "replicas", name, "image"), render_version(replica.image, s.version)
 
 
 def render_version(text: str, version: str | None) -> str:
@@ -81,7 +92,33 @@ def gpu_demand(item: Resolved) -> int:
         return per_replica * max(s.replicas.cap or 0, s.replicas.min)
     if isinstance(s, TuningSpec):
         return s.trial_template.resources.gpu.count * s.trial_template.workers * s.trials.parallel
+    if isinstance(s, TrainingSpec):
+        return _training_gpus(s)
     return 0
+
+
+def _gpus(resources: ResourceList | None) -> int:
+    """GPUs in a resource list: every extended resource named ``*/gpu``."""
+    total = 0
+    for name, amount in (resources or {}).items():
+        if name.endswith("/gpu") and str(amount).isdigit():
+            total += int(str(amount))
+    return total
+
+
+def _training_gpus(s: TrainingSpec) -> int:
+    """A run's GPUs: per node x nodes (TrainJob), per replica x replicas (v1 jobs); requests, else limits."""
+    if s.train_job is not None and s.train_job.trainer is not None:
+        res = s.train_job.trainer.resources_per_node
+        per_node = max(_gpus(res.requests), _gpus(res.limits)) if res is not None else 0
+        return per_node * (s.train_job.trainer.num_nodes or 1)
+    total = 0
+    for job in (s.pytorch_job, s.tf_job):
+        for replica in (job.replicas.values() if job is not None else ()):
+            res = replica.resources
+            per = max(_gpus(res.requests), _gpus(res.limits)) if res is not None else 0
+            total += per * (replica.replicas if replica.replicas is not None else 1)
+    return total
 
 
 def uncapped_gpu_serving(item: Resolved) -> bool:

@@ -9,7 +9,7 @@ import fnmatch
 from reconciler.errors import SpecError
 from reconciler.spec.document import Document, Spec
 
-_VERSIONED = {"Notebook", "Pipeline", "Tuning", "Serving"}
+_VERSIONED = {"Notebook", "Pipeline", "Tuning", "Serving", "Training"}
 
 
 def check(spec: Spec) -> list[SpecError]:

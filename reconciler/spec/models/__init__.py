@@ -12,10 +12,12 @@ from reconciler.spec.models.pipeline import PipelineComponent, PipelineSpec
 from reconciler.spec.models.platform import Platform, PlatformSpec
 from reconciler.spec.models.schedule import ScheduleComponent, ScheduleSpec
 from reconciler.spec.models.serving import ServingComponent, ServingSpec
+from reconciler.spec.models.training import TrainingComponent, TrainingSpec
 from reconciler.spec.models.tuning import TuningComponent, TuningSpec
 
-ComponentDoc = NotebookComponent | PipelineComponent | ScheduleComponent | TuningComponent | ServingComponent
-ComponentSpec = NotebookSpec | PipelineSpec | ScheduleSpec | TuningSpec | ServingSpec
+ComponentDoc = (NotebookComponent | PipelineComponent | ScheduleComponent | TuningComponent | ServingComponent
+                | TrainingComponent)
+ComponentSpec = NotebookSpec | PipelineSpec | ScheduleSpec | TuningSpec | ServingSpec | TrainingSpec
 AnyComponent = Annotated[ComponentDoc, Field(discriminator="kind")]
 
 # kind -> (directory used in references, document model)
@@ -25,11 +27,12 @@ COMPONENT_KINDS: dict[str, tuple[str, type[ComponentDoc]]] = {
     "Schedule": ("schedules", ScheduleComponent),
     "Tuning": ("tuning", TuningComponent),
     "Serving": ("serving", ServingComponent),
+    "Training": ("training", TrainingComponent),
 }
 
 __all__ = [
     "COMPONENT_KINDS", "AnyComponent", "Cluster", "ComponentDoc", "ComponentSpec", "Environment",
     "EnvironmentSpec", "NotebookComponent", "NotebookSpec", "PipelineComponent", "PipelineSpec", "Platform",
-    "PlatformSpec", "ScheduleComponent", "ScheduleSpec", "ServingComponent", "ServingSpec", "TuningComponent",
-    "TuningSpec",
+    "PlatformSpec", "ScheduleComponent", "ScheduleSpec", "ServingComponent", "ServingSpec", "TrainingComponent",
+    "TrainingSpec", "TuningComponent", "TuningSpec",
 ]
