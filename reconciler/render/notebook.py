@@ -41,7 +41,7 @@ def _notebook(name: str, spec: NotebookSpec, image: str, labels: dict[str, str],
         if volume.read_only:
             mount["readOnly"] = True
         mounts.append(mount)
-        volumes.append({"name": volume.name, "persistentVolumeClaim": _claim(name, volume)})
+        volumes.append({"name": volume.name, **_source(name, volume)})
     if mounts:
         main["volumeMounts"] = mounts
     pod: dict[str, Any] = {"serviceAccountName": spec.service_account, "containers": [main]}
@@ -53,7 +53,7 @@ def _notebook(name: str, spec: NotebookSpec, image: str, labels: dict[str, str],
         annotations["notebooks.kubeflow.org/creator"] = spec.creator
     if spec.stopped:
         annotations[ANNOTATION_STOPPED] = "true"
-    nb_labels = {**labels, "app": name}
+    nb_labels = {**spec.pod_default_labels, **labels, "app": name}
     if spec.pipelines_access:
         nb_labels["access-ml-pipeline"] = "true"
     return {
@@ -62,6 +62,22 @@ def _notebook(name: str, spec: NotebookSpec, image: str, labels: dict[str, str],
         "metadata": {"name": name, "namespace": ctx.namespace, "labels": nb_labels, "annotations": annotations},
         "spec": {"template": {"spec": pod}},
     }
+
+
+def _source(notebook: str, volume: Volume) -> dict[str, Any]:
+    """The core/v1 volume source of one spec volume (exactly one is set: checked when loading)."""
+    if volume.empty_dir is not None:
+        empty: dict[str, Any] = {}
+        if volume.empty_dir.medium:
+            empty["medium"] = volume.empty_dir.medium
+        if volume.empty_dir.size_limit is not None:
+            empty["sizeLimit"] = volume.empty_dir.size_limit
+        return {"emptyDir": empty}
+    if volume.config_map is not None:
+        return {"configMap": {"name": volume.config_map}}
+    if volume.secret is not None:
+        return {"secret": {"secretName": volume.secret}}
+    return {"persistentVolumeClaim": _claim(notebook, volume)}
 
 
 def _claim(notebook: str, volume: Volume) -> dict[str, Any]:

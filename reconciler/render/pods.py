@@ -32,12 +32,14 @@ def env_list(env: dict[str, str | SecretRef]) -> list[dict[str, Any]]:
 
 
 def placement(spec: Placement) -> dict[str, Any]:
-    """nodeSelector and tolerations for a PodSpec (empty when unset)."""
+    """nodeSelector, tolerations and affinity for a PodSpec (empty when unset)."""
     out: dict[str, Any] = {}
     if spec.node_selector:
         out["nodeSelector"] = dict(sorted(spec.node_selector.items()))
     if spec.tolerations:
         out["tolerations"] = [t.model_dump(by_alias=True, exclude_none=True) for t in spec.tolerations]
+    if spec.affinity:
+        out["affinity"] = spec.affinity
     return out
 
 

@@ -26,9 +26,12 @@ def _notebook(item: Resolved, spec: NotebookSpec) -> list[SpecError]:
     names: set[str] = set()
     paths = {spec.home.mount_path} if spec.home else set()
     for i, volume in enumerate(spec.volumes):
-        if (volume.size is None) == (volume.existing_claim is None):
-            found.append(item.error(("volumes", i), f"volume '{volume.name}' needs exactly one of size or existingClaim",
-                                    "give 'size' for a new volume or 'existingClaim' to mount an existing PVC"))
+        if len(volume.sources) != 1:
+            given = f" (it gives {', '.join(volume.sources)})" if volume.sources else ""
+            found.append(item.error(("volumes", i), f"volume '{volume.name}' needs exactly one of size, existingClaim, "
+                                    f"emptyDir, configMap or secret{given}",
+                                    "give 'size' for a new volume, 'existingClaim' to mount an existing PVC, "
+                                    "'emptyDir' for scratch space, or 'configMap'/'secret' to mount one by name"))
         if volume.name in names or volume.name == "workspace":
             found.append(item.error(("volumes", i, "name"), f"volume name '{volume.name}' is used twice",
                                     "give each volume a unique name ('workspace' is reserved)"))

@@ -130,10 +130,13 @@ class Toleration(SpecModel):
 
 
 class Placement(SpecModel):
-    """Where pods may run: node labels and tolerations."""
+    """Where pods may run: node labels, tolerations and affinity."""
 
     node_selector: dict[str, str] = {}
     tolerations: tuple[Toleration, ...] = ()
+    affinity: dict[str, Any] | None = Field(
+        default=None, description="a core/v1 Affinity (nodeAffinity, podAffinity, podAntiAffinity), rendered as "
+                                  "written and checked against the upstream schema")
 
 
 class SecretRef(SpecModel):

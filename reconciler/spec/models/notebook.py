@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints, field_validator
 
-from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, DnsLabel, EnvVars, Placement, Quantity, Resources, SpecModel, container_resources
+from reconciler.spec.models.base import API_VERSION, RESERVED_PREFIX, ApiVersion, ComponentMetadata, DnsLabel, EnvVars, Placement, Quantity, Resources, SpecModel, container_resources
 
 
 class Workspace(SpecModel):
@@ -19,16 +19,39 @@ class Workspace(SpecModel):
     mount_path: str = Field(default="/home/jovyan", pattern=r"^/", description="absolute path, e.g. /home/jovyan")
 
 
+ObjectName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
+"""A ConfigMap's or Secret's name (a DNS subdomain)."""
+
+
+class EmptyDir(SpecModel):
+    """A scratch volume that lives as long as the pod (``medium: Memory``: RAM, e.g. a larger /dev/shm)."""
+
+    medium: Literal["", "Memory"] = ""
+    size_limit: Quantity | None = None
+
+
 class Volume(SpecModel):
-    """An extra data volume: a new PVC of ``size`` or an ``existingClaim``."""
+    """An extra volume, exactly one source: a new PVC of ``size``, an ``existingClaim``, an ``emptyDir``,
+    a ``configMap`` or a ``secret`` (the latter two by name)."""
 
     name: DnsLabel
     mount_path: str = Field(pattern=r"^/", description="absolute path in the container, e.g. /data")
     size: Quantity | None = None
     existing_claim: str | None = None
+    empty_dir: EmptyDir | None = None
+    config_map: ObjectName | None = Field(default=None, description="the name of a ConfigMap to mount")
+    secret: ObjectName | None = Field(default=None, description="the name of a Secret to mount (its values "
+                                                                "never pass through the spec)")
     storage_class: str | None = None
     access_mode: Literal["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"] = "ReadWriteOnce"
     read_only: bool = False
+
+    @property
+    def sources(self) -> list[str]:
+        """The volume sources set (exactly one is valid), by their spec names."""
+        return [name for name, value in (("size", self.size), ("existingClaim", self.existing_claim),
+                                         ("emptyDir", self.empty_dir), ("configMap", self.config_map),
+                                         ("secret", self.secret)) if value is not None]
 
 
 class NotebookSpec(SpecModel):
@@ -49,7 +72,19 @@ class NotebookSpec(SpecModel):
     service_account: str = "default-editor"
     stopped: bool = False
     pipelines_access: bool = Field(default=True, description="mount KFP credentials (label access-ml-pipeline)")
+    pod_default_labels: dict[str, str] = Field(
+        default={}, description="labels that select PodDefaults (each one's spec.selector.matchLabels), set on the "
+                                "Notebook as the Jupyter web app does; the notebook controller copies them to its pod")
     creator: str | None = None
+
+    @field_validator("pod_default_labels")
+    @classmethod
+    def _not_ours(cls, labels: dict[str, str]) -> dict[str, str]:
+        reserved = sorted(k for k in labels if k.split("/", 1)[0].lower() == RESERVED_PREFIX)
+        if reserved:
+            raise ValueError(f"{', '.join(reserved)}: keys under {RESERVED_PREFIX}/ are set by platformctl itself; "
+                             "a PodDefault must select another label")
+        return labels
 
     @property
     def home(self) -> Workspace | None:
