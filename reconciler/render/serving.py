@@ -15,7 +15,7 @@ ANNOTATION_MODE = "serving.kserve.io/deploymentMode"
 
 
 def render_serving(item: Resolved, ctx: RenderContext) -> list[Manifest]:
-    """The InferenceService: predictor.model, scale, canary and an optional transformer."""
+    """The InferenceService: predictor.model, scale, batcher, canary, an optional transformer and explainer."""
     spec = item.spec
     assert isinstance(spec, ServingSpec)
     model: dict[str, Any] = {"modelFormat": {"name": spec.model.format}}
@@ -36,8 +36,15 @@ def render_serving(item: Resolved, ctx: RenderContext) -> list[Manifest]:
     if spec.replicas.max:  # unset or 0: no upper bound, which upstream writes by leaving maxReplicas out
         predictor["maxReplicas"] = spec.replicas.max
     if spec.autoscaling is not None:
-        predictor["scaleMetric"] = spec.autoscaling.metric
-        predictor["scaleTarget"] = spec.autoscaling.target
+        scaling = spec.autoscaling
+        for field, value in (("scaleMetric", scaling.metric), ("scaleMetricType", scaling.metric_type),
+                             ("scaleTarget", scaling.target)):
+            if value is not None:
+                predictor[field] = value
+        if scaling.metrics:
+            predictor["autoScaling"] = {"metrics": [dict(m) for m in scaling.metrics]}
+    if spec.batcher is not None:
+        predictor["batcher"] = spec.batcher.model_dump(by_alias=True, exclude_none=True)
     if spec.canary is not None:
         predictor["canaryTrafficPercent"] = spec.canary.traffic_percent
     if spec.timeout_seconds is not None:
@@ -47,10 +54,10 @@ def render_serving(item: Resolved, ctx: RenderContext) -> list[Manifest]:
     predictor.update(placement(spec.placement))
     predictor["model"] = model
     body: dict[str, Any] = {"predictor": predictor}
-    if spec.transformer is not None:
-        t = spec.transformer
-        body["transformer"] = {"containers": [container("kserve-container", t.image, t.resources, args=t.args,
-                                                        env=t.env)]}
+    for role, extra in (("transformer", spec.transformer), ("explainer", spec.explainer)):
+        if extra is not None:
+            body[role] = {"containers": [container("kserve-container", extra.image, extra.resources,
+                                                   args=extra.args, env=extra.env)]}
     manifest: Manifest = {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",

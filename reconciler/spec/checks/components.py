@@ -55,6 +55,10 @@ def _serving(item: Resolved, spec: ServingSpec) -> list[SpecError]:
         found.append(item.error(("canary",), "canary traffic needs deploymentMode Knative (KServe supports "
                                 "canaryTrafficPercent only in serverless mode)",
                                 "remove 'canary' or set deploymentMode: Knative"))
+    if spec.autoscaling is not None and spec.autoscaling.metrics and spec.deployment_mode != "Standard":
+        found.append(item.error(("autoscaling", "metrics"), "autoscaling.metrics (HPA or KEDA) needs deploymentMode "
+                                "Standard (Knative scales with its own autoscaler: scaleMetric and scaleTarget)",
+                                "set deploymentMode: Standard, or use 'metric' and 'target' instead"))
     uri = spec.model.storage_uri
     if not uri.startswith(STORAGE_SCHEMES):
         found.append(item.error(("model", "storageUri"), f"storage URI {uri!r} has an unsupported scheme",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -40,10 +40,23 @@ class Replicas(SpecModel):
 
 
 class Autoscaling(SpecModel):
-    """What drives scaling and its target."""
+    """What drives scaling and its target; each field rendered only when set (KServe's defaults otherwise)."""
 
-    metric: Literal["cpu", "memory", "concurrency", "rps"] = "concurrency"
-    target: int = Field(default=10, ge=1)
+    metric: Literal["cpu", "memory", "concurrency", "rps"] | None = Field(default=None, description="scaleMetric")
+    target: int | None = Field(default=None, ge=1, description="scaleTarget")
+    metric_type: Literal["Utilization", "AverageValue", "Value"] | None = Field(
+        default=None, description="scaleMetricType")
+    metrics: tuple[dict[str, Any], ...] = Field(
+        default=(), description="autoScaling.metrics as KServe writes them (type Resource, External with a KEDA "
+                                "trigger, PodMetric); Standard deployment mode only")
+
+
+class Batcher(SpecModel):
+    """KServe's request batcher: requests are grouped before they reach the model."""
+
+    max_batch_size: int | None = Field(default=None, ge=1)
+    max_latency: int | None = Field(default=None, ge=1, description="milliseconds a batch may wait to fill")
+    timeout: int | None = Field(default=None, ge=1, description="seconds")
 
 
 class Canary(SpecModel):
@@ -53,7 +66,7 @@ class Canary(SpecModel):
 
 
 class Transformer(SpecModel):
-    """An optional pre/post-processing container in front of the predictor."""
+    """An optional container beside the predictor: a transformer (pre/post-processing) or an explainer."""
 
     image: str = Field(min_length=1)
     args: tuple[str, ...] = ()
@@ -72,6 +85,8 @@ class ServingSpec(SpecModel):
     resources: Resources = container_resources()
     canary: Canary | None = None
     transformer: Transformer | None = None
+    explainer: Transformer | None = Field(default=None, description="a custom explainer container")
+    batcher: Batcher | None = None
     timeout_seconds: int | None = Field(default=None, ge=1)
     placement: Placement = Placement()
     service_account: str | None = None
