@@ -15,6 +15,7 @@ from reconciler.errors import SpecError, SpecErrors
 from reconciler.spec import checks
 from reconciler.spec.diagnose import problems
 from reconciler.spec.document import Component, Document, EnvironmentView, Resolved, Spec
+from reconciler.spec.kfp_ir import ir_problems
 from reconciler.spec.merge import deep_merge
 from reconciler.spec.models import COMPONENT_KINDS, ComponentDoc, Environment, PipelineSpec, Platform
 from reconciler.spec.sources import SourceFileError, SourceReader, glob
@@ -194,7 +195,10 @@ def _load_packages(reader: SourceReader, components: dict[str, Component], error
                 errors.append(component.source.error(loc, f"{path} is not a compiled KFP pipeline (no pipelineInfo/root)",
                                                      "point at the IR YAML written by kfp.compiler.Compiler"))
                 continue
-            packages[path] = plain
+            problems = ir_problems(plain)
+            errors.extend(doc.error(at, message, hint) for at, message, hint in problems)
+            if not problems:
+                packages[path] = plain
     return packages
 
 
