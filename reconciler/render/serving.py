@@ -15,36 +15,14 @@ ANNOTATION_MODE = "serving.kserve.io/deploymentMode"
 
 
 def render_serving(item: Resolved, ctx: RenderContext) -> list[Manifest]:
-    """The InferenceService: predictor.model, scale, batcher, canary, an optional transformer and explainer."""
+    """The InferenceService: predictor.model (or a custom container), scale, batcher, canary, an optional
+    transformer and explainer."""
     spec = item.spec
     assert isinstance(spec, ServingSpec)
-    model: dict[str, Any] = {"modelFormat": {"name": spec.model.format}}
-    if spec.model.format_version:
-        model["modelFormat"]["version"] = spec.model.format_version
-    if spec.model.runtime:
-        model["runtime"] = spec.model.runtime
-    if spec.model.protocol:
-        model["protocolVersion"] = spec.model.protocol
-    model["storageUri"] = spec.model.storage_uri.replace("{version}", spec.version or "")
-    if spec.model.args:
-        model["args"] = list(spec.model.args)
-    if spec.model.env:
-        model["env"] = env_list(spec.model.env)
-    if rendered := resources(spec.resources):
-        model["resources"] = rendered
     predictor: dict[str, Any] = {"minReplicas": spec.replicas.min}
     if spec.replicas.max:  # unset or 0: no upper bound, which upstream writes by leaving maxReplicas out
         predictor["maxReplicas"] = spec.replicas.max
-    if spec.autoscaling is not None:
-        scaling = spec.autoscaling
-        for field, value in (("scaleMetric", scaling.metric), ("scaleMetricType", scaling.metric_type),
-                             ("scaleTarget", scaling.target)):
-            if value is not None:
-                predictor[field] = value
-        if scaling.metrics:
-            predictor["autoScaling"] = {"metrics": [dict(m) for m in scaling.metrics]}
-    if spec.batcher is not None:
-        predictor["batcher"] = spec.batcher.model_dump(by_alias=True, exclude_none=True)
+    _scaling(predictor, spec)
     if spec.canary is not None:
         predictor["canaryTrafficPercent"] = spec.canary.traffic_percent
     if spec.timeout_seconds is not None:
@@ -52,7 +30,12 @@ def render_serving(item: Resolved, ctx: RenderContext) -> list[Manifest]:
     if spec.service_account:
         predictor["serviceAccountName"] = spec.service_account
     predictor.update(placement(spec.placement))
-    predictor["model"] = model
+    if spec.container is not None:
+        custom = spec.container
+        predictor["containers"] = [container("kserve-container", custom.image.replace("{version}", spec.version or ""),
+                                             spec.resources, command=custom.command, args=custom.args, env=custom.env)]
+    else:
+        predictor["model"] = _model(spec)
     body: dict[str, Any] = {"predictor": predictor}
     for role, extra in (("transformer", spec.transformer), ("explainer", spec.explainer)):
         if extra is not None:
@@ -67,3 +50,37 @@ def render_serving(item: Resolved, ctx: RenderContext) -> list[Manifest]:
         "spec": body,
     }
     return [finish(manifest, ctx, item.source.path)]
+
+
+def _model(spec: ServingSpec) -> dict[str, Any]:
+    """predictor.model: the model format, its runtime and artifact, as a core Container's fields."""
+    assert spec.model is not None
+    model: dict[str, Any] = {"modelFormat": {"name": spec.model.format}}
+    if spec.model.format_version:
+        model["modelFormat"]["version"] = spec.model.format_version
+    if spec.model.runtime:
+        model["runtime"] = spec.model.runtime
+    if spec.model.protocol:
+        model["protocolVersion"] = spec.model.protocol
+    model["storageUri"] = spec.model.storage_uri.replace("{version}", spec.version or "")
+    if spec.model.args:
+        model["args"] = list(spec.model.args)
+    if spec.model.env:
+        model["env"] = env_list(spec.model.env)
+    if rendered := resources(spec.resources):
+        model["resources"] = rendered
+    return model
+
+
+def _scaling(predictor: dict[str, Any], spec: ServingSpec) -> None:
+    """Autoscaling and batching fields, each only when the spec sets it."""
+    if spec.autoscaling is not None:
+        scaling = spec.autoscaling
+        for field, value in (("scaleMetric", scaling.metric), ("scaleMetricType", scaling.metric_type),
+                             ("scaleTarget", scaling.target)):
+            if value is not None:
+                predictor[field] = value
+        if scaling.metrics:
+            predictor["autoScaling"] = {"metrics": [dict(m) for m in scaling.metrics]}
+    if spec.batcher is not None:
+        predictor["batcher"] = spec.batcher.model_dump(by_alias=True, exclude_none=True)

@@ -3,12 +3,15 @@ only when set, as KServe's own examples write them, and accepted by the upstream
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from reconciler.conformance import validate_object
 from reconciler.errors import SpecErrors
 from reconciler.objects import Manifest
 from reconciler.spec.load import load
+from reconciler.spec.sources import MemorySource
 from tests.render.test_roundtrip import minimal_platform, render_component
 
 SERVING = (b"apiVersion: platformctl.dev/v1alpha1\nkind: Serving\nmetadata: {name: iris}\nspec:\n"
@@ -76,3 +79,62 @@ def test_an_explainer_container_sits_beside_the_predictor() -> None:
     assert validate_object(rendered) == []
     assert rendered["spec"]["explainer"] == {"containers": [
         {"name": "kserve-container", "image": "registry.acme.io/explain:1", "args": ["--model_name", "iris"]}]}
+
+
+CUSTOM = (b"apiVersion: platformctl.dev/v1alpha1\nkind: Serving\nmetadata: {name: custom-model}\nspec:\n"
+          b"  container: {image: 'registry.acme.io/custom-model:{version}', args: [--model_name, custom-model]}\n"
+          b"  version: v1\n  resources: null\n")
+
+
+def test_a_custom_predictor_container_as_kserve_writes_it() -> None:
+    rendered = render_component(minimal_platform(CUSTOM, "ml"), "Serving", "custom-model")
+    assert validate_object(rendered) == []
+    assert rendered["spec"]["predictor"] == {"minReplicas": 1, "containers": [
+        {"name": "kserve-container", "image": "registry.acme.io/custom-model:v1",
+         "args": ["--model_name", "custom-model"]}]}
+
+
+@pytest.mark.parametrize("body", [
+    b"  version: v1\n",  # neither
+    b"  model: {format: sklearn, storageUri: 'gs://m'}\n  container: {image: 'r/x:1'}\n",  # both
+])
+def test_exactly_one_of_model_or_container(body: bytes) -> None:
+    text = b"apiVersion: platformctl.dev/v1alpha1\nkind: Serving\nmetadata: {name: x}\nspec:\n" + body
+    with pytest.raises(SpecErrors, match="set exactly one of 'model'"):
+        load(minimal_platform(text, "ml"))
+
+
+def _with_registry_policy(component: bytes) -> MemorySource:
+    """The custom-model platform, its environment allowing only registry.acme.io/ images."""
+    source = minimal_platform(component, "ml")
+    files = {path: source.read(path)
+             for path in ("platform.yaml", "environments/rt.yaml", "components/serving/custom-model.yaml")}
+    environment = json.loads(files["environments/rt.yaml"])
+    environment["spec"]["policy"] = {"allowedRegistries": ["registry.acme.io/"]}
+    files["environments/rt.yaml"] = json.dumps(environment).encode()
+    return MemorySource(files)
+
+
+@pytest.mark.parametrize(("extra", "where"), [
+    (b"  explainer: {image: 'docker.io/evil/explainer:1'}\n", "explainer"),
+    (b"  transformer: {image: 'docker.io/evil/transformer:1'}\n", "transformer"),
+])
+def test_every_serving_image_is_held_to_the_allowed_registries(extra: bytes, where: str) -> None:
+    with pytest.raises(SpecErrors) as raised:
+        load(_with_registry_policy(CUSTOM + extra))
+    assert f"image docker.io/evil/{where}:1 is not from a registry allowed" in str(raised.value)
+    load(_with_registry_policy(CUSTOM))  # the custom predictor's own image is allowed
+
+
+def test_a_custom_image_from_another_registry_is_refused() -> None:
+    with pytest.raises(SpecErrors, match="image quay.io/x/y:1 is not from a registry allowed"):
+        load(_with_registry_policy(CUSTOM.replace(b"registry.acme.io/custom-model:{version}", b"quay.io/x/y:1")))
+
+
+@pytest.mark.parametrize("role", [b"explainer", b"container"])
+def test_plaintext_secrets_are_refused_in_every_serving_container(role: bytes) -> None:
+    leak = b"{AWS_KEY: AKIAABCDEFGHIJKLMNOP}"
+    text = (CUSTOM.replace(b"args: [--model_name, custom-model]", b"env: " + leak) if role == b"container"
+            else CUSTOM + b"  explainer: {image: 'registry.acme.io/e:1', env: " + leak + b"}\n")
+    with pytest.raises(SpecErrors, match="keep it in a Kubernetes Secret"):
+        load(minimal_platform(text, "ml"))

@@ -59,6 +59,11 @@ def _serving(item: Resolved, spec: ServingSpec) -> list[SpecError]:
         found.append(item.error(("autoscaling", "metrics"), "autoscaling.metrics (HPA or KEDA) needs deploymentMode "
                                 "Standard (Knative scales with its own autoscaler: scaleMetric and scaleTarget)",
                                 "set deploymentMode: Standard, or use 'metric' and 'target' instead"))
+    if spec.container is not None and "{version}" in spec.container.image and not spec.version:
+        found.append(item.error(("container", "image"), "image uses '{version}' but the model has no version",
+                                "set spec.version or pin one in the environment"))
+    if spec.model is None:
+        return found
     uri = spec.model.storage_uri
     if not uri.startswith(STORAGE_SCHEMES):
         found.append(item.error(("model", "storageUri"), f"storage URI {uri!r} has an unsupported scheme",

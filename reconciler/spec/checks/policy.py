@@ -29,8 +29,12 @@ def images(spec: Spec, item: Resolved) -> Iterator[tuple[Loc, str]]:
         yield ("image",), render_version(s.image, s.version)
     elif isinstance(s, TuningSpec):
         yield ("trialTemplate", "image"), render_version(s.trial_template.image, s.version)
-    elif isinstance(s, ServingSpec) and s.transformer is not None:
-        yield ("transformer", "image"), s.transformer.image
+    elif isinstance(s, ServingSpec):
+        if s.container is not None:
+            yield ("container", "image"), render_version(s.container.image, s.version)
+        for role, extra in (("transformer", s.transformer), ("explainer", s.explainer)):
+            if extra is not None:
+                yield (role, "image"), extra.image
     elif isinstance(s, TrainingSpec):
         yield from _training_images(s)
     elif isinstance(s, PipelineSpec):

@@ -42,9 +42,13 @@ def _values(item: Resolved) -> Iterator[tuple[Loc, str, str]]:
         for i, arg in enumerate(s.trial_template.command):
             yield ("trialTemplate", "command", i), f"command argument {i}", arg if SECRET_VALUE.search(arg) else ""
     elif isinstance(s, ServingSpec):
-        yield from _env(("model", "env"), s.model.env)
-        if s.transformer is not None:
-            yield from _env(("transformer", "env"), s.transformer.env)
+        if s.model is not None:
+            yield from _env(("model", "env"), s.model.env)
+        if s.container is not None:
+            yield from _env(("container", "env"), s.container.env)
+        for role, extra in (("transformer", s.transformer), ("explainer", s.explainer)):
+            if extra is not None:
+                yield from _env((role, "env"), extra.env)
     elif isinstance(s, ScheduleSpec):
         for name, value in s.parameters.items():
             yield from _scalar(("parameters", name), f"parameter {name}", value)

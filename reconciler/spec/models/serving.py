@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, EnvVars, Placement, Resources, SpecModel, container_resources
 
@@ -74,10 +74,21 @@ class Transformer(SpecModel):
     resources: Resources = container_resources(Resources(cpu="500m", memory="1Gi"))
 
 
+class PredictorContainer(SpecModel):
+    """A custom predictor: the container that serves the model itself (KServe's ``predictor.containers``)."""
+
+    image: str = Field(min_length=1, description="'{version}' is replaced by the pinned version")
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    env: EnvVars = {}
+
+
 class ServingSpec(SpecModel):
     """A served model: artifact, version, scale, resources, canary and transformer."""
 
-    model: Model
+    model: Model | None = Field(default=None, description="a model format served by a runtime (or 'container')")
+    container: PredictorContainer | None = Field(default=None, description="a custom predictor container instead "
+                                                                         "of 'model'")
     version: str | None = None
     deployment_mode: Literal["Knative", "Standard"] = "Knative"
     replicas: Replicas = Replicas()
@@ -90,6 +101,13 @@ class ServingSpec(SpecModel):
     timeout_seconds: int | None = Field(default=None, ge=1)
     placement: Placement = Placement()
     service_account: str | None = None
+
+    @model_validator(mode="after")
+    def _one_predictor(self) -> ServingSpec:
+        if (self.model is None) == (self.container is None):
+            raise ValueError("set exactly one of 'model' (a model format served by a runtime) or 'container' "
+                             "(a custom predictor image)")
+        return self
 
 
 class ServingComponent(SpecModel):
