@@ -41,7 +41,7 @@ ALGORITHMS = (
     "pbt",
 )
 EARLY_STOPPING_ALGORITHMS = ("medianstop",)
-COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "Push")
+COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "None", "Push")
 PARAMETER_TYPES = ("int", "double", "categorical", "discrete", "unknown")
 DISTRIBUTIONS = ("uniform", "logUniform", "normal", "logNormal", "unknown")
 RESUME_POLICIES = ("", "Never", "LongRunning", "FromVolume")

@@ -1,4 +1,4 @@
-"""Tuning component -> kubeflow.org/v1beta1 Katib Experiment with a Job, PyTorchJob or TrainJob trial."""
+"""Tuning component -> kubeflow.org/v1beta1 Katib Experiment with a Job, PyTorchJob, TFJob or TrainJob trial."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from reconciler.render.ownership import finish, ownership_labels
 from reconciler.render.pods import container, env_list, placement, resources
 from reconciler.spec.document import Resolved
 from reconciler.spec.models import TuningSpec
-from reconciler.spec.models.tuning import MetricsCollector, Parameter, TrialTemplate
+from reconciler.spec.models.tuning import NAS_REFERENCES, CustomCollector, FieldRef, MetricsCollector, NasConfig, Parameter, TrialTemplate
 
-PRIMARY_CONTAINER = {"Job": "training-container", "PyTorchJob": "pytorch", "TrainJob": "node"}
+PRIMARY_CONTAINER = {"Job": "training-container", "PyTorchJob": "pytorch", "TFJob": "tensorflow", "TrainJob": "node"}
 
 
 def render_tuning(item: Resolved, ctx: RenderContext) -> list[Manifest]:
@@ -34,14 +34,18 @@ def render_tuning(item: Resolved, ctx: RenderContext) -> list[Manifest]:
                                  "algorithmSettings": _settings(spec.early_stopping.settings)}
     body["resumePolicy"] = spec.resume_policy
     body["metricsCollectorSpec"] = _collector(spec.metrics_collector)
-    body["parameters"] = [_parameter(p) for p in spec.parameters]
+    if spec.nas is not None:
+        body["nasConfig"] = _nas(spec.nas)
+    else:
+        body["parameters"] = [_parameter(p) for p in spec.parameters]
     body["trialTemplate"] = {
         "primaryContainerName": PRIMARY_CONTAINER[spec.trial_template.kind],
         "retain": spec.trial_template.retain,
-        "trialParameters": [{"name": p.name, "description": f"{p.type} parameter {p.name}", "reference": p.name}
-                            for p in spec.parameters],
+        "trialParameters": _trial_parameters(spec),
         "trialSpec": _trial_spec(spec.trial_template, image),
     }
+    if spec.trial_template.primary_pod_labels:
+        body["trialTemplate"]["primaryPodLabels"] = dict(sorted(spec.trial_template.primary_pod_labels.items()))
     manifest: Manifest = {
         "apiVersion": "kubeflow.org/v1beta1",
         "kind": "Experiment",
@@ -85,14 +89,41 @@ def _parameter(p: Parameter) -> dict[str, Any]:
     return {"name": p.name, "parameterType": p.type, "feasibleSpace": space}
 
 
+def _trial_parameters(spec: TuningSpec) -> list[dict[str, str]]:
+    """One per search parameter, or for NAS one per suggestion output the trial's command uses."""
+    if spec.nas is None:
+        return [{"name": p.name, "description": f"{p.type} parameter {p.name}", "reference": p.name}
+                for p in spec.parameters]
+    text = " ".join((*spec.trial_template.command, *(v for v in spec.trial_template.env.values() if isinstance(v, str))))
+    return [{"name": ref, "description": f"{spec.algorithm.name} {ref}", "reference": ref}
+            for ref in NAS_REFERENCES.get(spec.algorithm.name, ()) if f"${{trialParameters.{ref}}}" in text]
+
+
+def _nas(nas: NasConfig) -> dict[str, Any]:
+    graph: dict[str, Any] = {"numLayers": nas.graph.num_layers}
+    if nas.graph.input_sizes:
+        graph["inputSizes"] = list(nas.graph.input_sizes)
+    if nas.graph.output_sizes:
+        graph["outputSizes"] = list(nas.graph.output_sizes)
+    operations = [{"operationType": op.type, **({"parameters": [_parameter(p) for p in op.parameters]}
+                                                 if op.parameters else {})} for op in nas.operations]
+    return {"graphConfig": graph, "operations": operations}
+
+
 def _collector(spec: MetricsCollector) -> dict[str, Any]:
-    out: dict[str, Any] = {"collector": {"kind": spec.kind}}
+    collector: dict[str, Any] = {"kind": spec.kind}
+    if spec.custom is not None:
+        collector["customCollector"] = _custom(spec.custom)
+    out: dict[str, Any] = {"collector": collector}
     source: dict[str, Any] = {}
     if spec.path:
-        kind = "Directory" if spec.kind == "TensorFlowEvent" else "File"
+        kind = spec.path_kind or ("Directory" if spec.kind == "TensorFlowEvent" else "File")
         source["fileSystemPath"] = {"path": spec.path, "kind": kind, **({"format": spec.format} if spec.format else {})}
     if spec.metrics_format:
         source["filter"] = {"metricsFormat": list(spec.metrics_format)}
+    if spec.http_get is not None:
+        source["httpGet"] = {k: v for k, v in (("port", spec.http_get.port), ("path", spec.http_get.path))
+                             if v is not None}
     if source:
         out["source"] = source
     return out
@@ -119,7 +150,27 @@ def _trial_spec(template: TrialTemplate, image: str) -> dict[str, Any]:
         pod["restartPolicy"] = "Never"
         return {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": pod_template}}
     replica = {"restartPolicy": "OnFailure", "template": pod_template}
+    if template.kind == "TFJob":
+        return {"apiVersion": "kubeflow.org/v1", "kind": "TFJob",
+                "spec": {"tfReplicaSpecs": {"Worker": {"replicas": template.workers, **replica}}}}
     specs = {"Master": {"replicas": 1, **replica}}
     if template.workers > 1:
         specs["Worker"] = {"replicas": template.workers - 1, **replica}
     return {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "spec": {"pytorchReplicaSpecs": specs}}
+
+
+def _custom(spec: CustomCollector) -> dict[str, Any]:
+    """The Custom collector's core/v1 Container, with only the fields written."""
+    out: dict[str, Any] = {"name": spec.name, "image": spec.image}
+    if spec.image_pull_policy:
+        out["imagePullPolicy"] = spec.image_pull_policy
+    if spec.command:
+        out["command"] = list(spec.command)
+    if spec.args:
+        out["args"] = list(spec.args)
+    if spec.env:
+        plain = {k: v for k, v in spec.env.items() if not isinstance(v, FieldRef)}
+        fields = [{"name": k, "valueFrom": {"fieldRef": {"fieldPath": v.field_path}}}
+                  for k, v in spec.env.items() if isinstance(v, FieldRef)]
+        out["env"] = sorted([*env_list(plain), *fields], key=lambda e: str(e["name"]))
+    return out

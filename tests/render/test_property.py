@@ -48,7 +48,7 @@ from reconciler.objects import Manifest
 from reconciler.quantity import quantity_value
 from reconciler.render import render_environment
 from reconciler.render.ownership import spec_hash
-from reconciler.spec.checks.tuning import ALGORITHM_SETTINGS
+from reconciler.spec.checks.tuning_algorithms import RULES
 from reconciler.spec.document import Spec
 from reconciler.spec.load import load
 from reconciler.spec.sources import MemorySource
@@ -309,10 +309,13 @@ def katib_parameter(draw: st.DrawFn, name: str, needs_step: bool) -> dict[str, A
     return out
 
 
-ALGORITHMS = pick(sorted(ALGORITHM_SETTINGS))
+# Hyperparameter algorithms whose settings take any value and none is required (NAS and hyperband have tests of their own).
+FREE = {name: rule for name, rule in RULES.items()
+        if not rule.nas and not rule.required and all(bound is None for bound in rule.settings.values())}
+ALGORITHMS = pick(sorted(FREE))
 SETTINGS = {name: optional(settings=st.dictionaries(
-    st.sampled_from(sorted(keys)), st.integers(0, 100) | st.sampled_from(["gp", "EI", "auto", "0.5"]) | BOOL, max_size=2))
-    for name, keys in ALGORITHM_SETTINGS.items()}
+    st.sampled_from(sorted(rule.settings)), st.integers(0, 100) | st.sampled_from(["gp", "EI", "auto", "0.5"]) | BOOL,
+    max_size=2)) for name, rule in FREE.items()}
 TEMPLATE_OPTIONS = optional(resources=ONE_GPU_RESOURCES, placement=placements, retain=BOOL)
 POD_ANNOTATIONS = st.dictionaries(st.sampled_from(["sidecar.istio.io/inject", "example.com/team"]),
                                   st.sampled_from(["false", "true", "ml"]), min_size=1, max_size=2)
@@ -342,7 +345,7 @@ def tuning_specs(draw: st.DrawFn) -> dict[str, Any]:
     in_env = [n for n in names if draw(BOOL)]  # the rest go on the command line
     command = ["python", "train.py", *[f"--{n}=${{trialParameters.{n}}}" for n in names if n not in in_env]]
     env = draw(env_vars) | {f"HP_{i}": f"${{trialParameters.{n}}}" for i, n in enumerate(in_env)}
-    kind = draw(pick(["Job", "PyTorchJob", "TrainJob"]))
+    kind = draw(pick(["Job", "PyTorchJob", "TFJob", "TrainJob"]))
     template: dict[str, Any] = {"kind": kind, "image": draw(IMAGES[version is not None and draw(BOOL)]),
                                 "command": command}
     if env:

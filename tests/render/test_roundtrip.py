@@ -444,6 +444,12 @@ CASES = [
     Case("katib-random-istio.yaml", "katib_experiment_random_istio.yaml", ignore=TRIAL_DESCRIPTIONS, additions=(
         Addition("spec.trialTemplate.primaryContainerName", "training-container",
                  "gap: always rendered; this older sample relies on Katib's default container name"),)),
+    Case("katib-file-metrics-collector.yaml", "katib_experiment_file_metrics_collector.yaml", ignore=TRIAL_DESCRIPTIONS),
+    Case("katib-custom-metrics-collector.yaml", "katib_experiment_custom_metrics_collector.yaml",
+         ignore=TRIAL_DESCRIPTIONS),
+    Case("katib-tfjob-mnist-with-summaries.yaml", "katib_experiment_tfjob_mnist_with_summaries.yaml",
+         ignore=TRIAL_DESCRIPTIONS),
+    Case("katib-darts-cpu.yaml", "katib_experiment_darts_cpu.yaml", ignore=TRIAL_DESCRIPTIONS),
     Case("swf-every-minute-cron.yaml", "kfp_scheduledworkflow_every_minute_cron.yaml"),
     Case("swf-every-minute-periodic.yaml", "kfp_scheduledworkflow_every_minute_periodic.yaml"),
     Case("swf-concurrency.yaml", "kfp_scheduledworkflow_concurrency.yaml"),

@@ -7,22 +7,14 @@ import re
 from reconciler.errors import SpecError
 from reconciler.spec.document import Resolved, Spec
 from reconciler.spec.models import TuningSpec
-from reconciler.spec.models.tuning import Parameter
+from reconciler.spec.checks.tuning_algorithms import RULES, check_algorithm
+from reconciler.spec.checks.tuning_collector import check_collector
+from reconciler.spec.models.tuning import NAS_REFERENCES, Parameter
 
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.([^}]*)\}")
 
-# Settings each algorithm accepts (Katib docs, configure-algorithm.md).
-ALGORITHM_SETTINGS: dict[str, set[str]] = {
-    "random": {"random_state"},
-    "grid": {"random_state"},
-    "sobol": {"random_state"},
-    "tpe": {"n_EI_candidates", "random_state", "gamma", "prior_weight"},
-    "multivariate-tpe": {"n_ei_candidates", "random_state", "n_startup_trials"},
-    "bayesianoptimization": {"base_estimator", "n_initial_points", "acq_func", "acq_optimizer", "random_state"},
-    "cmaes": {"random_state", "sigma", "restart_strategy"},
-    "hyperband": {"resource_name", "eta", "r_l"},
-    "pbt": {"suggestion_trial_dir", "n_population", "resample_probability", "truncation_threshold"},
-}
+# Setting names per algorithm (the full rules, with values and NAS, are in tuning_algorithms.RULES).
+ALGORITHM_SETTINGS: dict[str, set[str]] = {name: set(rule.settings) for name, rule in RULES.items()}
 
 
 def check(spec: Spec) -> list[SpecError]:
@@ -31,8 +23,11 @@ def check(spec: Spec) -> list[SpecError]:
     for _env, item in spec.variants():
         if isinstance(item.spec, TuningSpec):
             tuning = item.spec
-            found += _objective(item, tuning) + _counts(item, tuning) + _algorithm(item, tuning)
-            found += _trial_template(item, tuning)
+            found += _objective(item, tuning) + _counts(item, tuning) + check_algorithm(item, tuning)
+            found += _trial_template(item, tuning) + check_collector(item, tuning.metrics_collector)
+            for i, operation in enumerate(tuning.nas.operations if tuning.nas else ()):
+                for j, parameter in enumerate(operation.parameters):
+                    found += _feasible_space(item, j, parameter, tuning.algorithm.name, ("nas", "operations", i, "parameters", j))
             seen: set[str] = set()
             for i, parameter in enumerate(tuning.parameters):
                 found += _feasible_space(item, i, parameter, tuning.algorithm.name)
@@ -67,17 +62,9 @@ def _counts(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
     return found
 
 
-def _algorithm(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
-    allowed = ALGORITHM_SETTINGS[tuning.algorithm.name]
-    return [
-        item.error(("algorithm", "settings", name), f"algorithm {tuning.algorithm.name} has no setting '{name}'",
-                   f"its settings are: {', '.join(sorted(allowed))}")
-        for name in tuning.algorithm.settings if name not in allowed
-    ]
-
-
-def _feasible_space(item: Resolved, i: int, p: Parameter, algorithm: str) -> list[SpecError]:
-    loc = ("parameters", i)
+def _feasible_space(item: Resolved, i: int, p: Parameter, algorithm: str,
+                    at: tuple[str | int, ...] | None = None) -> list[SpecError]:
+    loc = at or ("parameters", i)
     found = []
     if p.type in ("int", "double"):
         if p.min is None or p.max is None:
@@ -126,6 +113,8 @@ def _trial_template(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
     texts = [*template.command, *(v for v in template.env.values() if isinstance(v, str))]
     used = {name for text in texts for name in PLACEHOLDER.findall(text)}
     declared = {p.name for p in tuning.parameters}
+    if tuning.nas is not None:
+        declared |= set(NAS_REFERENCES.get(tuning.algorithm.name, ()))
     for name in sorted(used - declared):
         found.append(item.error(("trialTemplate", "command"), f"${{trialParameters.{name}}} is used but no "
                                 f"parameter '{name}' is declared", f"declared parameters: {', '.join(sorted(declared))}"))
@@ -133,6 +122,10 @@ def _trial_template(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
         if parameter.name not in used:
             found.append(item.error(("parameters", i, "name"), f"parameter '{parameter.name}' is never used by the "
                                     "trial", f"pass it in trialTemplate.command as ${{trialParameters.{parameter.name}}}"))
+    if tuning.nas is not None and not used & declared:
+        refs = ", ".join(f"${{trialParameters.{r}}}" for r in NAS_REFERENCES.get(tuning.algorithm.name, ()))
+        found.append(item.error(("trialTemplate", "command"), "the trial never receives the architecture to train",
+                                f"pass {refs} in trialTemplate.command"))
     if template.kind == "TrainJob" and not template.runtime:
         found.append(item.error(("trialTemplate", "runtime"), "a TrainJob trial needs a runtime",
                                 "name a ClusterTrainingRuntime, e.g. torch-distributed"))
@@ -142,11 +135,11 @@ def _trial_template(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
                                 "annotate the pods in the ClusterTrainingRuntime, or use kind Job or PyTorchJob"))
     if template.kind == "Job" and template.workers != 1:
         found.append(item.error(("trialTemplate", "workers"), "a batch Job trial runs one pod",
-                                "use kind PyTorchJob or TrainJob for several workers"))
+                                "use kind PyTorchJob, TFJob or TrainJob for several workers"))
+    if template.kind == "TrainJob" and template.primary_pod_labels:
+        found.append(item.error(("trialTemplate", "primaryPodLabels"), "a TrainJob trial's primary pod labels are "
+                                "Katib's JobSet defaults", "remove primaryPodLabels, or use kind PyTorchJob or TFJob"))
     if "{version}" in template.image and not tuning.version:
         found.append(item.error(("trialTemplate", "image"), "image uses '{version}' but the component has no version",
                                 "set spec.version or pin one in the environment"))
-    if tuning.metrics_collector.format == "JSON" and tuning.metrics_collector.metrics_format:
-        found.append(item.error(("metricsCollector", "metricsFormat"), "metricsFormat cannot be used with JSON format",
-                                "remove metricsFormat or use format TEXT"))
     return found

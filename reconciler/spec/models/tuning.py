@@ -6,11 +6,15 @@ from typing import Literal
 
 from pydantic import Field
 
-from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, EnvVars, Placement, Resources, SpecModel, container_resources
+from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, EnvVars, Placement, Resources, SecretRef, SpecModel, container_resources
 
 KATIB_ALGORITHMS = (
     "random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "pbt",
+    "enas", "darts",
 )
+
+# What Katib's NAS suggestions hand each trial, by algorithm: the trialParameters references.
+NAS_REFERENCES = {"enas": ("architecture", "nn_config"), "darts": ("algorithm-settings", "search-space", "num-layers")}
 
 
 class Objective(SpecModel):
@@ -26,7 +30,8 @@ class Algorithm(SpecModel):
     """A Katib suggestion algorithm and its settings (values are passed as strings)."""
 
     name: Literal[
-        "random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "pbt"
+        "random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "pbt",
+        "enas", "darts",
     ]
     settings: dict[str, str | int | float | bool] = {}
 
@@ -59,9 +64,9 @@ class TrialCounts(SpecModel):
 
 
 class TrialTemplate(SpecModel):
-    """How one trial runs: a batch Job, a PyTorchJob or a Trainer v2 TrainJob."""
+    """How one trial runs: a batch Job, a PyTorchJob, a TFJob or a Trainer v2 TrainJob."""
 
-    kind: Literal["Job", "PyTorchJob", "TrainJob"] = "Job"
+    kind: Literal["Job", "PyTorchJob", "TFJob", "TrainJob"] = "Job"
     image: str = Field(min_length=1, description="'{version}' is replaced by the pinned version")
     command: tuple[str, ...] = Field(
         min_length=1, description="use ${trialParameters.<name>} where a parameter's value goes"
@@ -71,19 +76,73 @@ class TrialTemplate(SpecModel):
     pod_annotations: dict[str, str] = Field(
         default={}, description="annotations of each trial pod, e.g. sidecar.istio.io/inject: \"false\" "
                                 "(Katib's advice for trials in an Istio mesh); none by default")
-    workers: int = Field(default=1, ge=1, le=64, description="PyTorchJob workers / TrainJob nodes")
+    workers: int = Field(default=1, ge=1, le=64, description="PyTorchJob workers (with the master) / TFJob "
+                                                                "workers / TrainJob nodes")
+    primary_pod_labels: dict[str, str] = Field(
+        default={}, description="labels of the pods whose metrics count (Katib's primaryPodLabels), e.g. "
+                                "training.kubeflow.org/replica-type: worker; Katib's default when unset")
     runtime: str | None = Field(default=None, description="TrainJob: name of a ClusterTrainingRuntime")
     placement: Placement = Placement()
     retain: bool = False
 
 
-class MetricsCollector(SpecModel):
-    """How Katib reads the trial's metrics."""
+class FieldRef(SpecModel):
+    """An environment value read from the pod's own fields: ``{fieldPath: metadata.name}``."""
 
-    kind: Literal["StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Push"] = "StdOut"
+    field_path: str = Field(min_length=1)
+
+
+class CustomCollector(SpecModel):
+    """The container of a Custom metrics collector (Katib's collector.customCollector)."""
+
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+    image: str = Field(min_length=1)
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    env: dict[str, str | SecretRef | FieldRef] = {}
+
+
+class HttpGet(SpecModel):
+    """Where a PrometheusMetric collector scrapes (Katib's default: port 8080, path /metrics)."""
+
+    port: int | None = Field(default=None, ge=1, le=65535)
     path: str | None = Field(default=None, pattern=r"^/")
+
+
+class MetricsCollector(SpecModel):
+    """How Katib reads the trial's metrics; only the fields set are rendered (Katib defaults the rest)."""
+
+    kind: Literal["StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "None", "Push"] = "StdOut"
+    path: str | None = Field(default=None, pattern=r"^/")
+    path_kind: Literal["File", "Directory"] | None = Field(
+        default=None, description="fileSystemPath.kind; by default Directory for TensorFlowEvent, File otherwise")
     format: Literal["TEXT", "JSON"] | None = None
     metrics_format: tuple[str, ...] = ()
+    http_get: HttpGet | None = Field(default=None, description="PrometheusMetric: the endpoint scraped")
+    custom: CustomCollector | None = Field(default=None, description="Custom: the collector container")
+
+
+class GraphConfig(SpecModel):
+    """The network searched: how many layers and the input and output sizes."""
+
+    num_layers: int = Field(ge=1)
+    input_sizes: tuple[int, ...] = ()
+    output_sizes: tuple[int, ...] = ()
+
+
+class Operation(SpecModel):
+    """One candidate operation of a layer (e.g. convolution) and its parameters."""
+
+    type: str = Field(min_length=1, description="operationType, e.g. convolution, separable_convolution")
+    parameters: tuple[Parameter, ...] = ()
+
+
+class NasConfig(SpecModel):
+    """Neural architecture search (algorithms enas and darts): the graph and the candidate operations."""
+
+    graph: GraphConfig
+    operations: tuple[Operation, ...] = Field(min_length=1)
 
 
 class TuningSpec(SpecModel):
@@ -93,7 +152,9 @@ class TuningSpec(SpecModel):
     objective: Objective
     algorithm: Algorithm
     early_stopping: EarlyStopping | None = None
-    parameters: tuple[Parameter, ...] = Field(min_length=1)
+    parameters: tuple[Parameter, ...] = Field(default=(), description="the search space; or nas for enas/darts")
+    nas: NasConfig | None = Field(default=None, description="neural architecture search (enas, darts) instead "
+                                                            "of parameters")
     trials: TrialCounts = TrialCounts()
     trial_template: TrialTemplate
     metrics_collector: MetricsCollector = MetricsCollector()
