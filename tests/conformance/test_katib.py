@@ -61,6 +61,7 @@ def test_trainjob_trial_passes_once_the_parameter_is_declared_and_used() -> None
         (f"{C0}.command[2]", "--batch-size=${trialParameters.numberLayers}"),
         ("spec.earlyStopping", {"algorithmName": "medianstop"}),
         ("spec.metricsCollectorSpec", {"collector": {"kind": "Push"}}),
+        ("spec.metricsCollectorSpec", {"collector": {"kind": "None"}}),  # NoneCollector: the trial stores metrics itself
         ("spec.parameters[1].feasibleSpace.step", "1"),
         (f"{TT}.trialParameters[0].reference", "${trialSpec.Name}"),
     ],
