@@ -117,6 +117,11 @@ KINDS: tuple[KindRules, ...] = (
     KindRules(_KF, "Notebook", rendered=f"{_KF}/v1", health=HealthCheck.NOTEBOOK),
     KindRules(_KF, "Experiment", rendered=f"{_KF}/v1beta1", health=HealthCheck.EXPERIMENT),
     KindRules(_SERVING, "InferenceService", rendered=f"{_SERVING}/v1beta1", health=HealthCheck.INFERENCE_SERVICE),
+    # Serving runtimes before the InferenceServices that name them (a ClusterServingRuntime is
+    # cluster-scoped: the operator policy's clusterScopedKinds decides).
+    KindRules(_SERVING, "ServingRuntime", apply_rank=6, rendered=f"{_SERVING}/v1alpha1", health=HealthCheck.EXISTS),
+    KindRules(_SERVING, "ClusterServingRuntime", apply_rank=6, rendered=f"{_SERVING}/v1alpha1",
+              health=HealthCheck.EXISTS),
     KindRules(_KF, "ScheduledWorkflow", apply_rank=8, rendered=f"{_KF}/v1beta1", binds_pipeline_ids=True,
               health=HealthCheck.SCHEDULED_WORKFLOW),
     # Training runtimes before the jobs that name them; a ClusterTrainingRuntime is cluster-scoped (the

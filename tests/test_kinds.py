@@ -34,7 +34,8 @@ def test_order_and_protection_as_before_the_table() -> None:
     assert PROTECTED_KINDS == {"Namespace", "PersistentVolumeClaim", "CustomResourceDefinition",
                                "PyTorchJob", "TFJob", "TrainJob"}
     assert [k for _v, k in RENDERED_KINDS] == ["Namespace", "PersistentVolumeClaim", "Pipeline", "PipelineVersion",
-                                              "Notebook", "Experiment", "InferenceService", "ScheduledWorkflow",
+                                              "Notebook", "Experiment", "InferenceService", "ServingRuntime",
+                                              "ClusterServingRuntime", "ScheduledWorkflow",
                                               "ClusterTrainingRuntime", "TrainingRuntime", "PyTorchJob", "TFJob",
                                               "TrainJob"]
     assert by_kind("Unheard") is DEFAULT

@@ -31,9 +31,11 @@ def test_every_kind_the_bundled_platform_renders_is_a_rendered_kind() -> None:
                for env in spec.environments for rendered in render_environment(spec, env, "r1").values()
                for r in rendered}
     # The bundled platform runs Trainer v2 and declares a namespaced runtime; the training operator v1
-    # jobs and the cluster-scoped runtime are rendered in tests/render/test_training.py.
+    # jobs and the cluster-scoped runtime are rendered in tests/render/test_training.py, declared serving
+    # runtimes in tests/render/test_serving_breadth.py.
     elsewhere = {("kubeflow.org/v1", "PyTorchJob"), ("kubeflow.org/v1", "TFJob"),
-                 ("trainer.kubeflow.org/v1alpha1", "ClusterTrainingRuntime")}
+                 ("trainer.kubeflow.org/v1alpha1", "ClusterTrainingRuntime"),
+                 ("serving.kserve.io/v1alpha1", "ServingRuntime"), ("serving.kserve.io/v1alpha1", "ClusterServingRuntime")}
     assert emitted == set(RENDERED_KINDS) - elsewhere
 
 

@@ -24,6 +24,8 @@ KNOWN_KINDS: tuple[KindRef, ...] = (
     KindRef("serving.kserve.io/v1beta1", "InferenceService", "inferenceservices", True),
     KindRef("trainer.kubeflow.org/v1alpha1", "TrainJob", "trainjobs", True),
     KindRef("trainer.kubeflow.org/v1alpha1", "TrainingRuntime", "trainingruntimes", True),
+    KindRef("serving.kserve.io/v1alpha1", "ServingRuntime", "servingruntimes", True),
+    KindRef("serving.kserve.io/v1alpha1", "ClusterServingRuntime", "clusterservingruntimes", False),
     KindRef("trainer.kubeflow.org/v1alpha1", "ClusterTrainingRuntime", "clustertrainingruntimes", False),
 )
 

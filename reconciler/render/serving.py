@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from reconciler.objects import Manifest
@@ -10,6 +11,7 @@ from reconciler.render.ownership import finish, ownership_labels
 from reconciler.render.pods import container, env_list, placement, resources
 from reconciler.spec.document import Resolved
 from reconciler.spec.models import ServingSpec
+from reconciler.spec.models.serving import ServingRuntimeDeclaration
 
 ANNOTATION_MODE = "serving.kserve.io/deploymentMode"
 
@@ -49,7 +51,18 @@ def render_serving(item: Resolved, ctx: RenderContext) -> list[Manifest]:
                      "annotations": {ANNOTATION_MODE: spec.deployment_mode}},
         "spec": body,
     }
-    return [finish(manifest, ctx, item.source.path)]
+    objects = [manifest] if spec.serving_runtime is None else [_runtime(item, spec.serving_runtime, ctx), manifest]
+    return [finish(o, ctx, item.source.path) for o in objects]
+
+
+def _runtime(item: Resolved, runtime: ServingRuntimeDeclaration, ctx: RenderContext) -> Manifest:
+    """The declared ServingRuntime (namespaced) or ClusterServingRuntime, its spec as written."""
+    metadata: dict[str, Any] = {"name": runtime.name or item.name}
+    if runtime.kind == "ServingRuntime":
+        metadata["namespace"] = ctx.namespace
+    metadata["labels"] = ownership_labels(ctx, "serving", item.name, None, {**item.metadata.labels, **runtime.labels})
+    return {"apiVersion": "serving.kserve.io/v1alpha1", "kind": runtime.kind, "metadata": metadata,
+            "spec": copy.deepcopy(runtime.spec)}
 
 
 def _model(spec: ServingSpec) -> dict[str, Any]:

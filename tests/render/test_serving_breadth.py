@@ -9,9 +9,12 @@ import pytest
 
 from reconciler.conformance import validate_object
 from reconciler.errors import SpecErrors
+from reconciler.kinds import apply_rank
 from reconciler.objects import Manifest
+from reconciler.render import render_cluster
 from reconciler.spec.load import load
 from reconciler.spec.sources import MemorySource
+from reconciler.tenancy import tenancy_violations
 from tests.render.test_roundtrip import minimal_platform, render_component
 
 SERVING = (b"apiVersion: platformctl.dev/v1alpha1\nkind: Serving\nmetadata: {name: iris}\nspec:\n"
@@ -138,3 +141,66 @@ def test_plaintext_secrets_are_refused_in_every_serving_container(role: bytes) -
             else CUSTOM + b"  explainer: {image: 'registry.acme.io/e:1', env: " + leak + b"}\n")
     with pytest.raises(SpecErrors, match="keep it in a Kubernetes Secret"):
         load(minimal_platform(text, "ml"))
+
+
+RUNTIME = b"""  model: {format: sklearn, runtime: acme-sklearn, storageUri: 'gs://models/iris'}
+  servingRuntime:
+    name: acme-sklearn
+    spec:
+      supportedModelFormats:
+        - {name: sklearn, version: "1", autoSelect: true}
+      protocolVersions: [v1, v2]
+      containers:
+        - name: kserve-container
+          image: registry.acme.io/sklearnserver:v0.14.0
+          args: ['--model_name={{.Name}}', --model_dir=/mnt/models, --http_port=8080]
+          resources:
+            requests: {cpu: "1", memory: 2Gi}
+            limits: {cpu: "1", memory: 2Gi}
+"""
+
+
+def _runtime_platform(kind: bytes = b"") -> MemorySource:
+    text = (b"apiVersion: platformctl.dev/v1alpha1\nkind: Serving\nmetadata: {name: iris}\nspec:\n"
+            + RUNTIME.replace(b"    name: acme-sklearn\n", b"    name: acme-sklearn\n" + kind))
+    return minimal_platform(text, "ml")
+
+
+def test_a_declared_serving_runtime_is_rendered_as_written_before_the_model_it_serves() -> None:
+    spec = load(_runtime_platform())
+    rendered = [r.manifest for r in render_cluster(spec, "rt", "local", "roundtrip")]
+    runtime = next(m for m in rendered if m["kind"] == "ServingRuntime")
+    assert validate_object(runtime) == []  # the upstream ServingRuntime CRD accepts it
+    assert (runtime["apiVersion"], runtime["metadata"]["name"], runtime["metadata"]["namespace"]) == (
+        "serving.kserve.io/v1alpha1", "acme-sklearn", "ml")
+    assert runtime["spec"]["supportedModelFormats"] == [{"name": "sklearn", "version": "1", "autoSelect": True}]
+    assert runtime["spec"]["containers"][0]["args"][0] == "--model_name={{.Name}}"
+    assert apply_rank(runtime) < apply_rank(next(m for m in rendered if m["kind"] == "InferenceService"))
+
+
+def test_a_cluster_serving_runtime_is_cluster_scoped_and_outside_the_default_tenancy() -> None:
+    spec = load(_runtime_platform(b"    kind: ClusterServingRuntime\n"))
+    rendered = [r.manifest for r in render_cluster(spec, "rt", "local", "roundtrip")]
+    runtime = next(m for m in rendered if m["kind"] == "ClusterServingRuntime")
+    assert "namespace" not in runtime["metadata"] and validate_object(runtime) == []
+    refused = tenancy_violations(rendered, "ml")
+    assert any("ClusterServingRuntime" in v for v in refused)  # unless the operator policy allows the kind
+    assert tenancy_violations(rendered, "ml", frozenset({"Namespace", "ClusterServingRuntime"})) == []
+
+
+def test_a_runtime_spec_the_crd_refuses_is_caught_offline() -> None:
+    text = (b"apiVersion: platformctl.dev/v1alpha1\nkind: Serving\nmetadata: {name: iris}\nspec:\n"
+            + RUNTIME.replace(b"protocolVersions: [v1, v2]", b"protocolVersions: v1"))
+    spec = load(minimal_platform(text, "ml"))
+    runtime = next(r.manifest for r in render_cluster(spec, "rt", "local", "roundtrip")
+                   if r.manifest["kind"] == "ServingRuntime")
+    assert validate_object(runtime) != []
+
+
+def test_images_inside_declared_runtimes_are_held_to_the_allowed_registries() -> None:
+    text = (b"apiVersion: platformctl.dev/v1alpha1\nkind: Serving\nmetadata: {name: custom-model}\nspec:\n"
+            + RUNTIME.replace(b"registry.acme.io/sklearnserver", b"docker.io/evil/sklearnserver"))
+    with pytest.raises(SpecErrors) as raised:
+        load(_with_registry_policy(text))
+    assert "image docker.io/evil/sklearnserver:v0.14.0 is not from a registry allowed" in str(raised.value)
+    assert "components/serving/custom-model.yaml:" in str(raised.value)

@@ -35,6 +35,8 @@ def images(spec: Spec, item: Resolved) -> Iterator[tuple[Loc, str]]:
         for role, extra in (("transformer", s.transformer), ("explainer", s.explainer)):
             if extra is not None:
                 yield (role, "image"), extra.image
+        if s.serving_runtime is not None:
+            yield from images_within(s.serving_runtime.spec, ("servingRuntime", "spec"))
     elif isinstance(s, TrainingSpec):
         yield from _training_images(s)
     elif isinstance(s, PipelineSpec):
@@ -52,6 +54,22 @@ def _training_images(s: TrainingSpec) -> Iterator[tuple[Loc, str]]:
     for field, job in (("pytorchJob", s.pytorch_job), ("tfJob", s.tf_job)):
         for name, replica in (job.replicas.items() if job is not None else ()):
             yield (field, "replicas", name, "image"), render_version(replica.image, s.version)
+    if s.runtime is not None:
+        yield from images_within(s.runtime.spec, ("runtime", "spec"))
+
+
+def images_within(tree: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    """Every ``image`` string inside an upstream spec passed through as written (a runtime's containers,
+    init containers, templates at any depth): such a spec must not smuggle in an image."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if key == "image" and isinstance(value, str):
+                yield (*loc, key), value
+            else:
+                yield from images_within(value, (*loc, key))
+    elif isinstance(tree, list):
+        for index, value in enumerate(tree):
+            yield from images_within(value, (*loc, index))
 
 
 def render_version(text: str, version: str | None) -> str:

@@ -83,6 +83,19 @@ class PredictorContainer(SpecModel):
     env: EnvVars = {}
 
 
+class ServingRuntimeDeclaration(SpecModel):
+    """A ServingRuntime the model relies on; ``spec`` is upstream's ServingRuntime spec as is
+    (supportedModelFormats, containers, protocolVersions, ...). A ClusterServingRuntime is
+    cluster-scoped: applied only where the operator policy's ``clusterScopedKinds`` lets the
+    environment own it."""
+
+    kind: Literal["ServingRuntime", "ClusterServingRuntime"] = "ServingRuntime"
+    name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253,
+                             description="default: the component's name")
+    labels: dict[str, str] = {}
+    spec: dict[str, Any] = Field(description="checked against the upstream CRD")
+
+
 class ServingSpec(SpecModel):
     """A served model: artifact, version, scale, resources, canary and transformer."""
 
@@ -101,6 +114,8 @@ class ServingSpec(SpecModel):
     timeout_seconds: int | None = Field(default=None, ge=1)
     placement: Placement = Placement()
     service_account: str | None = None
+    serving_runtime: ServingRuntimeDeclaration | None = Field(
+        default=None, description="declare the runtime the model is served by (name it in model.runtime)")
 
     @model_validator(mode="after")
     def _one_predictor(self) -> ServingSpec:
