@@ -325,7 +325,11 @@ COLLECTORS = st.one_of(
     st.builds(lambda extra: {"kind": "File", "path": "/var/log/katib/metrics.log", **extra},
               optional(format=st.just("TEXT"), metricsFormat=st.just([METRICS_FORMAT]))),
     st.just({"kind": "TensorFlowEvent", "path": "/var/log/tfevents"}),  # no format: Katib wants it empty
-    st.sampled_from([{"kind": "PrometheusMetric"}, {"kind": "Push"}]),
+    st.sampled_from([{"kind": "PrometheusMetric"}, {"kind": "Push"}, {"kind": "None"},
+                     {"kind": "PrometheusMetric", "httpGet": {"port": 9090, "path": "/metrics"}},
+                     {"kind": "Custom", "custom": {"name": "collector", "image": "collector:1", "args": ["-m", "loss"]}},
+                     {"kind": "Custom", "path": "/var/log/katib", "pathKind": "Directory",
+                      "custom": {"name": "collector", "image": "collector:1"}}]),
 )
 TUNING_OPTIONS = optional(
     earlyStopping=st.builds(lambda s: {"name": "medianstop", "settings": s}, st.dictionaries(

@@ -132,6 +132,16 @@ def test_enas_renders_nas_config_and_the_trial_parameters_it_hands_out() -> None
     assert [p["reference"] for p in spec["trialTemplate"]["trialParameters"]] == ["architecture", "nn_config"]
 
 
+def test_enas_settings_that_take_none_accept_it() -> None:
+    settings = {"controller_skip_weight": "None", "controller_temperature": 5, "controller_log_every_steps": 1}
+    spec = _render(algorithm={"name": "enas", "settings": settings}, parameters=[], nas=NAS,
+                   trialTemplate={"image": "enas:1", "command": ENAS_COMMAND})["spec"]
+    assert {"name": "controller_skip_weight", "value": "None"} in spec["algorithm"]["algorithmSettings"]
+    _refused(r"controller_train_steps' \(None\) must be an integer", algorithm={
+        "name": "enas", "settings": {"controller_train_steps": "None"}}, parameters=[], nas=NAS,
+        trialTemplate={"image": "enas:1", "command": ENAS_COMMAND})
+
+
 @pytest.mark.parametrize(("changes", "message"), [
     ({"algorithm": {"name": "enas"}}, "searches architectures and needs nas"),
     ({"nas": NAS}, "nas needs algorithm enas or darts"),

@@ -23,9 +23,12 @@ class Range:
     low: float = -math.inf
     high: float = math.inf
     open_low: bool = False
+    none_ok: bool = False  # "None" turns the setting off (ENAS's enableNoneSettingsList)
 
     def problem(self, value: object) -> str | None:
         """Why ``value`` is out of range, or None."""
+        if self.none_ok and str(value) == "None":
+            return None
         try:
             number = self.kind(str(value))
         except ValueError:
@@ -46,7 +49,7 @@ class Rule:
 
 
 _ANY = None
-_INT1, _FLOAT0, _UNIT = Range(int, 1), Range(float, 0), Range(float, 0, 1)
+_INT1, _FLOAT0, _UNIT, _OFF = Range(int, 1), Range(float, 0), Range(float, 0, 1), Range(float, 0, none_ok=True)
 RULES: dict[str, Rule] = {
     "random": Rule({"random_state": _ANY}),
     "grid": Rule({"random_state": _ANY}),
@@ -60,9 +63,9 @@ RULES: dict[str, Rule] = {
                       required=("resource_name",)),
     "pbt": Rule(dict.fromkeys(("suggestion_trial_dir", "n_population", "resample_probability", "truncation_threshold"))),
     "enas": Rule({
-        "controller_hidden_size": _INT1, "controller_temperature": _FLOAT0, "controller_tanh_const": _FLOAT0,
-        "controller_entropy_weight": _FLOAT0, "controller_baseline_decay": _UNIT, "controller_learning_rate": _UNIT,
-        "controller_skip_target": _UNIT, "controller_skip_weight": _FLOAT0, "controller_train_steps": _INT1,
+        "controller_hidden_size": _INT1, "controller_temperature": _OFF, "controller_tanh_const": _OFF,
+        "controller_entropy_weight": _OFF, "controller_baseline_decay": _UNIT, "controller_learning_rate": _UNIT,
+        "controller_skip_target": _UNIT, "controller_skip_weight": _OFF, "controller_train_steps": _INT1,
         "controller_log_every_steps": _INT1,
     }, nas=True),
     "darts": Rule(dict.fromkeys((
