@@ -48,7 +48,7 @@ from reconciler.objects import Manifest
 from reconciler.quantity import quantity_value
 from reconciler.render import render_environment
 from reconciler.render.ownership import spec_hash
-from reconciler.spec.checks.tuning_algorithms import RULES
+from reconciler.spec.checks.tuning_algorithms import RULES, Range
 from reconciler.spec.document import Spec
 from reconciler.spec.load import load
 from reconciler.spec.sources import MemorySource
@@ -309,13 +309,14 @@ def katib_parameter(draw: st.DrawFn, name: str, needs_step: bool) -> dict[str, A
     return out
 
 
-# Hyperparameter algorithms whose settings take any value and none is required (NAS and hyperband have tests of their own).
-FREE = {name: rule for name, rule in RULES.items()
-        if not rule.nas and not rule.required and all(bound is None for bound in rule.settings.values())}
+# Hyperparameter algorithms that require no setting (NAS and hyperband have tests of their own); settings with a
+# numeric range are left out, those with a few words draw one of them.
+FREE = {name: rule for name, rule in RULES.items() if not rule.nas and not rule.required}
 ALGORITHMS = pick(sorted(FREE))
-SETTINGS = {name: optional(settings=st.dictionaries(
-    st.sampled_from(sorted(rule.settings)), st.integers(0, 100) | st.sampled_from(["gp", "EI", "auto", "0.5"]) | BOOL,
-    max_size=2)) for name, rule in FREE.items()}
+ANY_VALUE = st.integers(0, 100) | st.sampled_from(["gp", "EI", "auto", "0.5"]) | BOOL
+SETTINGS = {name: optional(settings=st.fixed_dictionaries({}, optional={
+    key: ANY_VALUE if bound is None else st.sampled_from(bound.values)
+    for key, bound in rule.settings.items() if not isinstance(bound, Range)})) for name, rule in FREE.items()}
 TEMPLATE_OPTIONS = optional(resources=ONE_GPU_RESOURCES, placement=placements, retain=BOOL)
 POD_ANNOTATIONS = st.dictionaries(st.sampled_from(["sidecar.istio.io/inject", "example.com/team"]),
                                   st.sampled_from(["false", "true", "ml"]), min_size=1, max_size=2)

@@ -113,6 +113,17 @@ def test_hyperband_needs_a_numeric_resource_and_eta_above_one() -> None:
         {"name": "eta", "value": "3"}, {"name": "r_l", "value": "9"}, {"name": "resource_name", "value": "epochs"}]
 
 
+@pytest.mark.parametrize(("algorithm", "settings", "message"), [
+    ("bayesianoptimization", {"base_estimator": "gp"}, "base_estimator' \\(gp\\) must be one of GP, RF, ET, GBRT"),
+    ("bayesianoptimization", {"acq_func": "ucb"}, "acq_func' \\(ucb\\) must be one of gp_hedge"),
+    ("cmaes", {"restart_strategy": "IPOP"}, "restart_strategy' \\(IPOP\\) must be one of none, ipop, bipop"),
+])
+def test_settings_that_take_a_few_words(algorithm: str, settings: dict[str, Any], message: str) -> None:
+    _refused(message, algorithm={"name": algorithm, "settings": settings})
+    fixed = {key: {"base_estimator": "GP", "acq_func": "EI", "restart_strategy": "ipop"}[key] for key in settings}
+    _render(algorithm={"name": algorithm, "settings": fixed})
+
+
 def test_unknown_settings_name_the_ones_the_algorithm_has() -> None:
     text = _refused("algorithm tpe has no setting 'eta'", algorithm={"name": "tpe", "settings": {"eta": 2}})
     assert "n_EI_candidates" in text

@@ -2,7 +2,8 @@
 
 Names follow Katib's docs (configure-algorithm.md, the NAS docs) and the suggestion services'
 validators: ENAS ranges from its algorithmSettingsValidator, Hyperband's from its service
-(`resource_name` names a numeric search parameter, `eta` > 1, `r_l` > 0).
+(`resource_name` names a numeric search parameter, `eta` > 1, `r_l` > 0), the words
+bayesianoptimization (skopt) and cmaes accept. A setting without a rule takes any value.
 """
 
 from __future__ import annotations
@@ -40,10 +41,21 @@ class Range:
 
 
 @dataclass(frozen=True)
-class Rule:
-    """An algorithm: its settings (with a value range where Katib checks one), those required, NAS or not."""
+class OneOf:
+    """A setting that takes one of a few words (case as Katib spells them)."""
 
-    settings: dict[str, Range | None]
+    values: tuple[str, ...]
+
+    def problem(self, value: object) -> str | None:
+        """Why ``value`` is not one of the words, or None."""
+        return None if str(value) in self.values else f"must be one of {', '.join(self.values)}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An algorithm: its settings (with the values Katib accepts, where it checks them), those required, NAS or not."""
+
+    settings: dict[str, Range | OneOf | None]
     required: tuple[str, ...] = ()
     nas: bool = False
 
@@ -56,9 +68,11 @@ RULES: dict[str, Rule] = {
     "sobol": Rule({"random_state": _ANY}),
     "tpe": Rule(dict.fromkeys(("n_EI_candidates", "random_state", "gamma", "prior_weight"))),
     "multivariate-tpe": Rule(dict.fromkeys(("n_ei_candidates", "random_state", "n_startup_trials"))),
-    "bayesianoptimization": Rule(dict.fromkeys(
-        ("base_estimator", "n_initial_points", "acq_func", "acq_optimizer", "random_state"))),
-    "cmaes": Rule(dict.fromkeys(("random_state", "sigma", "restart_strategy"))),
+    "bayesianoptimization": Rule({
+        "base_estimator": OneOf(("GP", "RF", "ET", "GBRT")), "n_initial_points": _ANY,
+        "acq_func": OneOf(("gp_hedge", "LCB", "EI", "PI", "EIps", "PIps")), "acq_optimizer": _ANY, "random_state": _ANY,
+    }),
+    "cmaes": Rule({"random_state": _ANY, "sigma": _ANY, "restart_strategy": OneOf(("none", "ipop", "bipop"))}),
     "hyperband": Rule({"resource_name": _ANY, "eta": Range(float, 1, open_low=True), "r_l": Range(float, 0, open_low=True)},
                       required=("resource_name",)),
     "pbt": Rule(dict.fromkeys(("suggestion_trial_dir", "n_population", "resample_probability", "truncation_threshold"))),
