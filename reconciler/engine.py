@@ -149,7 +149,8 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
         # 1. What we owned after the last reconcile (pruning acts on this, never on labels), and
         # 2. live state: one LIST per kind we render or own, all read at once.
         stored, damaged, kinds, result.live = read_state(cluster, target.environment, target.namespace,
-                                                         target.manifests, every_kind=options.adopt)
+                                                         target.manifests, every_kind=options.adopt,
+                                                         cluster_scoped=options.cluster_scoped)
         scope = Scope(target.namespace, options.cluster_scoped)
         desired = _bind_pipeline_ids(target.manifests, result.live)
         previous = stored

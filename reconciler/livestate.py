@@ -6,10 +6,11 @@ import concurrent.futures
 
 from reconciler.cluster.base import Cluster, KindRef
 from reconciler.cluster.inventory_codec import DamagedInventory
-from reconciler.errors import NotFound
+from reconciler.errors import Forbidden, NotFound
 from reconciler.inventory import Inventory, api_version_of
 from reconciler.kinds import RENDERED_KINDS
 from reconciler.objects import Manifest, ObjectKey
+from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED
 
 
 def _pairs(manifests: list[Manifest], previous: Inventory | None) -> set[tuple[str, str]]:
@@ -20,7 +21,7 @@ def _pairs(manifests: list[Manifest], previous: Inventory | None) -> set[tuple[s
 
 
 def read_state(cluster: Cluster, environment: str, namespace: str, manifests: list[Manifest], *,
-               every_kind: bool = False
+               every_kind: bool = False, cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED
                ) -> tuple[Inventory | None, str, dict[tuple[str, str], KindRef], dict[ObjectKey, Manifest]]:
     """The inventory (None when missing or damaged, with the damage), the kinds to read and the live objects.
 
@@ -45,7 +46,7 @@ def read_state(cluster: Cluster, environment: str, namespace: str, manifests: li
             reads[pair] = readers.submit(read_kind, cluster, kinds[pair], namespace)
         if previous is None or every_kind:
             optional |= set(RENDERED_KINDS) - kinds.keys()
-        extra = {pair: readers.submit(_read_optional_kind, cluster, pair, namespace)
+        extra = {pair: readers.submit(_read_optional_kind, cluster, pair, namespace, cluster_scoped)
                  for pair in sorted(optional)}
         live: dict[ObjectKey, Manifest] = {}
         for pair in sorted(reads):  # a fixed order: the same live map whatever finishes first
@@ -58,13 +59,18 @@ def read_state(cluster: Cluster, environment: str, namespace: str, manifests: li
     return previous, damaged, kinds, live
 
 
-def _read_optional_kind(cluster: Cluster, pair: tuple[str, str], namespace: str
+def _read_optional_kind(cluster: Cluster, pair: tuple[str, str], namespace: str, cluster_scoped: frozenset[str]
                         ) -> tuple[KindRef, list[Manifest]] | None:
-    """A kind Git does not render here, listed to find what platformctl applied; None when not served."""
+    """A kind Git does not render here, listed to find what platformctl applied; None when the cluster
+    does not serve it or does not let us read it (a tampered inventory may name any kind: it must not
+    stop the reconcile). A cluster-scoped kind the environment may not own is not read at all: nothing
+    of it can be the environment's to delete, and listing it cluster-wide needs rights it is not given."""
     try:
         kind = cluster.kind(*pair)
+        if not kind.namespaced and kind.kind not in cluster_scoped:
+            return kind, []
         return kind, read_kind(cluster, kind, namespace)
-    except NotFound:
+    except (NotFound, Forbidden):
         return None
 
 

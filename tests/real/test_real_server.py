@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.cluster import INVENTORY_KEY, KubeCluster
 from reconciler.cluster.kube.options import KubeOptions
+from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory
 from reconciler.errors import Forbidden
+from reconciler.inventory import Inventory
+from reconciler.objects import ObjectKey
 from tests.engine.conftest import writes
 from kubeserver import kubeconfig
 from tests.realkube.binaries import binary
@@ -93,6 +96,25 @@ def test_the_rights_deploy_grants_suffice_and_nothing_more_is_granted(
     assert main(["plan", "--env", "prod-onprem", str(repo)]) == 0
     assert "0 to create, 0 to update, 0 to prune" in capsys.readouterr().out
     assert not [r for r in real_cluster.requests if r.code == 403]
+
+    # A namespace editor writes kinds into the inventory that the account may not list (a ClusterRole,
+    # Secrets): they are reported, never read cluster-wide, and the reconcile still goes through.
+    path = "/api/v1/namespaces/ml-prod/configmaps/platformctl-inventory-prod-onprem"
+    stored = decode_inventory(real_cluster.apiserver.call("GET", path)["data"][INVENTORY_KEY], "test")
+    planted = (ObjectKey("rbac.authorization.k8s.io", "ClusterRole", "", "cluster-admin"),
+               ObjectKey("", "Secret", "ml-prod", "db-credentials"))
+    tampered = Inventory(stored.environment, stored.revision, (*stored.objects, *planted),
+                         {**stored.api_versions, "rbac.authorization.k8s.io/ClusterRole": "rbac.authorization.k8s.io/v1",
+                          "/Secret": "v1"})
+    real_cluster.apiserver.call("PATCH", f"{path}?fieldManager=kubectl-edit",
+                                {"data": {INVENTORY_KEY: encode_inventory(tampered)}},
+                                content_type="application/merge-patch+json")
+    real_cluster.reset_requests()
+    assert main(["apply", "--env", "prod-onprem", str(repo), "--yes", "--prune"]) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert "ClusterRole/cluster-admin refused (not platformctl's to delete" in out
+    assert "Secret/ml-prod/db-credentials refused (not platformctl's to delete" in out
+    assert not [r for r in real_cluster.requests if r.verb == "delete"]
 
     with KubeCluster(CONTEXT, kubeconfig=str(config), options=KubeOptions(qps=0)) as cluster:
         with pytest.raises(Forbidden) as reading:
