@@ -124,6 +124,14 @@ def test_settings_that_take_a_few_words(algorithm: str, settings: dict[str, Any]
     _render(algorithm={"name": algorithm, "settings": fixed})
 
 
+def test_grid_refuses_more_trials_than_grid_points() -> None:
+    parameters = [{"name": "lr", "type": "double", "min": 0.01, "max": 0.05, "step": 0.01},  # 5 points
+                  {"name": "epochs", "type": "int", "min": 1, "max": 3, "step": 1}]          # 3 points
+    _refused("grid search has 15 points but trials.max is 16", algorithm={"name": "grid"}, parameters=parameters,
+             trials={"parallel": 1, "max": 16})
+    _render(algorithm={"name": "grid"}, parameters=parameters, trials={"parallel": 1, "max": 15})
+
+
 def test_unknown_settings_name_the_ones_the_algorithm_has() -> None:
     text = _refused("algorithm tpe has no setting 'eta'", algorithm={"name": "tpe", "settings": {"eta": 2}})
     assert "n_EI_candidates" in text

@@ -106,6 +106,8 @@ def check_algorithm(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
                                     f"add settings.{key}"))
     if name == "hyperband" and "resource_name" in settings:
         found += _resource(item, tuning, str(settings["resource_name"]))
+    if name == "grid":
+        found += _grid(item, tuning)
     if rule.nas and tuning.nas is None:
         found.append(item.error(("algorithm", "name"), f"algorithm {name} searches architectures and needs nas",
                                 "add nas: {graph: ..., operations: [...]}, or use a hyperparameter algorithm"))
@@ -126,3 +128,19 @@ def _resource(item: Resolved, tuning: TuningSpec, resource: str) -> list[SpecErr
         return []
     return [item.error(("algorithm", "settings", "resource_name"), f"hyperband resource_name '{resource}' is not a "
                        "numeric search parameter", f"name an int or double parameter: {', '.join(sorted(numeric)) or 'none'}")]
+
+
+def _grid(item: Resolved, tuning: TuningSpec) -> list[SpecError]:
+    """Katib's grid refuses more trials than grid points (its ValidateAlgorithmSettings)."""
+    points = 1
+    for p in tuning.parameters:
+        if p.type in ("int", "double"):
+            if p.min is None or p.max is None or p.step is None or p.step <= 0 or p.min > p.max:
+                return []  # reported by the feasible-space checks
+            points *= math.floor((p.max - p.min) / p.step + 1e-9) + 1
+        else:
+            points *= max(len(p.values), 1)
+    if tuning.trials.max is not None and tuning.trials.max > points:
+        return [item.error(("trials", "max"), f"grid search has {points} points but trials.max is {tuning.trials.max}",
+                           f"lower trials.max to {points} or widen the grid")]
+    return []
