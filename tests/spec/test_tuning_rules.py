@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from reconciler.conformance import validate_object
 from reconciler.errors import SpecErrors
 from reconciler.objects import Manifest
 from reconciler.spec.load import load
+from reconciler.spec.sources import MemorySource
 from tests.render.test_roundtrip import minimal_platform, render_component
 
 BASE: dict[str, Any] = {
@@ -199,3 +201,28 @@ def test_a_train_job_trial_takes_no_primary_pod_labels() -> None:
     template = {**BASE["trialTemplate"], "kind": "TrainJob", "runtime": "torch-distributed",
                 "primaryPodLabels": {"a": "b"}}
     _refused("primary pod labels are Katib's JobSet defaults", trialTemplate=template)
+
+
+# --- policy and secrets reach the Custom collector ---------------------------------------------
+
+def _with_registry_policy(component: bytes) -> MemorySource:
+    source = minimal_platform(component, "ml")
+    files = {path: source.read(path) for path in source.files()}
+    environment = json.loads(files["environments/rt.yaml"])
+    environment["spec"]["policy"] = {"allowedRegistries": ["registry.acme.io/"]}
+    files["environments/rt.yaml"] = json.dumps(environment).encode()
+    return MemorySource(files)
+
+
+def test_the_custom_collector_image_is_held_to_the_allowed_registries() -> None:
+    template = {**BASE["trialTemplate"], "image": "registry.acme.io/train:1"}
+    custom = {"kind": "Custom", "custom": {"name": "c", "image": "docker.io/evil/collector:1"}}
+    with pytest.raises(SpecErrors, match="image docker.io/evil/collector:1 is not from a registry allowed"):
+        load(_with_registry_policy(_component(trialTemplate=template, metricsCollector=custom)))
+    custom["custom"]["image"] = "registry.acme.io/collector:1"
+    load(_with_registry_policy(_component(trialTemplate=template, metricsCollector=custom)))
+
+
+def test_the_custom_collector_env_takes_no_plaintext_secret() -> None:
+    custom = {"name": "c", "image": "c:1", "env": {"DB_PASSWORD": "hunter2"}}
+    _refused("DB_PASSWORD looks like a secret", metricsCollector={"kind": "Custom", "custom": custom})

@@ -29,6 +29,8 @@ def images(spec: Spec, item: Resolved) -> Iterator[tuple[Loc, str]]:
         yield ("image",), render_version(s.image, s.version)
     elif isinstance(s, TuningSpec):
         yield ("trialTemplate", "image"), render_version(s.trial_template.image, s.version)
+        if s.metrics_collector.custom is not None:
+            yield ("metricsCollector", "custom", "image"), s.metrics_collector.custom.image
     elif isinstance(s, ServingSpec):
         if s.container is not None:
             yield ("container", "image"), render_version(s.container.image, s.version)

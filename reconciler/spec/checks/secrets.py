@@ -41,6 +41,10 @@ def _values(item: Resolved) -> Iterator[tuple[Loc, str, str]]:
         yield from _env(("trialTemplate", "env"), s.trial_template.env)
         for i, arg in enumerate(s.trial_template.command):
             yield ("trialTemplate", "command", i), f"command argument {i}", arg if SECRET_VALUE.search(arg) else ""
+        if (custom := s.metrics_collector.custom) is not None:
+            yield from _env(("metricsCollector", "custom", "env"), custom.env)
+            for i, arg in enumerate((*custom.command, *custom.args)):
+                yield ("metricsCollector", "custom"), f"collector argument {i}", arg if SECRET_VALUE.search(arg) else ""
     elif isinstance(s, ServingSpec):
         if s.model is not None:
             yield from _env(("model", "env"), s.model.env)
