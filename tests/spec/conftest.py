@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-PLATFORM_PATHS = ("platform.yaml", "components", "environments", "kfp-pipelines")
+from bench.generate import PLATFORM_PATHS, REPO, copy_platform
 
-
-def copy_platform(dest: Path) -> Path:
-    """Copy the bundled example platform (spec files and compiled pipelines) into ``dest``."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in PLATFORM_PATHS:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name)
-        else:
-            shutil.copy2(source, dest / name)
-    return dest
+__all__ = ["PLATFORM_PATHS", "REPO", "copy_platform", "platform_copy"]
 
 
 @pytest.fixture

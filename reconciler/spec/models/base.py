@@ -153,6 +153,14 @@ EnvVars = Annotated[
 ]
 
 
+def refuse_reserved_keys(keys: dict[str, str], fix: str) -> dict[str, str]:
+    """``keys`` unchanged, or a ValueError naming those under platformctl's own prefix (with ``fix``)."""
+    reserved = sorted(k for k in keys if k.split("/", 1)[0].lower() == RESERVED_PREFIX)
+    if reserved:
+        raise ValueError(f"{', '.join(reserved)}: keys under {RESERVED_PREFIX}/ are set by platformctl itself; {fix}")
+    return keys
+
+
 class Metadata(SpecModel):
     """Name and descriptive data of a component, environment or platform."""
 
@@ -174,8 +182,4 @@ class ComponentMetadata(Metadata):
     @field_validator("annotations")
     @classmethod
     def _not_ours(cls, annotations: dict[str, str]) -> dict[str, str]:
-        reserved = sorted(k for k in annotations if k.split("/", 1)[0].lower() == RESERVED_PREFIX)
-        if reserved:
-            raise ValueError(f"{', '.join(reserved)}: keys under {RESERVED_PREFIX}/ are set by platformctl itself; "
-                             "use another prefix")
-        return annotations
+        return refuse_reserved_keys(annotations, "use another prefix")

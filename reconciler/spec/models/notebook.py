@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from reconciler.spec.models.base import API_VERSION, RESERVED_PREFIX, ApiVersion, ComponentMetadata, DnsLabel, EnvVars, Placement, Quantity, Resources, SpecModel, container_resources
+from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, DnsLabel, EnvVars, Placement, Quantity, Resources, SpecModel, container_resources, refuse_reserved_keys
 
 
 class Workspace(SpecModel):
@@ -80,11 +80,7 @@ class NotebookSpec(SpecModel):
     @field_validator("pod_default_labels")
     @classmethod
     def _not_ours(cls, labels: dict[str, str]) -> dict[str, str]:
-        reserved = sorted(k for k in labels if k.split("/", 1)[0].lower() == RESERVED_PREFIX)
-        if reserved:
-            raise ValueError(f"{', '.join(reserved)}: keys under {RESERVED_PREFIX}/ are set by platformctl itself; "
-                             "a PodDefault must select another label")
-        return labels
+        return refuse_reserved_keys(labels, "a PodDefault must select another label")
 
     @property
     def home(self) -> Workspace | None:
