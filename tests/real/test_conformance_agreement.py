@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from reconciler.conformance import FieldViolation, validate_object
+from reconciler.objects import Manifest
+from reconciler.render import render_cluster
+from reconciler.spec.load import load
 from tests.conformance.objects import ALL_VALID, changed
 from tests.conformance.test_objects import CASES, Make
 from tests.realkube.cluster import RealCluster
@@ -111,3 +116,52 @@ def test_every_broken_object_is_refused_by_the_server_as_the_offline_check_says(
         assert expected.message.split('": ', 1)[1] in body["message"], body
         return
     assert expected in server_violations(body), body
+
+
+def _breadth_objects() -> dict[str, Manifest]:
+    """What the issue-14 breadth specs render (serving, notebooks), keyed for the test ids."""
+    from tests.render import test_notebook_pod as notebooks
+    from tests.render import test_serving_breadth as serving
+    from tests.render.test_roundtrip import minimal_platform, render_component
+
+    sources = {
+        "serving-keda-batcher": ("Serving", "iris", serving.SERVING + serving.KEDA
+                                 + b"  batcher: {maxBatchSize: 32, maxLatency: 500}\n"
+                                 b"  explainer: {image: 'registry.acme.io/explain:1', resources: null}\n"),
+        "serving-custom-container": ("Serving", "custom-model", serving.CUSTOM),
+        "notebook-volumes-affinity": ("Notebook", "lab", notebooks.NOTEBOOK + b"  workspace: null\n  volumes:\n"
+                                      b"    - {name: dshm, mountPath: /dev/shm, emptyDir: {medium: Memory, sizeLimit: 2Gi}}\n"
+                                      b"    - {name: settings, mountPath: /etc/lab, configMap: lab-settings}\n"
+                                      b"    - {name: creds, mountPath: /var/run/creds, secret: lab-credentials}\n"
+                                      b"  podDefaultLabels: {add-gcp-secret: 'true'}\n"
+                                      b"  placement:\n    affinity: {podAntiAffinity: {preferredDuringSchedulingIgnoredDuringExecution:"
+                                      b" [{weight: 1, podAffinityTerm: {topologyKey: kubernetes.io/hostname}}]}}\n"),
+    }
+    found = {name: render_component(minimal_platform(text, "ml"), kind, object_name)
+             for name, (kind, object_name, text) in sources.items()}
+    spec = load(serving._runtime_platform())
+    found["serving-runtime"] = next(r.manifest for r in render_cluster(spec, "rt", "local", "roundtrip")
+                                    if r.manifest["kind"] == "ServingRuntime")
+    return found
+
+
+def _upstream_cases() -> dict[str, Manifest]:
+    """Every upstream example the renderer reproduces (tests/data/roundtrip), rendered."""
+    from tests.render.test_roundtrip import ALL_CASES, render_case
+
+    cases = {case.id: render_case(case) for case in ALL_CASES}
+    training = Path(__file__).resolve().parents[1] / "data" / "training" / "expected"
+    for path in sorted(training.glob("*.yaml")):  # what the training specs render (tests/render/test_training.py)
+        cases[path.stem] = yaml.safe_load(path.read_text())
+    return cases
+
+
+def test_every_rendered_upstream_example_and_breadth_object_is_accepted_by_the_server(
+        real_cluster: RealCluster) -> None:
+    refused = {}
+    for name, obj in sorted({**_upstream_cases(), **_breadth_objects()}.items()):
+        assert validate_object(obj) == [], name
+        code, body = dry_run_create(real_cluster, obj)
+        if code not in (201, 409):
+            refused[name] = body.get("message")
+    assert refused == {}
