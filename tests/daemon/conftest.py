@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from reconciler.source.tracking import LocalGitSource, Source
 from reconciler.source.directory import DirectorySource
 from reconciler.spec.document import Spec
 from reconciler.spec.load import load
-from tests.engine.conftest import Fleet, make_fleet  # noqa: F401 - the fixture, shared
+from tests.engine.conftest import Fleet, make_fleet, writes  # noqa: F401 - the fixture, shared
 from kubeserver.server import KubeServer
 from tests.spec.conftest import copy_platform
 
@@ -155,3 +155,24 @@ def fleet_connect(fleet: Fleet) -> Connect:
 def fleet(repo: Repo, make_fleet: Callable[[Spec, str], Fleet]) -> Fleet:
     """One test server per prod-cloud cluster (gke-eu, gke-us) with the real CRDs."""
     return make_fleet(load(DirectorySource(repo.path)), "prod-cloud")
+
+
+def only_fraud(text: str) -> str:
+    """prod-cloud's environment file serving only the fraud detector (two of its three models dropped)."""
+    return (text.replace('components: ["serving/*"]', 'components: ["serving/fraud-detector"]')
+            .replace('    serving/recsys-ranker: "3.1.4"\n', "").replace('    serving/churn-predictor: "11"\n', "")
+            .replace("    serving/recsys-ranker:\n      replicas: {min: 2, max: 6}\n", ""))
+
+
+def with_budget(fraction: str) -> Callable[[str], str]:
+    """An environment-file edit setting prod-cloud's maxPruneFraction (0.2 in the bundled platform)."""
+    return lambda text: text.replace("maxPruneFraction: 0.2", f"maxPruneFraction: {fraction}")
+
+
+def assert_nothing_pruned(servers: Iterable[KubeServer], good: str | None = None) -> None:
+    """No delete reached any server and recsys-ranker is still there (at revision ``good`` when given)."""
+    for server in servers:
+        assert [w for w in writes(server) if w.verb == "delete"] == []
+        assert server.get_object("serving.kserve.io", "inferenceservices", "recsys-ranker", "ml-serving") is not None
+        if good is not None:
+            assert revision_on(server) == good

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.daemon.conftest import Harness, Repo, revision_on
+from tests.daemon.conftest import Harness, Repo, assert_nothing_pruned, only_fraud, with_budget
 from tests.engine.conftest import Fleet, writes
 
 
@@ -14,34 +14,17 @@ def test_a_commit_deleting_most_of_what_we_own_is_refused(
     h = make_daemon(repo, fleet.connect)
     h.step()
     good = repo.head()
-    repo.commit("run only the fraud detector in prod-cloud", {
-        "environments/prod-cloud.yaml": lambda t: t.replace('components: ["serving/*"]',
-                                                            'components: ["serving/fraud-detector"]')
-        .replace('    serving/recsys-ranker: "3.1.4"\n', "").replace('    serving/churn-predictor: "11"\n', "")
-        .replace("    serving/recsys-ranker:\n      replicas: {min: 2, max: 6}\n", "")})
+    repo.commit("run only the fraud detector in prod-cloud", {"environments/prod-cloud.yaml": only_fraud})
     fleet.reset_requests()
 
     h.daemon.trigger.fire("test")
     h.step()
 
-    for server in fleet.servers.values():
-        assert [w for w in writes(server) if w.verb == "delete"] == []
-        assert server.get_object("serving.kserve.io", "inferenceservices", "recsys-ranker", "ml-serving") is not None
-        assert revision_on(server) == good
+    assert_nothing_pruned(fleet.servers.values(), good)
     for cluster in ("gke-eu", "gke-us"):
         state = h.daemon.target("prod-cloud", cluster)
         assert state.error is not None and "deletion budget" in state.error
         assert state.applied == good
-
-
-def _only_fraud(text: str) -> str:
-    return (text.replace('components: ["serving/*"]', 'components: ["serving/fraud-detector"]')
-            .replace('    serving/recsys-ranker: "3.1.4"\n', "").replace('    serving/churn-predictor: "11"\n', "")
-            .replace("    serving/recsys-ranker:\n      replicas: {min: 2, max: 6}\n", ""))
-
-
-def _budget(fraction: str) -> Callable[[str], str]:
-    return lambda text: text.replace("maxPruneFraction: 0.2", f"maxPruneFraction: {fraction}")
 
 
 def test_a_commit_cannot_raise_the_budget_that_guards_it(
@@ -51,15 +34,13 @@ def test_a_commit_cannot_raise_the_budget_that_guards_it(
     h.step()
     good = repo.head()
     repo.commit("run only the fraud detector, and allow it", {
-        "environments/prod-cloud.yaml": lambda t: _budget("1.0")(_only_fraud(t))})
+        "environments/prod-cloud.yaml": lambda t: with_budget("1.0")(only_fraud(t))})
     fleet.reset_requests()
 
     h.daemon.trigger.fire("test")
     h.step()
 
-    for server in fleet.servers.values():
-        assert [w for w in writes(server) if w.verb == "delete"] == []
-        assert revision_on(server) == good
+    assert_nothing_pruned(fleet.servers.values(), good)
     state = h.daemon.target("prod-cloud", "gke-eu")
     assert state.error is not None and "deletion budget of 20%" in state.error
 
@@ -69,13 +50,13 @@ def test_a_raised_budget_counts_once_a_revision_carrying_it_was_applied(
 ) -> None:
     h = make_daemon(repo, fleet.connect)
     h.step()
-    raised = repo.commit("allow larger prunes", {"environments/prod-cloud.yaml": _budget("1.0")})
+    raised = repo.commit("allow larger prunes", {"environments/prod-cloud.yaml": with_budget("1.0")})
     h.daemon.trigger.fire("test")
     h.step()
     assert h.daemon.target("prod-cloud", "gke-eu").applied == raised
     fleet.reset_requests()
 
-    repo.commit("run only the fraud detector", {"environments/prod-cloud.yaml": _only_fraud})
+    repo.commit("run only the fraud detector", {"environments/prod-cloud.yaml": only_fraud})
     h.daemon.trigger.fire("test")
     h.step()
 
@@ -91,13 +72,12 @@ def test_a_restarted_daemon_reads_the_budget_of_the_revision_the_inventory_recor
     first.step()
     first.daemon.shutdown()
     repo.commit("run only the fraud detector, and allow it", {
-        "environments/prod-cloud.yaml": lambda t: _budget("1.0")(_only_fraud(t))})
+        "environments/prod-cloud.yaml": lambda t: with_budget("1.0")(only_fraud(t))})
     fleet.reset_requests()
 
     second = make_daemon(repo, fleet.connect)  # never loaded the applied revision: reads it from Git
     second.step()
 
-    for server in fleet.servers.values():
-        assert [w for w in writes(server) if w.verb == "delete"] == []
+    assert_nothing_pruned(fleet.servers.values())
     state = second.daemon.target("prod-cloud", "gke-eu")
     assert state.error is not None and "deletion budget of 20%" in state.error

@@ -27,7 +27,8 @@ from reconciler.source.git import Revision
 from reconciler.source.directory import DirectorySource
 from reconciler.source.tracking import LocalGitSource
 from reconciler.spec.load import load
-from tests.daemon.conftest import Harness, Repo, make_daemon, make_repo, repo, revision_on  # noqa: F401
+from tests.daemon.conftest import (  # noqa: F401
+    Harness, Repo, assert_nothing_pruned, make_daemon, make_repo, only_fraud, repo, revision_on, with_budget)
 from tests.engine.conftest import Fleet, make_fleet, writes  # noqa: F401
 from tests.daemon.conftest import fleet  # noqa: F401
 from kubeserver import kubeconfig
@@ -170,13 +171,6 @@ def test_a_tree_too_large_to_list_is_judged_once(
 
 
 # --- scenario 6 -------------------------------------------------------------------------------------
-def _only_fraud_and_allow_it(text: str) -> str:
-    return (text.replace('components: ["serving/*"]', 'components: ["serving/fraud-detector"]')
-            .replace('    serving/recsys-ranker: "3.1.4"\n', "").replace('    serving/churn-predictor: "11"\n', "")
-            .replace("    serving/recsys-ranker:\n      replicas: {min: 2, max: 6}\n", "")
-            .replace("maxPruneFraction: 0.2", "maxPruneFraction: 1.0"))
-
-
 @pytest.fixture
 def real_fleet(repo: Repo, real_cluster_factory: Callable[..., KubeServer], tmp_path: Path) -> Fleet:  # noqa: F811
     """prod-cloud's two clusters as real kube-apiservers (the other tests here use the in-process server)."""
@@ -195,15 +189,12 @@ def test_a_commit_raising_its_own_budget_deletes_nothing_on_a_real_cluster(
     h.step()
     good = repo.head()
     repo.commit("serve only the fraud detector, and allow the prune",
-                {"environments/prod-cloud.yaml": _only_fraud_and_allow_it})
+                {"environments/prod-cloud.yaml": lambda t: with_budget("1.0")(only_fraud(t))})
     fleet.reset_requests()
 
     h.tick(30.0)
 
-    for server in fleet.servers.values():
-        assert [w for w in writes(server) if w.verb == "delete"] == []
-        assert server.get_object("serving.kserve.io", "inferenceservices", "recsys-ranker", "ml-serving") is not None
-        assert revision_on(server) == good
+    assert_nothing_pruned(fleet.servers.values(), good)
     for cluster in ("gke-eu", "gke-us"):
         state = h.daemon.target("prod-cloud", cluster)
         assert state.error is not None and "deletion budget of 20%" in state.error
@@ -214,7 +205,7 @@ def test_a_commit_raising_its_own_budget_deletes_nothing_on_a_real_cluster(
 
 def test_diff_flags_a_commit_raising_its_own_budget(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     repo.commit("serve only the fraud detector, and allow the prune",
-                {"environments/prod-cloud.yaml": _only_fraud_and_allow_it})
+                {"environments/prod-cloud.yaml": lambda t: with_budget("1.0")(only_fraud(t))})
 
     assert main(["diff", str(repo.path), "--base", "HEAD~1"]) == 2
     out = capsys.readouterr().out
