@@ -28,9 +28,9 @@ from reconciler.kinds import apply_rank, by_kind
 from reconciler.livestate import read_state, slim
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.owned import unaccounted
-from reconciler.plan import Action, Plan, PlanEntry, Scope, budget_refusal, make_plan
+from reconciler.plan import Action, Plan, PlanEntry, budget_refusal, make_plan
 from reconciler.render.schedule import bind_pipeline_ids, pipeline_uids, same_pipeline_ids
-from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED, tenancy_violations
+from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED, Scope, tenancy_violations
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +101,12 @@ class Target:
     namespace: str
     revision: str
     manifests: list[Manifest]
+    teams: tuple[str, ...] = ()
+    """The namespaces of the teams the environment hosts on this cluster (each a Profile's name too)."""
+
+    def scope(self, cluster_scoped: frozenset[str]) -> Scope:
+        """Where this target may write and delete, given the cluster-scoped kinds its policy allows."""
+        return Scope(self.namespace, cluster_scoped, frozenset(self.teams))
 
 
 @dataclass(slots=True)
@@ -140,7 +146,7 @@ def reconcile(cluster: Cluster, target: Target, options: ApplyOptions = ApplyOpt
 
 def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: Result) -> Result:
     # 0. Tenancy, before any API call: only the environment's own namespace on this cluster.
-    outside = tenancy_violations(target.manifests, target.namespace, options.cluster_scoped)
+    outside = tenancy_violations(target.manifests, target.scope(options.cluster_scoped))
     if outside:
         result.error = "refused before contacting the cluster: " + "; ".join(outside[:5]) + (
             f" (and {len(outside) - 5} more)" if len(outside) > 5 else "")
@@ -148,18 +154,15 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
     try:
         # 1. What we owned after the last reconcile (pruning acts on this, never on labels), and
         # 2. live state: one LIST per kind we render or own, all read at once.
-        stored, damaged, kinds, result.live = read_state(cluster, target.environment, target.namespace,
-                                                         target.manifests, every_kind=options.adopt,
-                                                         cluster_scoped=options.cluster_scoped)
-        scope = Scope(target.namespace, options.cluster_scoped)
+        state = read_state(cluster, target.environment, target.scope(options.cluster_scoped), target.manifests,
+                           every_kind=options.adopt)
+        stored, damaged, kinds, result.live, scope = state.inventory, state.damaged, state.kinds, state.live, state.scope
         desired = _bind_pipeline_ids(target.manifests, result.live)
         previous = stored
         if options.adopt:
-            previous = adopted(target.environment, target.revision, result.live, scope.namespace,
-                               scope.cluster_scoped)
+            previous = adopted(target.environment, target.revision, result.live, scope)
         elif stored is None:
-            orphans = unaccounted(result.live, (ObjectKey.of(m) for m in desired), scope.namespace,
-                                  scope.cluster_scoped)
+            orphans = unaccounted(result.live, (ObjectKey.of(m) for m in desired), scope)
             result.held = held_reason(target.environment, damaged, orphans)
             if result.held:
                 previous = inventory_of(target.environment, target.revision, [],

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.owned import owned_live
+from reconciler.tenancy import Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +64,9 @@ def api_version_of(inventory: Inventory, key: ObjectKey) -> str | None:
     return inventory.api_versions.get(f"{key.group}/{key.kind}")
 
 
-def adopted(environment: str, revision: str, live: Mapping[ObjectKey, Manifest], namespace: str,
-            cluster_scoped: frozenset[str]) -> Inventory:
+def adopted(environment: str, revision: str, live: Mapping[ObjectKey, Manifest], scope: Scope) -> Inventory:
     """The inventory ``--adopt`` rebuilds: every live object that passes the ownership rule."""
-    keys = owned_live(live, namespace, cluster_scoped)
+    keys = owned_live(live, scope)
     return inventory_of(environment, revision, [], [(k, str(live[k]["apiVersion"])) for k in keys])
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from reconciler.kinds import is_rendered
 from reconciler.labels import FIELD_MANAGER
 from reconciler.objects import Manifest, ObjectKey
-from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED
+from reconciler.tenancy import Scope
 
 NOT_OURS = "not platformctl's to delete"
 
@@ -27,10 +27,9 @@ def applied_by_platformctl(live: Manifest) -> bool:
                for e in entries)
 
 
-def not_ours(key: ObjectKey, live: Manifest, namespace: str,
-             cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED) -> str:
+def not_ours(key: ObjectKey, live: Manifest, scope: Scope) -> str:
     """Why platformctl must never delete this object, even though its inventory names it ('' when it may)."""
-    misplaced = outside_scope(key, namespace, cluster_scoped)
+    misplaced = outside_scope(key, scope)
     if misplaced:
         return misplaced
     if not applied_by_platformctl(live):
@@ -39,28 +38,24 @@ def not_ours(key: ObjectKey, live: Manifest, namespace: str,
     return ""
 
 
-def outside_scope(key: ObjectKey, namespace: str, cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED) -> str:
+def outside_scope(key: ObjectKey, scope: Scope) -> str:
     """Why an inventory entry names something no environment here could own, judged from its key alone ('' when
     it could): such an entry is never read from the cluster, so this is all there is to report."""
     if not is_rendered(key.group, key.kind):
         return f"{NOT_OURS}: platformctl never renders {key.kind} objects (was its inventory edited?)"
-    if key.namespace and key.namespace != namespace:
-        return f"{NOT_OURS}: it is outside this environment's namespace '{namespace}' (was its inventory edited?)"
-    if not key.namespace and key.kind not in cluster_scoped:
-        return f"{NOT_OURS}: cluster-scoped {key.kind} objects are outside this environment's policy"
-    if key.kind == "Namespace" and key.name != namespace:
-        return f"{NOT_OURS}: only the environment's own namespace '{namespace}' is"
-    return ""
+    if key.namespace and key.namespace not in scope.namespaces:
+        where = f"namespace '{scope.namespace}'" if not scope.teams else f"namespaces ({', '.join(scope.namespaces)})"
+        return f"{NOT_OURS}: it is outside this environment's {where} (was its inventory edited?)"
+    misplaced = scope.outside(key)
+    return f"{NOT_OURS}: {misplaced}" if misplaced else ""
 
 
-def owned_live(live: Mapping[ObjectKey, Manifest], namespace: str,
-               cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED) -> list[ObjectKey]:
+def owned_live(live: Mapping[ObjectKey, Manifest], scope: Scope) -> list[ObjectKey]:
     """Live objects that pass the ownership rule, sorted: what ``--adopt`` writes into a rebuilt inventory."""
-    return sorted(k for k, obj in live.items() if not not_ours(k, obj, namespace, cluster_scoped))
+    return sorted(k for k, obj in live.items() if not not_ours(k, obj, scope))
 
 
-def unaccounted(live: Mapping[ObjectKey, Manifest], desired: Iterable[ObjectKey], namespace: str,
-                cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED) -> list[ObjectKey]:
+def unaccounted(live: Mapping[ObjectKey, Manifest], desired: Iterable[ObjectKey], scope: Scope) -> list[ObjectKey]:
     """Objects platformctl applied that Git no longer renders: with no inventory, nothing would ever prune them."""
     wanted = set(desired)
-    return [k for k in owned_live(live, namespace, cluster_scoped) if k not in wanted]
+    return [k for k in owned_live(live, scope) if k not in wanted]

@@ -23,7 +23,7 @@ from reconciler.kinds import apply_rank, by_kind
 from reconciler.labels import ANNOTATION_KEEP, ANNOTATION_SOURCE, FIELD_MANAGER, LABEL_COMPONENT_REF
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.owned import NOT_OURS, not_ours, outside_scope
-from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED
+from reconciler.tenancy import Scope
 
 class Action(str, Enum):
     """What the plan does with one object."""
@@ -35,14 +35,6 @@ class Action(str, Enum):
     UNCHANGED = "unchanged"
     PRUNE = "prune"
     SKIP = "skip"
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Where an environment may delete on one cluster: its namespace and the cluster-scoped kinds it may own."""
-
-    namespace: str
-    cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED
 
 
 RELEASED = "released: platformctl forgets it and leaves it in place"
@@ -140,7 +132,7 @@ def make_plan(
     wanted = {ObjectKey.of(m): m for m in desired}
 
     def foreign(key: ObjectKey, obj: Manifest) -> str:
-        return not_ours(key, obj, scope.namespace, scope.cluster_scoped) if scope is not None else ""
+        return not_ours(key, obj, scope) if scope is not None else ""
 
     for key, manifest in wanted.items():
         current = live.get(key)
@@ -167,7 +159,7 @@ def make_plan(
         if current is None:
             # Gone, or never read (outside this environment's scope): it leaves the inventory, but an
             # entry no environment here could own is reported once, since someone wrote it there.
-            misplaced = outside_scope(key, scope.namespace, scope.cluster_scoped) if scope is not None else ""
+            misplaced = outside_scope(key, scope) if scope is not None else ""
             if misplaced:
                 entries.append(PlanEntry(key, Action.SKIP, None, None,
                                          f"{misplaced}; left alone and dropped from the inventory"))

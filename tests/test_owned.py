@@ -9,6 +9,7 @@ from reconciler.kinds import RENDERED_KINDS
 from reconciler.labels import FIELD_MANAGER
 from reconciler.objects import Manifest, ObjectKey
 from reconciler.owned import applied_by_platformctl, owned_live, unaccounted
+from reconciler.tenancy import Scope
 from reconciler.render import render_environment
 from reconciler.source.directory import DirectorySource
 from reconciler.spec.load import load
@@ -58,10 +59,10 @@ def test_adoption_takes_only_objects_that_pass_the_ownership_rule() -> None:
         live("v1", "Namespace", "other", None, OURS),
     ]
     by_key = {ObjectKey.of(o): o for o in objects}
-    assert [str(k) for k in owned_live(by_key, "ml")] == [
+    assert [str(k) for k in owned_live(by_key, Scope("ml"))] == [
         "Namespace/ml", "PersistentVolumeClaim/ml/ours-data", "Notebook/ml/ours"]
     desired = [ObjectKey.of(objects[0]), ObjectKey.of(objects[2])]
-    assert [str(k) for k in unaccounted(by_key, desired, "ml")] == ["PersistentVolumeClaim/ml/ours-data"]
+    assert [str(k) for k in unaccounted(by_key, desired, Scope("ml"))] == ["PersistentVolumeClaim/ml/ours-data"]
 
 
 def test_kept_entries_are_marked_unless_git_renders_them_again() -> None:
@@ -92,6 +93,6 @@ def test_adopt_rebuilds_the_inventory_with_each_kinds_api_version() -> None:
 
     objects = [live("kubeflow.org/v1", "Notebook", "ours", "ml", OURS),
                live("kubeflow.org/v1", "Notebook", "users", "ml", ("kubectl", "Apply"))]
-    inventory = adopted("dev", "r9", {ObjectKey.of(o): o for o in objects}, "ml", frozenset({"Namespace"}))
+    inventory = adopted("dev", "r9", {ObjectKey.of(o): o for o in objects}, Scope("ml", frozenset({"Namespace"})))
     assert [str(k) for k in inventory.objects] == ["Notebook/ml/ours"]
     assert inventory.api_versions == {"kubeflow.org/Notebook": "kubeflow.org/v1"} and inventory.revision == "r9"

@@ -166,7 +166,7 @@ PROFILE = {"apiVersion": "kubeflow.org/v1", "kind": "Profile", "metadata": {"nam
     (applied({**obj("Notebook", "theirs", {}), "metadata": {"name": "theirs", "namespace": "other"}}),
      "outside this environment's namespace 'ml'"),
     (applied({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}),
-     "only the environment's own namespace 'ml'"),
+     "may only own its own namespace 'ml'"),
 ])
 def test_an_inventory_entry_that_is_not_ours_is_reported_never_pruned(live: Manifest, why: str) -> None:
     plan = make_plan([], {key(live): live}, frozenset({key(live)}), scope=ML, prune_protected=True)
@@ -177,7 +177,7 @@ def test_an_inventory_entry_that_is_not_ours_is_reported_never_pruned(live: Mani
 
 @pytest.mark.parametrize(("entry", "why"), [
     (ObjectKey("kubeflow.org", "Notebook", "team-b", "their-notebook"), "outside this environment's namespace"),
-    (ObjectKey("", "Namespace", "", "kube-system"), "only the environment's own namespace"),
+    (ObjectKey("", "Namespace", "", "kube-system"), "may only own its own namespace"),
     (ObjectKey("rbac.authorization.k8s.io", "ClusterRole", "", "admin"), "never renders ClusterRole"),
 ])
 def test_an_inventory_entry_naming_something_out_of_scope_is_reported_though_never_read(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.tenancy import tenancy_violations
+from reconciler.tenancy import Scope, tenancy_violations
 
 NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ml"}}
 PROFILE = {"apiVersion": "kubeflow.org/v1", "kind": "Profile", "metadata": {"name": "ml"}}
@@ -10,14 +10,14 @@ OTHER_NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name":
 
 
 def test_by_default_only_its_own_namespace() -> None:
-    assert tenancy_violations([NAMESPACE], "ml") == []
-    (profile,) = tenancy_violations([PROFILE], "ml")
+    assert tenancy_violations([NAMESPACE], Scope("ml")) == []
+    (profile,) = tenancy_violations([PROFILE], Scope("ml"))
     assert "cluster-scoped Profile objects are outside this environment's policy" in profile
-    (other,) = tenancy_violations([OTHER_NAMESPACE], "ml")
+    (other,) = tenancy_violations([OTHER_NAMESPACE], Scope("ml"))
     assert "may only own its own namespace 'ml'" in other
 
 
 def test_kinds_the_policy_allows_and_none_when_it_allows_none() -> None:
-    assert tenancy_violations([NAMESPACE, PROFILE], "ml", frozenset({"Namespace", "Profile"})) == []
-    assert len(tenancy_violations([OTHER_NAMESPACE], "ml", frozenset({"Namespace", "Profile"}))) == 1
-    assert len(tenancy_violations([NAMESPACE], "ml", frozenset())) == 1
+    assert tenancy_violations([NAMESPACE, PROFILE], Scope("ml", frozenset({"Namespace", "Profile"}))) == []
+    assert len(tenancy_violations([OTHER_NAMESPACE], Scope("ml", frozenset({"Namespace", "Profile"})))) == 1
+    assert len(tenancy_violations([NAMESPACE], Scope("ml", frozenset()))) == 1

@@ -14,7 +14,7 @@ from reconciler.objects import Manifest
 from reconciler.render import render_cluster
 from reconciler.spec.load import load
 from reconciler.spec.sources import MemorySource
-from reconciler.tenancy import tenancy_violations
+from reconciler.tenancy import Scope, tenancy_violations
 from tests.render.test_roundtrip import minimal_platform, render_component
 
 SERVING = (b"apiVersion: platformctl.dev/v1alpha1\nkind: Serving\nmetadata: {name: iris}\nspec:\n"
@@ -183,9 +183,9 @@ def test_a_cluster_serving_runtime_is_cluster_scoped_and_outside_the_default_ten
     rendered = [r.manifest for r in render_cluster(spec, "rt", "local", "roundtrip")]
     runtime = next(m for m in rendered if m["kind"] == "ClusterServingRuntime")
     assert "namespace" not in runtime["metadata"] and validate_object(runtime) == []
-    refused = tenancy_violations(rendered, "ml")
+    refused = tenancy_violations(rendered, Scope("ml"))
     assert any("ClusterServingRuntime" in v for v in refused)  # unless the operator policy allows the kind
-    assert tenancy_violations(rendered, "ml", frozenset({"Namespace", "ClusterServingRuntime"})) == []
+    assert tenancy_violations(rendered, Scope("ml", frozenset({"Namespace", "ClusterServingRuntime"}))) == []
 
 
 def test_a_runtime_spec_the_crd_refuses_is_caught_offline() -> None:

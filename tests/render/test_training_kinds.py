@@ -11,7 +11,7 @@ from reconciler.conformance import validate_object
 from reconciler.objects import Manifest
 from reconciler.render import render_cluster
 from reconciler.spec.load import load
-from reconciler.tenancy import tenancy_violations
+from reconciler.tenancy import Scope, tenancy_violations
 from tests.render.test_training import platform_with
 
 LLM = b"""\
@@ -83,16 +83,16 @@ def test_a_cluster_training_runtime_is_cluster_scoped_and_needs_the_policy() -> 
     assert runtime["kind"] == "ClusterTrainingRuntime" and "namespace" not in runtime["metadata"]
     assert runtime["metadata"]["name"] == "shared-torch"
     assert validate_object(runtime) == []
-    [refused] = tenancy_violations([runtime], "ml-team")
+    [refused] = tenancy_violations([runtime], Scope("ml-team"))
     assert "cluster-scoped ClusterTrainingRuntime objects are outside this environment's policy" in refused
-    assert tenancy_violations([runtime], "ml-team", frozenset({"ClusterTrainingRuntime"})) == []
+    assert tenancy_violations([runtime], Scope("ml-team", frozenset({"ClusterTrainingRuntime"}))) == []
 
 
 def test_a_namespaced_runtime_lives_in_the_environment_namespace() -> None:
     text = RUNTIME.replace(b"kind: ClusterTrainingRuntime", b"kind: TrainingRuntime")
     [runtime] = rendered(text)
     assert runtime["metadata"]["namespace"] == "ml-team"
-    assert tenancy_violations([runtime], "ml-team") == []
+    assert tenancy_violations([runtime], Scope("ml-team")) == []
     assert validate_object(runtime) == []
 
 
