@@ -13,6 +13,7 @@ from collections.abc import Callable
 from reconciler.cluster.base import Cluster
 from reconciler.engine import ApplyOptions, Result, Target, reconcile
 from reconciler.render import render_cluster
+from reconciler.spec.checks.teams import team_namespaces
 from reconciler.spec.document import Spec
 from reconciler.spec.models import Cluster as ClusterSpec
 
@@ -42,7 +43,8 @@ def placements(spec: Spec, environment: str, revision: str) -> list[Placement]:
     for cluster in view.model.spec.clusters:
         rendered = render_cluster(spec, environment, cluster.name, revision)
         namespace = cluster.namespace or view.model.spec.namespace
-        target = Target(environment, cluster.name, namespace, revision, [r.manifest for r in rendered])
+        teams = tuple(sorted(set(team_namespaces(view, cluster.name).values())))
+        target = Target(environment, cluster.name, namespace, revision, [r.manifest for r in rendered], teams)
         found.append(Placement(target, cluster, view.model.spec.policy.max_prune_fraction,
                                cluster.rate_limit.max_in_flight))
     return found

@@ -98,7 +98,8 @@ KINDS: tuple[KindRules, ...] = (
     KindRules("apiextensions.k8s.io", "CustomResourceDefinition", apply_rank=0, protected=True, created_first=True),
     KindRules(_CORE, "Namespace", apply_rank=1, rendered="v1", protected=True, created_first=True,
               health=HealthCheck.NAMESPACE),
-    KindRules(_KF, "Profile", apply_rank=2, health=HealthCheck.PROFILE),
+    # A team's Profile: deleting one revokes its owner's access and its cloud identities, so it is protected.
+    KindRules(_KF, "Profile", apply_rank=2, rendered=f"{_KF}/v1", protected=True, health=HealthCheck.PROFILE),
     KindRules(_CORE, "ServiceAccount", apply_rank=3, health=HealthCheck.EXISTS),
     KindRules(_CORE, "Secret", apply_rank=3, health=HealthCheck.EXISTS),
     KindRules(_CORE, "ConfigMap", apply_rank=3, health=HealthCheck.EXISTS),

@@ -13,6 +13,7 @@ from reconciler.spec.models import (
     Platform,
     ScheduleComponent,
     ServingComponent,
+    TeamComponent,
     TrainingComponent,
     TuningComponent,
 )
@@ -26,6 +27,7 @@ SCHEMA_MODELS: dict[str, type[Any]] = {
     "tuning": TuningComponent,
     "serving": ServingComponent,
     "training": TrainingComponent,
+    "team": TeamComponent,
     "operator-policy": OperatorPolicy,  # kept by the operator, outside the platform repository
 }
 

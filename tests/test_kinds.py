@@ -32,8 +32,8 @@ def test_order_and_protection_as_before_the_table() -> None:
                      "PersistentVolumeClaim": 4, "Pipeline": 5, "PipelineVersion": 6, "Notebook": 7,
                      "ScheduledWorkflow": 8, "Deployment": 7, "": 7}
     assert PROTECTED_KINDS == {"Namespace", "PersistentVolumeClaim", "CustomResourceDefinition",
-                               "PyTorchJob", "TFJob", "TrainJob"}
-    assert [k for _v, k in RENDERED_KINDS] == ["Namespace", "PersistentVolumeClaim", "Pipeline", "PipelineVersion",
+                               "PyTorchJob", "TFJob", "TrainJob", "Profile"}
+    assert [k for _v, k in RENDERED_KINDS] == ["Namespace", "Profile", "PersistentVolumeClaim", "Pipeline", "PipelineVersion",
                                               "Notebook", "Experiment", "InferenceService", "ServingRuntime",
                                               "ClusterServingRuntime", "ScheduledWorkflow",
                                               "ClusterTrainingRuntime", "TrainingRuntime", "PyTorchJob", "TFJob",

@@ -149,7 +149,7 @@ def applied(manifest: Manifest, *entries: dict[str, str]) -> Manifest:
 
 
 ML = Scope("ml")
-PROFILE = {"apiVersion": "kubeflow.org/v1", "kind": "Profile", "metadata": {"name": "team-a"}}
+CLUSTER_ROLE = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "team-a"}}
 
 
 @pytest.mark.parametrize(("live", "why"), [
@@ -161,7 +161,7 @@ PROFILE = {"apiVersion": "kubeflow.org/v1", "kind": "Profile", "metadata": {"nam
      "no server-side apply by 'platformctl'"),
     (applied(obj("Notebook", "users", {}), {"manager": "platformctl", "operation": "Apply", "subresource": "status"}),
      "no server-side apply by 'platformctl'"),
-    (applied(PROFILE), "never renders Profile objects"),
+    (applied(CLUSTER_ROLE), "never renders ClusterRole objects"),
     (applied(obj("ConfigMap", "settings", api="v1")), "never renders ConfigMap objects"),
     (applied({**obj("Notebook", "theirs", {}), "metadata": {"name": "theirs", "namespace": "other"}}),
      "outside this environment's namespace 'ml'"),
@@ -195,10 +195,10 @@ def test_an_inventory_entry_already_gone_leaves_silently() -> None:
 
 
 def test_a_cluster_scoped_kind_the_environment_may_own_passes_the_namespace_rule() -> None:
-    profile = applied(PROFILE)
-    plan = make_plan([], {key(profile): profile}, frozenset({key(profile)}),
-                     scope=Scope("ml", frozenset({"Namespace", "Profile"})))
-    assert "never renders Profile" in plan.entries[0].reason  # still not a kind platformctl renders
+    role = applied(CLUSTER_ROLE)
+    plan = make_plan([], {key(role): role}, frozenset({key(role)}),
+                     scope=Scope("ml", frozenset({"Namespace", "ClusterRole"})))
+    assert "never renders ClusterRole" in plan.entries[0].reason  # still not a kind platformctl renders
 
 
 def test_our_own_object_in_scope_is_pruned_even_when_others_wrote_its_status() -> None:

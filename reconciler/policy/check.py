@@ -12,8 +12,9 @@ from reconciler.errors import SpecError, SpecErrors
 from reconciler.policy.enforcement import Enforcement
 from reconciler.policy.model import EnvironmentRule
 from reconciler.policy.places import PlaceRefused, kubeconfig_place, relative_directory
-from reconciler.spec.document import EnvironmentView, Spec
-from reconciler.spec.models import Cluster
+from reconciler.spec.checks.teams import team_namespaces, team_ref
+from reconciler.spec.document import EnvironmentView, Resolved, Spec
+from reconciler.spec.models import Cluster, TeamSpec
 
 Loc = tuple[str | int, ...]
 
@@ -26,6 +27,8 @@ class _Writer:
     cluster: str
     loc: Loc
     selected: bool
+    who: str = ""
+    """'' for the environment itself, else which of its teams."""
 
 
 def check(spec: Spec, enforcement: Enforcement, environments: tuple[str, ...] = ()) -> list[SpecError]:
@@ -54,7 +57,35 @@ def check(spec: Spec, enforcement: Enforcement, environments: tuple[str, ...] = 
                 continue
             if identity is not None:
                 writers[(identity, namespace)].append(_Writer(view, cluster.name, ns_loc, selected))
+            for team, team_namespace in sorted(team_namespaces(view, cluster.name).items()):
+                item = view.components[team_ref(team)]
+                report.extend(_team(view, enforcement, rule, team, team_namespace, item))
+                if identity is not None:
+                    writers[(identity, team_namespace)].append(
+                        _Writer(view, cluster.name, ("spec", "components"), selected, f"team '{team}'"))
     found.extend(_shared(writers))
+    return found
+
+
+def _team(view: EnvironmentView, enforcement: Enforcement, rule: EnvironmentRule, team: str, namespace: str,
+          item: Resolved) -> list[SpecError]:
+    """A hosted team: allowed by name, its namespace allowed, each plugin's cloud identity allowed."""
+    if not rule.allows_team(team):
+        return [view.source.error(("spec", "components"), f"environment '{view.name}' may not host team '{team}' "
+                                  f"({enforcement.origin})", f"teams allowed: {', '.join(rule.teams) or 'none'}")]
+    found = []
+    if enforcement.is_reserved(namespace) or not rule.allows_namespace(namespace):
+        why = ("is reserved (kube-*, the operator policy's reservedNamespaces, platformctl's own)"
+               if enforcement.is_reserved(namespace) else
+               f"is not allowed for environment '{view.name}' by {enforcement.origin}")
+        found.append(item.error(("namespace",), f"team '{team}''s namespace '{namespace}' {why}",
+                                f"use one of: {', '.join(rule.namespaces) or 'none'}"))
+    assert isinstance(item.spec, TeamSpec)
+    for index, identity in item.spec.identities():
+        if not rule.allows_identity(identity):
+            found.append(item.error(("plugins", index, "spec"), f"team '{team}' binds cloud identity {identity}, "
+                                    f"which environment '{view.name}' may not grant ({enforcement.origin})",
+                                    "ask the operator to list it under teamIdentities, or remove the plugin"))
     return found
 
 
@@ -118,11 +149,13 @@ def _shared(writers: dict[tuple[tuple[str, ...], str], list[_Writer]]) -> list[S
         if len(group) < 2:
             continue
         for writer in (w for w in group if w.selected):
-            others = ", ".join(f"environment '{o.view.name}' cluster '{o.cluster}' ({o.view.source.path})"
-                               for o in group if o is not writer)
-            found.append(writer.view.source.error(writer.loc, f"namespace '{namespace}' on {_describe(identity)} "
-                                                  f"is also written by {others}",
-                                                  "give each environment its own namespace on each cluster"))
+            others = ", ".join(f"environment '{o.view.name}'{f' ({o.who})' if o.who else ''} cluster '{o.cluster}' "
+                               f"({o.view.source.path})" for o in group if o is not writer)
+            mine = f" (used by {writer.who})" if writer.who else ""
+            found.append(writer.view.source.error(writer.loc, f"namespace '{namespace}'{mine} on "
+                                                  f"{_describe(identity)} is also written by {others}",
+                                                  "give each environment (and team) its own namespace on each "
+                                                  "cluster"))
     return found
 
 

@@ -31,7 +31,23 @@ class EnvironmentRule(SpecModel):
                                     "namespaces stay refused")
     cluster_scoped_kinds: tuple[KindName, ...] = Field(
         default=("Namespace",), description="cluster-scoped kinds the environment may own (a Namespace only "
-                                            "under its own name)")
+                                            "under its own name or a hosted team's)")
+    teams: tuple[Pattern, ...] = Field(
+        default=("*",), description="teams the environment may host, i.e. create a Profile and namespace for "
+                                    "(glob patterns over the team's name); [] allows none. A team's namespace "
+                                    "must also be one of 'namespaces'")
+    team_identities: tuple[Pattern, ...] = Field(
+        default=(), description="cloud identities a team's Profile plugins may bind (glob patterns over GCP "
+                                "service account emails and AWS IAM role ARNs); default: none, since a plugin "
+                                "hands the team's workloads that identity's cloud rights")
+
+    def allows_team(self, team: str) -> bool:
+        """Whether the environment may host the team."""
+        return _any(team, self.teams)
+
+    def allows_identity(self, identity: str) -> bool:
+        """Whether a team's plugin may bind this cloud identity."""
+        return _any(identity, self.team_identities)
 
     def allows_context(self, context: str) -> bool:
         """Whether a kubeconfig context is allowed."""

@@ -13,8 +13,10 @@ from reconciler.render.ownership import finish, ownership_labels
 from reconciler.render.pipeline import render_pipeline
 from reconciler.render.schedule import render_schedule
 from reconciler.render.serving import render_serving
+from reconciler.render.team import render_team
 from reconciler.render.training import render_training
 from reconciler.render.tuning import render_tuning
+from reconciler.spec.checks.teams import team_namespaces
 from reconciler.spec.document import EnvironmentView, Resolved, Spec
 
 __all__ = ["RenderContext", "Rendered", "render_cluster", "render_environment", "context_for"]
@@ -22,7 +24,7 @@ __all__ = ["RenderContext", "Rendered", "render_cluster", "render_environment", 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """One rendered object and the component it came from (None for the namespace)."""
+    """One rendered object and the component it came from (None for the environment's namespace)."""
 
     manifest: Manifest
     component: Resolved | None
@@ -33,6 +35,7 @@ _SIMPLE: dict[str, Callable[[Resolved, RenderContext], list[Manifest]]] = {
     "Tuning": render_tuning,
     "Serving": render_serving,
     "Training": render_training,
+    "Team": render_team,
 }
 
 
@@ -57,10 +60,14 @@ def render_cluster(spec: Spec, env_name: str, cluster: str, revision: str) -> li
     refs = view.placement[cluster]
     found: list[Rendered] = [Rendered(_namespace(ctx, view.source.path), None)]
     pinned_versions = _pipeline_versions_needed(view, refs)
+    teams = team_namespaces(view, cluster)
     for ref in refs:
         item = view.components[ref]
         own = item.metadata.annotations
         item_ctx = replace(ctx, extra_annotations={**ctx.extra_annotations, **own}) if own else ctx
+        team = item.metadata.team
+        if team is not None and item.kind != "Team" and team in teams:
+            item_ctx = replace(item_ctx, namespace=teams[team])
         if item.kind in _SIMPLE:
             manifests = _SIMPLE[item.kind](item, item_ctx)
         elif item.kind == "Pipeline":

@@ -81,8 +81,9 @@ def _pin(spec: Spec, env_name: str, ref: str, doc: Document) -> list[SpecError]:
     if component is None:
         return [doc.error(loc, f"version pinned for {ref}, which is not a component", _suggest(ref, spec.components))]
     if component.kind not in _VERSIONED:
-        return [doc.error(loc, f"{ref} is a {component.kind} and has no version of its own",
-                          "pin the version of the pipeline it runs instead")]
+        hint = ("pin the version of the pipeline it runs instead" if component.kind == "Schedule"
+                else "remove the pin: a team's Profile is not versioned")
+        return [doc.error(loc, f"{ref} is a {component.kind} and has no version of its own", hint)]
     if ref not in spec.environments[env_name].components:
         return [doc.error(loc, f"version pinned for {ref}, which environment '{env_name}' does not run",
                           "add it to spec.components or remove the pin")]

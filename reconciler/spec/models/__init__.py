@@ -12,12 +12,13 @@ from reconciler.spec.models.pipeline import PipelineComponent, PipelineSpec
 from reconciler.spec.models.platform import Platform, PlatformSpec
 from reconciler.spec.models.schedule import ScheduleComponent, ScheduleSpec
 from reconciler.spec.models.serving import ServingComponent, ServingSpec
+from reconciler.spec.models.team import TeamComponent, TeamSpec
 from reconciler.spec.models.training import TrainingComponent, TrainingSpec
 from reconciler.spec.models.tuning import TuningComponent, TuningSpec
 
 ComponentDoc = (NotebookComponent | PipelineComponent | ScheduleComponent | TuningComponent | ServingComponent
-                | TrainingComponent)
-ComponentSpec = NotebookSpec | PipelineSpec | ScheduleSpec | TuningSpec | ServingSpec | TrainingSpec
+                | TrainingComponent | TeamComponent)
+ComponentSpec = NotebookSpec | PipelineSpec | ScheduleSpec | TuningSpec | ServingSpec | TrainingSpec | TeamSpec
 AnyComponent = Annotated[ComponentDoc, Field(discriminator="kind")]
 
 # kind -> (directory used in references, document model)
@@ -28,11 +29,12 @@ COMPONENT_KINDS: dict[str, tuple[str, type[ComponentDoc]]] = {
     "Tuning": ("tuning", TuningComponent),
     "Serving": ("serving", ServingComponent),
     "Training": ("training", TrainingComponent),
+    "Team": ("teams", TeamComponent),
 }
 
 __all__ = [
     "COMPONENT_KINDS", "AnyComponent", "Cluster", "ComponentDoc", "ComponentSpec", "Environment",
     "EnvironmentSpec", "NotebookComponent", "NotebookSpec", "PipelineComponent", "PipelineSpec", "Platform",
-    "PlatformSpec", "ScheduleComponent", "ScheduleSpec", "ServingComponent", "ServingSpec", "TrainingComponent",
+    "PlatformSpec", "ScheduleComponent", "ScheduleSpec", "ServingComponent", "ServingSpec", "TeamComponent", "TeamSpec", "TrainingComponent",
     "TrainingSpec", "TuningComponent", "TuningSpec",
 ]

@@ -172,7 +172,11 @@ class Metadata(SpecModel):
 
 
 class ComponentMetadata(Metadata):
-    """A component's metadata: also annotations for every object it renders."""
+    """A component's metadata: also annotations for every object it renders, and the team that owns it."""
+
+    team: DnsLabel | None = Field(
+        default=None, description="the team (components/teams/<team>.yaml) that owns the component: it runs in "
+                                  "the team's namespace, and counts against the team's GPU quota")
 
     annotations: dict[str, str] = Field(
         default={}, description="added to every object the component renders, e.g. "

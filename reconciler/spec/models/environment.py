@@ -10,14 +10,14 @@ from reconciler.spec.models.base import API_VERSION, ApiVersion, DnsLabel, Metad
 
 ComponentRef = Annotated[
     str,
-    StringConstraints(pattern=r"^(notebooks|pipelines|schedules|tuning|serving|training)/[a-z]([-a-z0-9]*[a-z0-9])?$"),
+    StringConstraints(pattern=r"^(notebooks|pipelines|schedules|tuning|serving|training|teams)/[a-z]([-a-z0-9]*[a-z0-9])?$"),
     Field(description="<kind directory>/<component name>, e.g. serving/fraud"),
 ]
 ComponentPattern = Annotated[
     str,
-    StringConstraints(pattern=r"^(\*|notebooks|pipelines|schedules|tuning|serving|training)/[-a-z0-9*]+$"),
+    StringConstraints(pattern=r"^(\*|notebooks|pipelines|schedules|tuning|serving|training|teams)/[-a-z0-9*]+$"),
     Field(description="a pattern over <kind>/<name> with '*' (serving/*, */fraud, */*); "
-                      "kinds: notebooks, pipelines, schedules, tuning, serving, training"),
+                      "kinds: notebooks, pipelines, schedules, tuning, serving, training, teams"),
 ]
 
 
