@@ -18,7 +18,7 @@ def check(spec: Spec) -> list[SpecError]:
     """Located errors for dangling teams, teams an environment does not host, clashing namespaces and quotas."""
     found = _references(spec)
     for view in spec.environments.values():
-        found.extend(_hosted(view))
+        found.extend(_hosted(spec, view))
         found.extend(_namespaces(view))
         found.extend(_gpu_quotas(view))
     return found
@@ -47,12 +47,13 @@ def _references(spec: Spec) -> list[SpecError]:
     return found
 
 
-def _hosted(view: EnvironmentView) -> list[SpecError]:
-    """A component of a team runs only on clusters where its environment hosts the team."""
+def _hosted(spec: Spec, view: EnvironmentView) -> list[SpecError]:
+    """A component of a team runs only on clusters where its environment hosts the team (an undefined team
+    is reported once, by ``_references``)."""
     found = []
     for ref, item in view.components.items():
         team = item.metadata.team
-        if team is None or item.kind == "Team":
+        if team is None or item.kind == "Team" or team_ref(team) not in spec.components:
             continue
         for cluster, refs in view.placement.items():
             if ref in refs and team_ref(team) not in refs:
