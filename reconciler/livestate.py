@@ -62,9 +62,9 @@ def read_state(cluster: Cluster, environment: str, scope: Scope, manifests: list
         except DamagedInventory as exc:
             previous, damaged = None, exc.message
         former = _former_teams(cluster, environment, previous, scope)
-        # the kinds already being read, in the namespaces of teams Git dropped
-        extra_reads = {pair: readers.submit(_read_namespaced, cluster, kind, former)
-                       for pair, kind in kinds.items() if kind.namespaced and former}
+        # the kinds already being read, in (and, for Profiles, named after) the namespaces of teams Git dropped
+        extra_reads = {pair: readers.submit(_read_former, cluster, kind, list(former))
+                       for pair, kind in kinds.items() if former and kind.kind != "Namespace"}
         scope = scope.widened(former)
         # Kinds platformctl never renders (a tampered inventory can name any) are read only to report
         # them: one the cluster does not serve is not an error.
@@ -80,6 +80,7 @@ def read_state(cluster: Cluster, environment: str, scope: Scope, manifests: list
             live.update((ObjectKey.of(o), o) for o in reads[pair].result())
             if pair in extra_reads:
                 live.update((ObjectKey.of(o), o) for o in extra_reads[pair].result())
+        live.update((ObjectKey.of(o), o) for o in former.values())
         for pair in sorted(extra):
             found = extra[pair].result()
             if found is not None:
@@ -88,26 +89,36 @@ def read_state(cluster: Cluster, environment: str, scope: Scope, manifests: list
     return LiveState(previous, damaged, kinds, live, scope)
 
 
-def _former_teams(cluster: Cluster, environment: str, previous: Inventory | None, scope: Scope) -> list[str]:
+def _former_teams(cluster: Cluster, environment: str, previous: Inventory | None, scope: Scope
+                  ) -> dict[str, Manifest]:
     """Namespaces the inventory names that Git no longer hosts here, and that platformctl provably made for a
     team of this environment: the live Namespace carries this environment's team labels (only cluster-wide
     rights can set those) and a server-side apply by platformctl. A name an edited inventory adds fails this."""
     if previous is None:
-        return []
+        return {}
     names = sorted(k.name for k in previous.objects
                    if k.kind == "Namespace" and not k.namespace and k.name not in scope.namespaces
                    and not k.name.startswith(ALWAYS_RESERVED_PREFIX))
     if not names:
-        return []
+        return {}
     kind = cluster.kind("v1", "Namespace")
-    found = []
+    found = {}
     for name in names:
         live = cluster.get(kind, None, name)
         labels = ((live or {}).get("metadata") or {}).get("labels") or {}
         if (live is not None and labels.get(LABEL_ENVIRONMENT) == label_value(environment)
                 and labels.get(LABEL_COMPONENT) == TEAMS_DIRECTORY and applied_by_platformctl(live)):
-            found.append(name)
+            found[name] = slim(live)
     return found
+
+
+def _read_former(cluster: Cluster, kind: KindRef, former: list[str]) -> list[Manifest]:
+    """A kind's objects in the namespaces of former teams (a Profile: the one named after each)."""
+    if kind.namespaced:
+        return _read_namespaced(cluster, kind, former)
+    if kind.kind == TEAM_KIND:
+        return [slim(o) for name in former if (o := cluster.get(kind, None, name)) is not None]
+    return []
 
 
 def _read_optional_kind(cluster: Cluster, pair: tuple[str, str], scope: Scope
