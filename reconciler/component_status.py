@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.engine import Result
-from reconciler.health import Health, Status, health_of, worst
+from reconciler.health import Health, Status, health_among, worst
 from reconciler.labels import LABEL_COMPONENT_REF
 from reconciler.objects import ObjectKey
 from reconciler.plan import Action
@@ -45,7 +45,8 @@ def status_rows(results: list[Result]) -> list[Row]:
             actions = {action for _key, action in entries}
             sync = ("Missing" if actions == {Action.CREATE} else
                     "OutOfSync" if actions & {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.PRUNE} else "Synced")
-            health = worst(health_of(result.live.get(key)) for key, action in entries if action is not Action.PRUNE)
+            health = worst(health_among(result.live.get(key), result.live) for key, action in entries
+                           if action is not Action.PRUNE)
             rows.append(Row(target.environment, target.cluster, component, sync, health, len(entries)))
     return rows
 

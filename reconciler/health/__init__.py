@@ -9,6 +9,7 @@ Public API::
     roll_up({name: healths})     -> {name: worst(healths)} for components, environments, clusters
     unreachable(last_seen)       Unknown "cluster unreachable; last seen <ISO time>"
     profile_health(profile, ns)  a Profile together with the Namespace its controller creates
+    health_among(live, objects)  health_of, a Profile judged with its Namespace among the objects
 
 Severity, worst first: Degraded > Missing > Unknown > Progressing > Suspended > Healthy (see
 ``model``). Per-kind rules are documented in ``workloads``, ``serving``, ``pipelines``, ``core`` and
@@ -21,7 +22,7 @@ becomes ``unreachable(last_seen)`` for everything on it, never a stale Healthy.
 
 from __future__ import annotations
 
-from reconciler.health.dispatch import CHECKS, health_of, kind_key, profile_health
+from reconciler.health.dispatch import CHECKS, health_among, health_of, kind_key, profile_health
 from reconciler.health.model import MISSING, Health, Status, roll_up, unreachable, worst
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "MISSING",
     "Health",
     "Status",
+    "health_among",
     "health_of",
     "kind_key",
     "profile_health",

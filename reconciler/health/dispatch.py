@@ -20,6 +20,7 @@ from typing import Any
 from reconciler.health import core, pipelines, serving, workloads
 from reconciler.health.fields import Obj, annotations_of, clip, mapping, names, string, strings, text
 from reconciler.health.model import MISSING, Health, Status
+from reconciler.objects import ObjectKey
 from reconciler.kinds import KINDS, HealthCheck
 
 Check = Callable[[Obj], Health]
@@ -101,3 +102,13 @@ def profile_health(live: Obj | None, owned_namespace: Obj | None) -> Health:
         who = f"is owned by {found}" if found else "has no owner annotation"
         return Health(Status.DEGRADED, f"namespace {name} {who}, not {owner}")
     return Health(Status.HEALTHY, f"namespace {name} exists" + (f", owned by {owner}" if owner else ""))
+
+
+def health_among(live: Obj | None, objects: Mapping[ObjectKey, Obj]) -> Health:
+    """``health_of``, except that a Profile is judged with the Namespace of its name among ``objects``:
+    a team is healthy once its namespace exists with the owner the profile controller checks."""
+    if live is not None and kind_key(live) == ("kubeflow.org", "Profile"):
+        name = string(live, "metadata", "name")
+        return profile_health(live, objects.get(ObjectKey("", "Namespace", "", name)))
+    return health_of(live)
+

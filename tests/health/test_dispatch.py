@@ -12,7 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.health import CHECKS, Health, Status, health_of, kind_key, profile_health
+from reconciler.health import CHECKS, Health, Status, health_among, health_of, kind_key, profile_health
+from reconciler.objects import ObjectKey
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "health"
 
@@ -395,3 +396,15 @@ def test_profile_health_needs_its_namespace_owned_by_the_owner() -> None:
     assert got.message.startswith("namespace kubeflow-user-example-com: being deleted")
     assert profile_health(golden("profile-failed"), namespace).status is Status.DEGRADED
     assert profile_health(None, namespace).status is Status.MISSING
+
+
+def test_a_profile_among_the_live_objects_is_judged_with_its_namespace() -> None:
+    profile = golden("profile-ok")
+    namespace = obj("v1", "Namespace", status={"phase": "Active"})
+    namespace["metadata"] = {"name": "kubeflow-user-example-com", "annotations": {"owner": "user@example.com"}}
+    key = ObjectKey("", "Namespace", "", "kubeflow-user-example-com")
+    assert health_among(profile, {key: namespace}).status is Status.HEALTHY
+    waiting = health_among(profile, {})
+    assert waiting == Health(Status.PROGRESSING, "waiting for the profile controller to create namespace "
+                                                 "kubeflow-user-example-com")
+    assert health_among(namespace, {}) == health_of(namespace)  # any other kind: as health_of says
