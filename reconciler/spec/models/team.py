@@ -40,7 +40,7 @@ class ResourceQuota(SpecModel):
 
 
 GcpServiceAccount = Annotated[str, StringConstraints(pattern=r"^[a-z][-a-z0-9]*@[-a-z0-9.]+\.iam\.gserviceaccount\.com$")]
-AwsIamRole = Annotated[str, StringConstraints(pattern=r"^arn:aws[-a-z]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$")]
+AwsIamRole = Annotated[str, StringConstraints(pattern=r"^arn:aws[-a-z]*:iam::[0-9]+:role/[\w+=,.@/-]+$")]
 
 
 class WorkloadIdentitySpec(SpecModel):
