@@ -150,6 +150,8 @@ def pytorch_job(spec: PyTorchJobSpec, version: str) -> dict[str, Any]:
     """``PyTorchJob.spec``: replica specs in the order written, container ``pytorch`` unless named."""
     body: dict[str, Any] = {}
     _set(body, "runPolicy", _run_policy(spec.run_policy))
+    _set(body, "elasticPolicy", spec.elastic_policy.model_dump(by_alias=True, exclude_none=True, mode="json")
+         if spec.elastic_policy is not None else None)
     _set(body, "nprocPerNode", spec.nproc_per_node)
     body["pytorchReplicaSpecs"] = {name: _replica(r, "pytorch", version) for name, r in spec.replicas.items()}
     return body

@@ -112,12 +112,44 @@ class RunPolicy(SpecModel):
     suspend: bool | None = None
 
 
+class RendezvousSetting(SpecModel):
+    """One torchrun rendezvous setting."""
+
+    key: str = Field(min_length=1)
+    value: str
+
+
+class ElasticPolicy(SpecModel):
+    """``spec.elasticPolicy`` of a PyTorchJob: torchrun elastic training, Workers scaled between the bounds."""
+
+    min_replicas: int | None = Field(default=None, ge=1)
+    max_replicas: int | None = Field(default=None, ge=1)
+    rdzv_backend: Literal["c10d", "etcd", "etcd-v2"] | None = None
+    rdzv_port: int | None = Field(default=None, ge=1, le=65535)
+    rdzv_host: str | None = None
+    rdzv_id: str | None = None
+    rdzv_conf: tuple[RendezvousSetting, ...] | None = None
+    standalone: bool | None = None
+    n_proc_per_node: int | None = Field(default=None, ge=1)
+    max_restarts: int | None = Field(default=None, ge=0)
+    metrics: tuple[dict[str, Any], ...] | None = Field(
+        default=None, description="autoscaling/v2 MetricSpecs for the Workers' HPA, as written (checked against "
+                                  "the CRD)")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ElasticPolicy:
+        if self.min_replicas is not None and self.max_replicas is not None and self.min_replicas > self.max_replicas:
+            raise ValueError("minReplicas must not exceed maxReplicas")
+        return self
+
+
 class PyTorchJobSpec(SpecModel):
     """A training operator v1 PyTorchJob: ``Master`` and ``Worker`` replicas."""
 
     replicas: dict[Literal["Master", "Worker"], Replica] = Field(min_length=1,
                                                                  description="pytorchReplicaSpecs, in this order")
     run_policy: RunPolicy | None = None
+    elastic_policy: ElasticPolicy | None = None
     nproc_per_node: str | None = None
 
 
