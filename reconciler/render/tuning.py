@@ -62,6 +62,9 @@ def _objective(spec: TuningSpec) -> dict[str, Any]:
         objective["goal"] = spec.objective.goal
     if spec.objective.additional_metrics:
         objective["additionalMetricNames"] = list(spec.objective.additional_metrics)
+    if spec.objective.strategies is not None:
+        objective["metricStrategies"] = [{"name": name, "value": value}
+                                         for name, value in spec.objective.strategies.items()]
     return objective
 
 

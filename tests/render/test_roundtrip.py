@@ -440,6 +440,8 @@ CASES = [
         "spec.predictor.model.runtimeVersion": "gap: no runtimeVersion (runtime image tag) in the spec",
     }),
     Case("katib-random.yaml", "katib_experiment_random.yaml", ignore=TRIAL_DESCRIPTIONS),
+    Case("katib-metrics-collection-strategy.yaml", "katib_experiment_metrics_collection_strategy.yaml",
+         ignore=TRIAL_DESCRIPTIONS),
     Case("katib-bayesian-optimization.yaml", "katib_experiment_bayesian_optimization.yaml", ignore=TRIAL_DESCRIPTIONS),
     Case("katib-median-stop.yaml", "katib_experiment_median_stop.yaml", ignore=TRIAL_DESCRIPTIONS),
     Case("katib-pytorchjob-mnist.yaml", "katib_experiment_pytorchjob_mnist.yaml", ignore=TRIAL_DESCRIPTIONS),

@@ -226,3 +226,16 @@ def test_the_custom_collector_image_is_held_to_the_allowed_registries() -> None:
 def test_the_custom_collector_env_takes_no_plaintext_secret() -> None:
     custom = {"name": "c", "image": "c:1", "env": {"DB_PASSWORD": "hunter2"}}
     _refused("DB_PASSWORD looks like a secret", metricsCollector={"kind": "Custom", "custom": custom})
+
+
+# --- metric strategies ---------------------------------------------------------------------------
+
+def test_metric_strategies_are_rendered_in_order_and_must_name_a_metric() -> None:
+    objective = {**BASE["objective"], "additionalMetrics": ["loss"], "strategies": {"loss": "latest", "accuracy": "max"}}
+    rendered = _render(objective=objective)
+    assert rendered["spec"]["objective"]["metricStrategies"] == [
+        {"name": "loss", "value": "latest"}, {"name": "accuracy", "value": "max"}]
+    assert "metricStrategies" not in _render()["spec"]["objective"]  # Katib's own default otherwise
+    message = _refused("strategies name", objective={**objective, "strategies": {"los": "min"}})
+    assert "strategies name los, which is neither the objective metric nor an additional metric (accuracy, loss)" \
+        in message

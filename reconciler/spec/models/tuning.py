@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, EnvVars, Placement, Resources, SecretRef, SpecModel, container_resources
 
@@ -24,6 +24,18 @@ class Objective(SpecModel):
     metric: str = Field(min_length=1, description="objective metric name printed by the trial")
     goal: float | None = None
     additional_metrics: tuple[str, ...] = ()
+    strategies: dict[str, Literal["min", "max", "latest"]] | None = Field(
+        default=None, description="metricStrategies: which value of each metric a trial reports (min, max or "
+                                  "latest), in this order; Katib defaults the objective metric to min/max by type")
+
+    @model_validator(mode="after")
+    def _strategies_name_metrics(self) -> Objective:
+        known = (self.metric, *self.additional_metrics)
+        unknown = [name for name in self.strategies or {} if name not in known]
+        if unknown:
+            raise ValueError(f"strategies name {', '.join(unknown)}, which is neither the objective metric nor an "
+                             f"additional metric ({', '.join(known)})")
+        return self
 
 
 class Algorithm(SpecModel):
