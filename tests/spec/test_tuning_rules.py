@@ -231,10 +231,10 @@ def test_the_custom_collector_env_takes_no_plaintext_secret() -> None:
 # --- metric strategies ---------------------------------------------------------------------------
 
 def test_metric_strategies_are_rendered_in_order_and_must_name_a_metric() -> None:
-    objective = {**BASE["objective"], "additionalMetrics": ["loss"], "strategies": {"loss": "latest", "accuracy": "max"}}
+    objective = {**BASE["objective"], "additionalMetrics": ["loss"], "strategies": {"accuracy": "max", "loss": "latest"}}
     rendered = _render(objective=objective)
     assert rendered["spec"]["objective"]["metricStrategies"] == [
-        {"name": "loss", "value": "latest"}, {"name": "accuracy", "value": "max"}]
+        {"name": "accuracy", "value": "max"}, {"name": "loss", "value": "latest"}]
     assert "metricStrategies" not in _render()["spec"]["objective"]  # Katib's own default otherwise
     message = _refused("strategies name", objective={**objective, "strategies": {"los": "min"}})
     assert "strategies name los, which is neither the objective metric nor an additional metric (accuracy, loss)" \
