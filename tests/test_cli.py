@@ -17,7 +17,7 @@ def test_validate_prints_a_summary_and_exits_0(capsys: pytest.CaptureFixture[str
     out, err = capsys.readouterr()
     assert err == ""
     assert out.startswith("platform acme-ml 1.4.0: valid\n")
-    assert "components: 13 (2 notebook, 2 pipeline, 3 schedule, 3 serving, 1 training, 2 tuning)" in out
+    assert "components: 14 (2 notebook, 2 pipeline, 3 schedule, 3 serving, 1 team, 1 training, 2 tuning)" in out
     assert "prod-cloud" in out and "GPUs 6/16" in out
 
 
@@ -91,9 +91,9 @@ def test_demo_reconciles_dev_into_its_directory_and_shows_status(
     assert main(["demo", str(repo)]) == 0
     out = capsys.readouterr().out
     assert "platform acme-ml 1.4.0: valid" in out
-    assert "rendered 66 objects for 6 clusters" in out
-    assert "  20 created\n" in out
+    assert "rendered 72 objects for 6 clusters" in out
+    assert "  22 created\n" in out
     assert "serving/fraud-detector            local    Synced  Progressing" in out
     assert (repo / ".platformctl" / "clusters" / "dev").is_dir()
     assert main(["demo", str(repo)]) == 0
-    assert "  20 unchanged\n" in capsys.readouterr().out
+    assert "  22 unchanged\n" in capsys.readouterr().out

@@ -20,15 +20,15 @@ def test_plan_apply_plan_status(repo: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["plan", "--env", "dev", str(repo), "--no-diff"]) == 2
     out = capsys.readouterr().out
     assert "  + create    InferenceService/ml-dev/fraud-detector" in out
-    assert "20 to create, 0 to update, 0 to prune, 0 unchanged" in out
+    assert "22 to create, 0 to update, 0 to prune, 0 unchanged" in out
 
     assert main(["apply", "--env", "dev", str(repo)]) == 1  # not a terminal and no --yes
     assert "refusing to apply without --yes" in capsys.readouterr().err
 
     assert main(["apply", "--env", "dev", str(repo), "--yes"]) == 0
-    assert "  20 created" in capsys.readouterr().out
+    assert "  22 created" in capsys.readouterr().out
     assert main(["plan", "--env", "dev", str(repo)]) == 0
-    assert "0 to create, 0 to update, 0 to prune, 20 unchanged" in capsys.readouterr().out
+    assert "0 to create, 0 to update, 0 to prune, 22 unchanged" in capsys.readouterr().out
 
     assert main(["status", "--env", "dev", str(repo), "-o", "json"]) == 0
     rows = {r["component"]: r for r in json.loads(capsys.readouterr().out)}
@@ -69,8 +69,8 @@ def test_status_rolls_health_up_per_cluster_and_environment(repo: Path, capsys: 
     capsys.readouterr()
     assert main(["status", "--env", "dev", str(repo)]) == 0
     out = capsys.readouterr().out
-    assert "cluster local: Progressing (1 Healthy, 13 Progressing)" in out
-    assert out.rstrip().endswith("environment dev: Progressing (1 Healthy, 13 Progressing)")
+    assert "cluster local: Progressing (2 Healthy, 13 Progressing)" in out
+    assert out.rstrip().endswith("environment dev: Progressing (2 Healthy, 13 Progressing)")
 
 
 def test_a_shrunk_workspace_is_refused_at_its_spec_line_until_replace_is_asked_for(
@@ -89,7 +89,7 @@ def test_a_shrunk_workspace_is_refused_at_its_spec_line_until_replace_is_asked_f
     assert main(["plan", "--env", "dev", str(repo), "--no-diff"]) == 1
     captured = capsys.readouterr()
     assert "  -/+ replace   PersistentVolumeClaim/ml-dev/analytics-workspace  (needs replacement:" in captured.out
-    assert "0 to create, 0 to update, 1 to replace, 0 to prune, 19 unchanged" in captured.out
+    assert "0 to create, 0 to update, 1 to replace, 0 to prune, 21 unchanged" in captured.out
     assert "error: 1 object(s) need replacement" in captured.out
     assert located in captured.err and "`platformctl apply --env dev --replace` (the claim's data is lost)" in captured.err
 
@@ -113,7 +113,7 @@ def test_a_lost_inventory_holds_pruning_until_apply_adopt(repo: Path, capsys: py
     (cluster.directory / ".platformctl" / "inventory-dev.json").unlink()
     env = repo / "environments" / "dev.yaml"
     selected = ('  components: ["notebooks/*", "pipelines/*", "schedules/*", "tuning/*", "serving/fraud-detector", '
-                '"serving/recsys-ranker", "training/*"]\n')  # serving/churn-predictor leaves the environment
+                '"serving/recsys-ranker", "training/*", "teams/*"]\n')  # serving/churn-predictor leaves the environment
     env.write_text(env.read_text().replace("  namespace: ml-dev\n", "  namespace: ml-dev\n" + selected))
     isvc = known_kind("serving.kserve.io/v1beta1", "InferenceService")
     assert isvc is not None

@@ -15,9 +15,11 @@ from reconciler.spec.load import load
 from tests.spec.conftest import copy_platform
 
 ENV, CLUSTER = "prod-onprem", "onprem-gpu"
-RUN_1 = ObjectKey("trainer.kubeflow.org", "TrainJob", "ml-prod", "fraud-pretrain-1")
-RUN_2 = ObjectKey("trainer.kubeflow.org", "TrainJob", "ml-prod", "fraud-pretrain-2")
-RUNTIME = ObjectKey("trainer.kubeflow.org", "TrainingRuntime", "ml-prod", "fraud-torch")
+TEAM = "risk"  # fraud-pretrain belongs to team risk: its objects render into the team's namespace
+RUN_1 = ObjectKey("trainer.kubeflow.org", "TrainJob", TEAM, "fraud-pretrain-1")
+RUN_2 = ObjectKey("trainer.kubeflow.org", "TrainJob", TEAM, "fraud-pretrain-2")
+RUNTIME = ObjectKey("trainer.kubeflow.org", "TrainingRuntime", TEAM, "fraud-torch")
+SCOPE = Scope("ml-prod", teams=frozenset({TEAM}))  # prod-onprem hosts team risk on onprem-gpu
 
 
 def rendered(repo: Path) -> dict[ObjectKey, Manifest]:
@@ -50,7 +52,7 @@ def test_a_new_pinned_version_creates_a_new_run_and_keeps_the_old_one(tmp_path: 
     live, inventory = served(before), frozenset(before)
     pin(repo, "2")
     after = rendered(repo)
-    plan = make_plan(list(after.values()), live, inventory, scope=Scope("ml-prod"))
+    plan = make_plan(list(after.values()), live, inventory, scope=SCOPE)
     actions = {e.key: e for e in plan.entries}
     assert actions[RUN_2].action is Action.CREATE
     assert actions[RUN_2].desired is not None and actions[RUN_2].desired["spec"]["trainer"]["image"].endswith(":2")
@@ -61,7 +63,7 @@ def test_a_new_pinned_version_creates_a_new_run_and_keeps_the_old_one(tmp_path: 
 
 def test_the_pinned_run_is_unchanged_while_the_pin_stays(tmp_path: Path) -> None:
     objects = rendered(copy_platform(tmp_path / "repo"))
-    plan = make_plan(list(objects.values()), served(objects), frozenset(objects), scope=Scope("ml-prod"))
+    plan = make_plan(list(objects.values()), served(objects), frozenset(objects), scope=SCOPE)
     assert {e.key: e.action for e in plan.entries}[RUN_1] is Action.UNCHANGED
 
 
@@ -69,11 +71,11 @@ def test_a_run_gone_from_the_cluster_is_not_started_again(tmp_path: Path) -> Non
     objects = rendered(copy_platform(tmp_path / "repo"))
     live = served(objects)
     del live[RUN_1]  # a person deleted the finished run
-    plan = make_plan(list(objects.values()), live, frozenset(objects), scope=Scope("ml-prod"))
+    plan = make_plan(list(objects.values()), live, frozenset(objects), scope=SCOPE)
     entry = {e.key: e for e in plan.entries}[RUN_1]
     assert (entry.action, entry.reason) == (Action.SKIP, ONE_SHOT_GONE)
     # Never created before (not in the inventory): created.
-    fresh = make_plan(list(objects.values()), {}, frozenset(), scope=Scope("ml-prod"))
+    fresh = make_plan(list(objects.values()), {}, frozenset(), scope=SCOPE)
     assert {e.key: e.action for e in fresh.entries}[RUN_1] is Action.CREATE
 
 
@@ -84,7 +86,7 @@ def test_changing_a_run_without_a_new_version_needs_a_new_version(tmp_path: Path
     component = repo / "components" / "training" / "fraud-pretrain.yaml"
     component.write_text(component.read_text().replace("--epochs=20", "--epochs=30"))
     changed = rendered(repo)
-    plan = make_plan(list(changed.values()), live, frozenset(objects), scope=Scope("ml-prod"))
+    plan = make_plan(list(changed.values()), live, frozenset(objects), scope=SCOPE)
     entry = {e.key: e for e in plan.entries}[RUN_1]
     assert entry.action is Action.REPLACE
     assert "a training run cannot change (pin a new version to start a new run)" in entry.reason
@@ -97,5 +99,5 @@ def test_suspending_a_run_is_an_update(tmp_path: Path) -> None:
     live = served(objects)
     desired = copy.deepcopy(objects[RUN_1])
     desired["spec"]["suspend"] = True
-    plan = make_plan([desired], {RUN_1: live[RUN_1]}, frozenset({RUN_1}), scope=Scope("ml-prod"))
+    plan = make_plan([desired], {RUN_1: live[RUN_1]}, frozenset({RUN_1}), scope=SCOPE)
     assert [e.action for e in plan.entries] == [Action.UPDATE]

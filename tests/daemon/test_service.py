@@ -78,11 +78,11 @@ def test_run_once_applies_the_dev_environment_of_a_git_repository(
     assert main(args) == 0
     first = capsys.readouterr()
     assert first.out.startswith(f"revision {repo.head()}\ndev/local:\n")
-    assert "20 created" in first.out and '"event": "reconciled"' in first.err
+    assert "22 created" in first.out and '"event": "reconciled"' in first.err
     assert (cluster / "ml-dev" / "notebooks.kubeflow.org" / "analytics.yaml").is_file()
 
     assert main(args) == 0
-    assert "20 unchanged" in capsys.readouterr().out
+    assert "22 unchanged" in capsys.readouterr().out
 
     bad = repo.commit("broken notebook", {"components/notebooks/analytics.yaml": lambda t: t + "bogus: 1\n"})
     assert main(args) == 1
@@ -110,8 +110,8 @@ def test_run_once_against_an_api_server_applies_and_opens_no_watch(
 
     assert main(["run", "--repo", str(repo.path), "--env", "dev", "--once", "--lease", "none",
                  "--policy", str(policy)]) == 0
-    assert "20 created" in capsys.readouterr().out
-    assert server.count("patch") > 18 and server.count("watch") == 0  # one pass: nothing to watch for
+    assert "22 created" in capsys.readouterr().out
+    assert server.count("patch") > 20 and server.count("watch") == 0  # one pass: nothing to watch for
 
 
 def test_run_once_refuses_while_another_replica_holds_the_lease(

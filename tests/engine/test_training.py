@@ -14,7 +14,8 @@ from reconciler.spec.load import load
 from tests.engine.conftest import Fleet, writes
 from tests.spec.conftest import copy_platform
 
-ENV, CLUSTER, NAMESPACE = "prod-onprem", "onprem-gpu", "ml-prod"
+ENV, CLUSTER = "prod-onprem", "onprem-gpu"
+NAMESPACE = "risk"  # fraud-pretrain belongs to team risk: it runs in the team's namespace, not ml-prod
 TRAINER = "trainer.kubeflow.org/v1alpha1"
 
 

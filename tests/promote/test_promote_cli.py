@@ -263,7 +263,7 @@ STAGING_CLUSTERS = """\
   clusters:
     - name: onprem-staging
       directory: .platformctl/clusters/onprem-staging
-      components: ["notebooks/*", "pipelines/*", "schedules/*", "tuning/*", "training/*"]
+      components: ["notebooks/*", "pipelines/*", "schedules/*", "tuning/*", "training/*", "teams/*"]
     - name: gke-staging
       directory: .platformctl/clusters/gke-staging
       components: ["serving/*"]

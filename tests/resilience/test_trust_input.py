@@ -220,7 +220,7 @@ def test_cli_apply_holds_a_raised_budget_to_the_applied_revisions(repo: Repo, ca
     repo.commit("dev: only the fraud detector, and allow it", {
         env: lambda t: t.replace("maxPruneFraction: 0.05", "maxPruneFraction: 1.0")
         .replace("  namespace: ml-dev\n", '  namespace: ml-dev\n  components: ["serving/*", "notebooks/*", "pipelines/*", '
-                 '"schedules/*", "training/*"]\n')
+                 '"schedules/*", "training/*", "teams/*"]\n')
         .replace("    tuning/fraud-xgb-search:\n      trials: {parallel: 2, max: 6, maxFailed: 2}\n", "")
         .replace("    tuning/recsys-ranker-search:\n      trials: {parallel: 1, max: 4, maxFailed: 1}\n", "")})
     capsys.readouterr()

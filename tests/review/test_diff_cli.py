@@ -89,7 +89,7 @@ def test_a_removal_shows_the_prunes_and_the_deletion_budget_verdict(platform_rep
 
     assert main(diff(path)) == 2
     out = capsys.readouterr().out
-    assert ("  cluster local: 0 added, 0 changed, 1 removed, 19 unchanged; prunes 1 of 20 owned objects (5%); "
+    assert ("  cluster local: 0 added, 0 changed, 1 removed, 21 unchanged; prunes 1 of 22 owned objects (5%); "
             "within the deletion budget of 100%\n    - InferenceService/ml-dev/churn-predictor") in out
     refusal = ("prunes 1 of 4 owned objects (25%); refused: the plan deletes 1 of 4 owned objects (25%), over the "
                "environment's deletion budget of 20%; refusing without an override")

@@ -21,7 +21,7 @@ def spec() -> Spec:
 
 def test_bundled_platform_has_every_kind(spec: Spec) -> None:
     kinds = sorted({c.kind for c in spec.components.values()})
-    assert kinds == ["Notebook", "Pipeline", "Schedule", "Serving", "Training", "Tuning"]
+    assert kinds == ["Notebook", "Pipeline", "Schedule", "Serving", "Team", "Training", "Tuning"]
     assert set(spec.environments) == {"dev", "staging", "prod-onprem", "prod-cloud"}
     assert spec.platform.spec.stages() == [("dev",), ("staging",), ("prod-onprem", "prod-cloud")]
 

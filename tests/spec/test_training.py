@@ -42,29 +42,29 @@ def test_the_bundled_run_is_pinned_and_overridden_per_environment() -> None:
 
 def test_an_unknown_field_is_located(platform_copy: Path) -> None:
     found = errors_after(platform_copy, PRETRAIN, "      numNodes: 2", "      nodes: 2")
-    assert len(found) == 1 and found[0].startswith(f"{PRETRAIN}:40:7: ")
+    assert len(found) == 1 and found[0].startswith(f"{PRETRAIN}:41:7: ")
 
 
 def test_num_nodes_below_one_is_located(platform_copy: Path) -> None:
     found = errors_after(platform_copy, PRETRAIN, "      numNodes: 2", "      numNodes: 0")
-    assert len(found) == 1 and found[0].startswith(f"{PRETRAIN}:40:7: ")
+    assert len(found) == 1 and found[0].startswith(f"{PRETRAIN}:41:7: ")
 
 
 def test_a_resource_amount_must_be_a_quantity(platform_copy: Path) -> None:
     found = errors_after(platform_copy, PRETRAIN, "memory: 32Gi", "memory: lots")
-    assert len(found) == 1 and found[0].startswith(f"{PRETRAIN}:42:30: ") and "not a Kubernetes quantity" in found[0]
+    assert len(found) == 1 and found[0].startswith(f"{PRETRAIN}:43:30: ") and "not a Kubernetes quantity" in found[0]
 
 
 def test_two_jobs_in_one_component_are_refused(platform_copy: Path) -> None:
     found = errors_after(platform_copy, PRETRAIN, "  trainJob:", "  tfJob: {replicas: {Worker: {image: x}}}\n  trainJob:")
-    assert len(found) == 1 and found[0].startswith(f"{PRETRAIN}:8:1: ")
+    assert len(found) == 1 and found[0].startswith(f"{PRETRAIN}:9:1: ")
     assert "at most one of 'trainJob', 'pytorchJob' or 'tfJob'" in found[0]
 
 
 def test_a_run_needs_a_version(platform_copy: Path) -> None:
     found = errors_after(platform_copy, PRETRAIN, '  version: "2"\n', "")
     assert len(found) == 1 and "a training run needs a 'version'" in found[0]
-    assert found[0].startswith(f"{PRETRAIN}:8:1: ")
+    assert found[0].startswith(f"{PRETRAIN}:9:1: ")
 
 
 def test_an_unknown_replica_type_is_located(platform_copy: Path) -> None:
@@ -81,7 +81,7 @@ def test_registry_policy_covers_training_images(platform_copy: Path) -> None:
                          "image: registry.acme.io/risk/fraud-pretrain:{version}",
                          "image: quay.io/risk/fraud-pretrain:{version}")
     path = "components/training/fraud-pretrain.yaml"
-    assert len(found) == 2 and all(f.startswith(f"{path}:36:7: image quay.io/risk/fraud-pretrain:") for f in found)
+    assert len(found) == 2 and all(f.startswith(f"{path}:37:7: image quay.io/risk/fraud-pretrain:") for f in found)
 
 
 def test_an_environment_pin_of_a_training_run_is_a_component_ref(platform_copy: Path) -> None:
