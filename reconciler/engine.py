@@ -27,7 +27,7 @@ from reconciler.inventory import Inventory, adopted, held_reason, inventory_of, 
 from reconciler.kinds import apply_rank, by_kind
 from reconciler.livestate import read_state, slim
 from reconciler.objects import Manifest, ObjectKey
-from reconciler.owned import unaccounted
+from reconciler.owned import team_takeover, unaccounted
 from reconciler.plan import Action, Plan, PlanEntry, budget_refusal, make_plan
 from reconciler.render.schedule import bind_pipeline_ids, pipeline_uids, same_pipeline_ids
 from reconciler.tenancy import CLUSTER_SCOPED_ALLOWED, Scope, tenancy_violations
@@ -186,6 +186,9 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
         # target at each retry), unless replacement was asked for.
         if _refuse_replacements(result, options.replace):
             return result
+        # 4c. A team never takes over a namespace someone else made.
+        if _refuse_takeovers(result, scope):
+            return result
         if not options.apply:
             return result
         replacer = _Replacer(cluster, kinds, options.replace_timeout)
@@ -293,6 +296,19 @@ def _refuse_replacements(result: Result, replace: bool) -> bool:
                         + ". Nothing was applied. Revert the change in Git, or delete and re-create them with "
                           f"`platformctl apply --env {result.target.environment} --replace` (a replaced "
                           "PersistentVolumeClaim loses its data)")
+    result.permanent = True
+    return True
+
+
+def _refuse_takeovers(result: Result, scope: Scope) -> bool:
+    """Refuse a plan whose team Namespace would take over an existing namespace (``owned.team_takeover``)."""
+    assert result.plan is not None
+    refused = [(e.key, why) for e in result.plan.entries if e.desired is not None
+               and (why := team_takeover(e.key, e.desired, e.live, scope))]
+    if not refused:
+        return False
+    result.changes.extend(Change(key, ChangeAction.REFUSED, why) for key, why in refused)
+    result.error = "; ".join(why for _key, why in refused[:3]) + "; nothing was applied"
     result.permanent = True
     return True
 

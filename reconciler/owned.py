@@ -59,3 +59,24 @@ def unaccounted(live: Mapping[ObjectKey, Manifest], desired: Iterable[ObjectKey]
     """Objects platformctl applied that Git no longer renders: with no inventory, nothing would ever prune them."""
     wanted = set(desired)
     return [k for k in owned_live(live, scope) if k not in wanted]
+
+
+OWNER_ANNOTATION = "owner"
+"""The namespace annotation Kubeflow's profile controller compares with a Profile's owner before adopting it."""
+
+
+def team_takeover(key: ObjectKey, desired: Manifest, live: Manifest | None, scope: Scope) -> str:
+    """Why applying a team's Namespace over this live one would hand a namespace platformctl did not create to the
+    team ('' when it would not). Writing the ``owner`` annotation onto someone else's namespace is all the profile
+    controller needs to adopt it and make the team's owner its admin, so it is never done."""
+    if live is None or key.kind != "Namespace" or key.name not in scope.teams or applied_by_platformctl(live):
+        return ""
+    wanted = ((desired.get("metadata") or {}).get("annotations") or {}).get(OWNER_ANNOTATION)
+    found = ((live.get("metadata") or {}).get("annotations") or {}).get(OWNER_ANNOTATION)
+    if found == wanted:
+        return ""  # already the team's (created for it by hand, or by the profile controller)
+    who = f"its owner annotation is '{found}'" if found else "it has no owner annotation"
+    return (f"namespace '{key.name}' exists and platformctl did not create it ({who}): a team may not take over an "
+            f"existing namespace, since the profile controller would then make the team's owner its admin; give the "
+            f"team another namespace, or annotate the namespace owner={wanted} if it is the team's")
+

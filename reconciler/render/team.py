@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.objects import Manifest
+from reconciler.owned import OWNER_ANNOTATION
 from reconciler.render.context import RenderContext
 from reconciler.render.ownership import finish, ownership_labels
 from reconciler.spec.document import Resolved
@@ -18,8 +19,6 @@ from reconciler.spec.models import TeamSpec
 
 PROFILE_API = "kubeflow.org/v1"
 KIND_DIR = "teams"
-OWNER_ANNOTATION = "owner"
-"""The namespace annotation the profile controller compares with ``spec.owner.name``."""
 
 
 def render_team(item: Resolved, ctx: RenderContext) -> list[Manifest]:

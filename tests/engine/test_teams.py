@@ -5,6 +5,8 @@ Profile are kept; an edited inventory cannot pass another namespace off as a for
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from reconciler.objects import ObjectKey
 from reconciler.source.directory import DirectorySource
 from reconciler.spec.document import Spec
 from reconciler.spec.load import load
+from tests.daemon.conftest import merge_patch
 from tests.engine.conftest import Fleet, writes
 from tests.spec.conftest import copy_platform
 
@@ -34,6 +37,13 @@ def _get(cluster: Cluster, api_version: str, kind: str, namespace: str | None, n
     ref = known_kind(api_version, kind)
     assert ref is not None
     return cluster.get(ref, namespace, name)
+
+
+def _create_by_hand(url: str, body: dict[str, object]) -> None:
+    """A POST by another client (kubectl's field manager), straight over HTTP."""
+    request = urllib.request.Request(f"{url}/api/v1/namespaces?fieldManager=kubectl-create", method="POST",
+                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - loopback test server
 
 
 def _inventory(cluster: Cluster) -> Inventory:
@@ -109,3 +119,29 @@ def test_an_edited_inventory_cannot_pass_another_namespace_off_as_a_former_team(
     outcome = {str(c.key): c for c in result.changes}
     assert outcome["TrainingRuntime/victim/theirs"].action in (ChangeAction.REFUSED, ChangeAction.SKIPPED)
     assert "not platformctl's to delete" in outcome["TrainingRuntime/victim/theirs"].message
+
+
+def test_a_team_never_takes_over_a_namespace_someone_else_made(
+    tmp_path: Path, make_fleet: Callable[[Spec, str], Fleet]
+) -> None:
+    fleet = make_fleet(load(DirectorySource(copy_platform(tmp_path / "repo"))), ENV)
+    server = fleet.servers[CLUSTER]
+    cluster = _cluster(fleet)
+    # Another tenant's namespace that happens to have the team's name, made by someone else (kubectl).
+    _create_by_hand(server.url, {"apiVersion": "v1", "kind": "Namespace",
+                                 "metadata": {"name": TEAM, "annotations": {"owner": "finance-lead@acme.io"}}})
+    server.reset_requests()
+    [refused] = fleet.reconcile()
+    assert refused.permanent and refused.error is not None
+    assert ("namespace 'risk' exists and platformctl did not create it (its owner annotation is "
+            "'finance-lead@acme.io'): a team may not take over an existing namespace") in refused.error
+    assert [str(c.key) for c in refused.changes] == ["Namespace/risk"]
+    assert [r.path for r in writes(server)] == []  # not even the environment's own namespace
+    live = _get(cluster, "v1", "Namespace", None, TEAM)
+    assert live is not None and live["metadata"]["annotations"] == {"owner": "finance-lead@acme.io"}  # type: ignore[index]
+    assert _get(cluster, "kubeflow.org/v1", "Profile", None, TEAM) is None
+    # Annotated for the team by whoever owns it, it is adopted.
+    merge_patch(server, "/api/v1/namespaces/risk", {"metadata": {"annotations": {"owner": "risk-ml-lead@acme.io"}}})
+    [adopted] = fleet.reconcile(revision="r2")
+    assert adopted.error is None
+    assert _get(cluster, "kubeflow.org/v1", "Profile", None, TEAM) is not None
