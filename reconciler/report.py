@@ -8,6 +8,7 @@ from typing import Any
 from reconciler.errors import SpecError
 from reconciler.spec.checks.policy import gpu_demand
 from reconciler.spec.document import Spec
+from reconciler.spec.models import TeamSpec
 
 
 def errors_text(errors: list[SpecError]) -> str:
@@ -47,6 +48,8 @@ def summary(spec: Spec) -> dict[str, Any]:
             "overridden": len(view.model.spec.overrides),
             "gpus": sum(gpu_demand(item) for item in view.components.values()),
             "gpuQuota": policy.gpu_quota,
+            "teams": {item.name: item.spec.namespace_for(item.name) for item in view.components.values()
+                      if isinstance(item.spec, TeamSpec)},
         })
     return {
         "platform": spec.name,

@@ -199,3 +199,12 @@ def test_a_team_namespace_that_is_reserved_or_taken_by_another_environment_is_re
     reserved = loaded(repo(tmp_path / "r", teams={"risk": "  namespace: kube-system\n"}))
     found = messages(policy_check(reserved, Enforcement.of(OperatorPolicy(), DEFAULT_ORIGIN, tmp_path / "r")))
     assert any("team 'risk''s namespace 'kube-system' is reserved" in m for m in found)
+
+
+def test_the_validate_summary_lists_each_environments_teams_and_their_namespaces() -> None:
+    from reconciler.report import summary
+    from tests.spec.conftest import REPO
+
+    hosted = {env["name"]: env["teams"] for env in summary(load(DirectorySource(REPO)))["environments"]}
+    assert hosted == {"dev": {"risk": "risk"}, "staging": {"risk": "risk"}, "prod-onprem": {"risk": "risk"},
+                      "prod-cloud": {}}
