@@ -1,0 +1,157 @@
+"""Runs the rollouts of one cluster (I/O): starts them before a reconcile applies a new version and
+moves them after it, one transition per analysis, each written to the cluster before it acts.
+
+Order of writes, chosen for crashes: on start, the share first (so the new version can never take
+all traffic at once), then the state; on every later transition, the state first, then the share
+(a restarted leader re-applies the share the stored state holds). The stored state is the truth:
+a new leader reads it and goes on at the same step, and never restarts a final rollout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import structlog
+
+from reconciler.cluster.base import KindRef
+from reconciler.errors import ClusterError
+from reconciler.objects import Manifest
+from reconciler.rollout import machine
+from reconciler.rollout.analysis import Query, analyse
+from reconciler.rollout.objects import (
+    ROLLOUT_FIELD_MANAGER, event, live_share, live_version, read_request, read_state, readiness, same_version,
+    share_patch, state_configmap, state_name,
+)
+from reconciler.rollout.policy import ISVC_API_VERSION, ISVC_KIND, RolloutPolicy
+from reconciler.rollout.state import Phase, RolloutState
+from reconciler.rollout.view import RolloutView
+
+log = structlog.get_logger("platformctl.rollout")
+
+ISVC = KindRef(ISVC_API_VERSION, ISVC_KIND, "inferenceservices", True)
+CONFIGMAP = KindRef("v1", "ConfigMap", "configmaps", True)
+PAUSED_POLL = 10.0
+"""Seconds between two looks at a paused rollout (for a resume or abort request)."""
+
+
+class RolloutCluster(Protocol):
+    """What a rollout needs of a cluster: reads, applies under its own field manager, Events."""
+
+    def get(self, kind: KindRef, namespace: str | None, name: str) -> Manifest | None:
+        """One object, or None."""
+        ...
+
+    def apply_as(self, manifest: Manifest, *, field_manager: str) -> Manifest:
+        """Server-side apply under ``field_manager`` (forced)."""
+        ...
+
+    def record_event(self, event: Manifest) -> None:
+        """Create a core/v1 Event."""
+        ...
+
+
+class RolloutDriver:
+    """Starts and moves rollouts; ``now`` is wall-clock seconds (stored states must mean the same to any
+    replica); ``query`` runs PromQL (None: no Prometheus configured, metric checks fail)."""
+
+    def __init__(self, *, now: Callable[[], float], query: Query | None = None, instance: str = "") -> None:
+        self._now = now
+        self._query = query
+        self._instance = instance
+
+    def before(self, cluster: RolloutCluster, policies: tuple[RolloutPolicy, ...]) -> list[RolloutState]:
+        """Start a rollout for each served model whose pinned version differs from the cluster's, unless one
+        of that version is already known (running or final). Raises ClusterError: the reconcile must not
+        apply a new version whose canary share could not be set first."""
+        started = []
+        for policy in policies:
+            live = cluster.get(ISVC, policy.namespace, policy.name)
+            if live is None or same_version(live, policy.version):
+                continue  # a first deploy has nothing to shift traffic from; same version: nothing to roll out
+            stored = read_state(cluster.get(CONFIGMAP, policy.namespace, state_name(policy.name)))
+            if stored is not None and stored.version == policy.version:
+                continue  # this version's rollout is known: running, or final (never retried)
+            previous = live_version(live)
+            if stored is not None and stored.phase in (Phase.FAILED, Phase.ABORTED):
+                previous = stored.previous  # traffic is still on the version before the failed one
+            state = machine.start(policy, previous, self._now())
+            cluster.apply_as(share_patch(policy.name, policy.namespace, state.share), field_manager=ROLLOUT_FIELD_MANAGER)
+            cluster.apply_as(state_configmap(policy.name, policy.namespace, state), field_manager=ROLLOUT_FIELD_MANAGER)
+            self._event(cluster, live, "RolloutStarted", state.history[-1].partition(" ")[2])
+            log.info("rollout started", component=policy.component, version=policy.version, previous=previous,
+                     share=state.share)
+            started.append(state)
+        return started
+
+    def after(self, cluster: RolloutCluster, policies: tuple[RolloutPolicy, ...], *, environment: str = "",
+              cluster_name: str = "") -> list[RolloutView]:
+        """Move each rollout whose step is due (or that got a request); the views of every known rollout of
+        the pinned versions. A failing read or write of one rollout is logged and tried again next time."""
+        views = []
+        for policy in policies:
+            try:
+                view = self._move(cluster, policy, environment, cluster_name)
+            except ClusterError as exc:
+                log.warning("rollout step failed; tried again at the next reconcile", component=policy.component,
+                            error=str(exc))
+                continue
+            if view is not None:
+                views.append(view)
+        return views
+
+    def _move(self, cluster: RolloutCluster, policy: RolloutPolicy, environment: str,
+              cluster_name: str) -> RolloutView | None:
+        configmap = cluster.get(CONFIGMAP, policy.namespace, state_name(policy.name))
+        stored = read_state(configmap)
+        if stored is None or stored.version != policy.version:
+            return None
+        live = cluster.get(ISVC, policy.namespace, policy.name)
+        if live is None:
+            return None
+        now = self._now()
+        state = stored
+        request = read_request(configmap, policy.version)
+        if request is not None:
+            state = machine.apply_request(state, request, now, policy)
+        if state.phase is Phase.PROGRESSING:
+            state = self._analyse(state, policy, live, now)
+        if state != stored:
+            cluster.apply_as(state_configmap(policy.name, policy.namespace, state), field_manager=ROLLOUT_FIELD_MANAGER)
+        share = machine.wanted_share(state)
+        if live_share(live) != share:
+            cluster.apply_as(share_patch(policy.name, policy.namespace, share), field_manager=ROLLOUT_FIELD_MANAGER)
+        if state.history != stored.history:
+            self._announce(cluster, live, stored, state)
+        next_in = machine.time_to_next_step(state, policy, now)
+        wake = next_in if state.phase is Phase.PROGRESSING else (
+            min(PAUSED_POLL, policy.interval) if state.phase is Phase.PAUSED else None)
+        return RolloutView(environment, cluster_name, policy.name, state, next_in, wake)
+
+    def _analyse(self, state: RolloutState, policy: RolloutPolicy, live: Manifest, now: float) -> RolloutState:
+        if not same_version(live, policy.version):
+            return machine.hold(state, now)  # the new version is not applied yet: its step has not begun
+        ready, terminal = readiness(live)
+        if terminal:
+            return machine.judge(state, policy, (ready,), now, terminal=terminal)
+        due = machine.analysis_due(state, policy)
+        if due is None or now < due:
+            return state
+        return machine.judge(state, policy, (ready, *analyse(policy, self._query)), now)
+
+    def _announce(self, cluster: RolloutCluster, live: Manifest, before: RolloutState, after: RolloutState) -> None:
+        reason = {Phase.SUCCEEDED: "RolloutSucceeded", Phase.FAILED: "RolloutFailed", Phase.ABORTED: "RolloutAborted",
+                  Phase.PAUSED: "RolloutPaused"}.get(after.phase, "RolloutStep")
+        lines = after.history[len(before.history):] if len(after.history) > len(before.history) else after.history[-1:]
+        for line in lines:
+            self._event(cluster, live, reason, line.partition(" ")[2], warning=after.phase in (Phase.FAILED,
+                                                                                               Phase.ABORTED))
+        log.info("rollout moved", component=after.component, version=after.version, phase=after.phase.value,
+                 share=after.share, reason=after.reason or None)
+
+    def _event(self, cluster: RolloutCluster, live: Manifest, reason: str, message: str, *,
+               warning: bool = False) -> None:
+        try:
+            cluster.record_event(event(live, reason, message, warning=warning, instance=self._instance))
+        except ClusterError as exc:  # an Event is a courtesy: the rollout goes on without it
+            log.warning("rollout event not recorded", reason=reason, error=str(exc))
