@@ -52,6 +52,8 @@ from reconciler.engine import ApplyOptions, Result
 from reconciler.observability.metrics import Metrics
 from reconciler.policy.enforcement import Enforcement
 from reconciler.policy.resolve import daemon_enforcement
+from reconciler.rollout.driver import RolloutDriver
+from reconciler.rollout.prometheus import Prometheus
 from reconciler.source.tracking import Source
 
 log = structlog.get_logger("platformctl.daemon")
@@ -103,7 +105,11 @@ class Daemon:
         self.pool = WorkerPool(connect=connect, clock=self.clock, refusal=self.refusal,
                                fence=DaemonFence(self.leadership.remaining, self.refusal),
                                answer_timeout=config.answer_timeout, condition=self._cond, on_done=self._finished,
-                               on_api_error=lambda cluster, code: self.metrics.api_error(cluster, code))
+                               on_api_error=lambda cluster, code: self.metrics.api_error(cluster, code),
+                               rollouts=RolloutDriver(
+                                   now=lambda: self.clock.now().timestamp(),
+                                   query=Prometheus(config.prometheus_url).query if config.prometheus_url else None,
+                                   instance=self.leadership.identity))
         self.reach = TargetReachability(clock=self.clock, condition=self._cond, metrics=metrics,
                                         deadlines=self.deadlines, states=self.pool.states, probe=self.pool.probe,
                                         answer_timeout=config.answer_timeout, stop=self._stop, wake=self._wake)
