@@ -220,7 +220,7 @@ class KubeCluster:
         kind = known_kind("v1", "Event") or KindRef("v1", "Event", "events", True)
         key = ObjectKey("", "Event", namespace, str((event.get("metadata") or {}).get("generateName") or ""))
         response = self._transport.request("POST", resource_path(kind, namespace), verb="create",
-                                           body=orjson.dumps(event), content_type="application/json",
+                                           body=event, content_type="application/json",
                                            key=key, kind=kind)
         self._ok(response, key, kind)
 

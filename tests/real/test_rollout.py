@@ -1,0 +1,182 @@
+"""Progressive rollouts end to end: the daemon against a real kube-apiserver, judged by a real Prometheus
+scraping an exporter that plays the model server; the test plays the KServe controller by writing the
+InferenceService's status. The daemon's clock is a manual one (the steps are decided by it), the
+metrics are real (Prometheus evaluates them at the moment of each analysis)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.cluster.base import KindRef
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.daemon import ManualClock
+from reconciler.spec.load import load
+from reconciler.source.directory import DirectorySource
+from tests.daemon.conftest import *  # noqa: F403 - repo, make_daemon (collected against a real kube-apiserver)
+from tests.daemon.conftest import Harness, Repo, merge_patch, replicas
+from tests.engine.conftest import *  # noqa: F403 - make_fleet against a real kube-apiserver
+from tests.engine.conftest import Fleet
+from tests.rollout.servers import ERROR_RATE_QUERY, Exporter, PrometheusServer, model_metrics  # noqa: F401
+
+ENV_FILE = "environments/prod-cloud.yaml"
+KEY = ("prod-cloud", "gke-eu")
+ISVC_PATH = "/apis/serving.kserve.io/v1beta1/namespaces/ml-serving/inferenceservices/fraud-detector"
+INTERVAL = 2.0
+CANARY = ("canary: {steps: [25, 50, 100], interval: 2s, analysis: {failureThreshold: 1, metrics: "
+          "[{name: error-rate, max: 0.05, query: '" + ERROR_RATE_QUERY.replace("'", "''") + "'}]}}")
+EVENTS = KindRef("v1", "Event", "events", True)
+
+
+def progressive(text: str) -> str:
+    """prod-cloud with one cluster (gke-eu), serving only the fraud detector, rolled out in steps."""
+    text = replicas(text, "    - name: gke-us\n      kubeconfig: {context: gke-us-prod}\n", "")
+    text = replicas(text, 'components: ["serving/*"]', 'components: ["serving/fraud-detector"]')
+    text = replicas(text, '    serving/recsys-ranker: "3.1.4"\n    serving/churn-predictor: "11"\n', "")
+    text = replicas(text, "    serving/recsys-ranker:\n      replicas: {min: 2, max: 6}\n", "")
+    return replicas(text, "canary: {trafficPercent: 10}", CANARY)
+
+
+def pin(version: str) -> Callable[[str], str]:
+    return lambda text: text.replace('serving/fraud-detector: "7"', f'serving/fraud-detector: "{version}"', 1)
+
+
+@pytest.fixture
+def setup(repo: Repo, make_fleet: Callable[..., Fleet], model_metrics: tuple[Exporter, PrometheusServer],
+          make_daemon: Callable[..., Harness]) -> tuple[Repo, Fleet, Callable[..., Harness], PrometheusServer]:
+    repo.commit("fraud detector rolled out in steps", {ENV_FILE: progressive})
+    fleet = make_fleet(load(DirectorySource(repo.path)), "prod-cloud")
+    return repo, fleet, make_daemon, model_metrics[1]
+
+
+def harness(setup: tuple[Repo, Fleet, Callable[..., Harness], PrometheusServer],
+            clock: ManualClock | None = None) -> Harness:
+    repo, fleet, make_daemon, prometheus = setup
+    return make_daemon(repo, fleet.connect, clock=clock, prometheus_url=prometheus.url, drift_watch=False,
+                       drift_interval=0.0)
+
+
+def play_kserve(fleet: Fleet) -> None:
+    """The KServe controller's part: the InferenceService is Ready at its current generation."""
+    live = fleet.servers["gke-eu"].get_object("serving.kserve.io", "inferenceservices", "fraud-detector",
+                                              "ml-serving")
+    assert live is not None
+    merge_patch(fleet.servers["gke-eu"], f"{ISVC_PATH}/status", {"status": {
+        "observedGeneration": live["metadata"]["generation"],
+        "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2025-01-01T00:00:00Z"}]}},
+        manager="kserve")
+
+
+def live(fleet: Fleet) -> dict[str, Any]:
+    found = fleet.servers["gke-eu"].get_object("serving.kserve.io", "inferenceservices", "fraud-detector",
+                                               "ml-serving")
+    assert found is not None
+    return found
+
+
+def share(fleet: Fleet) -> int | None:
+    value = live(fleet)["spec"]["predictor"].get("canaryTrafficPercent")
+    return None if value is None else int(value)
+
+
+def rollout(h: Harness) -> dict[str, Any]:
+    (doc,) = h.daemon.target(*KEY).rollouts
+    from reconciler.rollout.view import as_document
+    return as_document(doc)
+
+
+def managers(fleet: Fleet) -> dict[str, str]:
+    """Which field manager owns canaryTrafficPercent and the storage URI."""
+    owners = {}
+    for entry in live(fleet)["metadata"].get("managedFields") or []:
+        predictor = (entry.get("fieldsV1") or {}).get("f:spec", {}).get("f:predictor", {})
+        for field in ("f:canaryTrafficPercent", "f:model"):
+            if field in predictor:
+                owners[field] = entry["manager"]
+    return owners
+
+
+def start_rollout(setup: tuple[Repo, Fleet, Callable[..., Harness], PrometheusServer], version: str,
+                  clock: ManualClock | None = None) -> Harness:
+    """Deploy 7 (Ready), then pin ``version``: the rollout starts at 25% and the new revision is Ready."""
+    repo, fleet, _make, prometheus = setup
+    h = harness(setup, clock)
+    h.step()
+    play_kserve(fleet)
+    assert share(fleet) is None and h.daemon.target(*KEY).rollouts == []  # a first deploy is no rollout
+    repo.commit(f"fraud detector {version}", {ENV_FILE: pin(version)})
+    h.daemon.trigger.fire("webhook")
+    h.step()
+    assert h.daemon.target(*KEY).error is None
+    assert live(fleet)["metadata"]["labels"]["app.kubernetes.io/version"] == version
+    assert share(fleet) == 25
+    assert managers(fleet) == {"f:canaryTrafficPercent": "platformctl-rollout", "f:model": "platformctl"}
+    play_kserve(fleet)
+    prometheus.wait_for(ERROR_RATE_QUERY.replace("$version", version))
+    return h
+
+
+def test_a_healthy_rollout_reaches_100_in_steps_without_ever_being_drift(setup: Any) -> None:
+    _repo, fleet, _make, _prometheus = setup
+    h = start_rollout(setup, "8")
+    assert rollout(h)["phase"] == "Progressing" and rollout(h)["nextStepInSeconds"] == INTERVAL
+    seen = [share(fleet)]
+    for _ in range(2):
+        report = h.tick(INTERVAL)
+        assert [reason for *_key, reason in report.submitted] == ["rollout"]
+        result = h.daemon.target(*KEY).last_result
+        assert result is not None and result.plan is not None and result.plan.writes == []  # the share is not drift
+        seen.append(share(fleet))
+        play_kserve(fleet)  # the controller observes the new share (a new generation)
+    assert seen == [25, 50, None]  # 100%: the field is let go, the new version alone
+    doc = rollout(h)
+    assert (doc["phase"], doc["share"], doc["step"], doc["previous"], doc["version"]) == ("Succeeded", 100, 3, "7", "8")
+    assert [c["name"] for c in doc["analysis"]] == ["ready", "error-rate"] and all(c["ok"] for c in doc["analysis"])
+    status = h.daemon.status()["environments"][0]["clusters"][0]["rollouts"]
+    assert status[0]["phase"] == "Succeeded"
+    metrics = h.metrics.render()[0].decode()
+    assert ('platformctl_rollout_share_percent{cluster="gke-eu",component="serving/fraud-detector",'
+            'environment="prod-cloud"} 100.0') in metrics
+    client = fleet.connect(h.daemon.good.desired[KEY].cluster)  # type: ignore[union-attr]
+    assert isinstance(client, KubeCluster)
+    reasons = [e["reason"] for e in client.list(EVENTS, "ml-serving")
+               if e["involvedObject"]["name"] == "fraud-detector"]
+    assert reasons.count("RolloutStarted") == 1 and reasons.count("RolloutStep") == 1
+    assert reasons.count("RolloutSucceeded") == 1
+    h.tick(60.0)
+    assert rollout(h)["phase"] == "Succeeded" and share(fleet) is None  # a finished rollout never restarts
+
+
+def test_a_rollout_whose_error_rate_crosses_the_threshold_is_back_at_0_within_one_interval(setup: Any) -> None:
+    repo, fleet, _make, _prometheus = setup
+    h = start_rollout(setup, "9")
+    h.tick(INTERVAL)
+    doc = rollout(h)
+    assert (doc["phase"], doc["share"]) == ("Failed", 0)
+    assert share(fleet) == 0  # KServe now sends everything to the last rolled-out revision (7)
+    assert "error-rate" in doc["reason"] and "> max 0.05" in doc["reason"]
+    page = h.daemon.status()["environments"][0]["clusters"][0]["rollouts"][0]
+    assert page["reason"] == doc["reason"]
+    h.tick(60.0)
+    repo.commit("an unrelated edit", {ENV_FILE: lambda t: replicas(t, "min: 4, max: 16", "min: 5, max: 16")})
+    h.tick(60.0)
+    assert rollout(h)["phase"] == "Failed" and share(fleet) == 0  # nothing is retried until the version changes
+
+
+def test_a_new_daemon_resumes_a_rollout_at_the_step_it_reached(setup: Any) -> None:
+    _repo, fleet, _make, _prometheus = setup
+    clock = ManualClock()
+    first = start_rollout(setup, "8", clock)
+    first.tick(INTERVAL)
+    assert share(fleet) == 50
+    play_kserve(fleet)
+    started = rollout(first)["history"][0]
+    # The first daemon is gone (nothing handed over); a new one reads the state from the cluster.
+    second = harness(setup, clock)
+    second.step()
+    assert share(fleet) == 50 and rollout(second)["step"] == 2 and rollout(second)["history"][0] == started
+    second.tick(INTERVAL)
+    assert share(fleet) is None and rollout(second)["phase"] == "Succeeded"
