@@ -165,9 +165,14 @@ def plan(
     from reconciler.changes import exit_code, plan_text, results_json
     from reconciler.engine import ApplyOptions
 
+    from reconciler.fleet import placements
+    from reconciler.rollout.planned import rollout_notes
+
     platform = load_platform(path, policy, (env,))
     results = _reconcile(path, env, ApplyOptions(apply=False, prune=prune), platform)
-    emit(results_json(results) if output is Output.json else plan_text(results, show_diff=diff))
+    rollouts = {p.cluster.name: p.rollouts for p in placements(platform.spec, env, "plan")}
+    notes = {key: note for r in results for key, note in rollout_notes(r, rollouts.get(r.target.cluster, ())).items()}
+    emit(results_json(results) if output is Output.json else plan_text(results, show_diff=diff, notes=notes))
     _report_replacements(platform, results)
     return exit_code(results)
 

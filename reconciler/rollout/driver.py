@@ -31,8 +31,9 @@ log = structlog.get_logger("platformctl.rollout")
 
 ISVC = KindRef(ISVC_API_VERSION, ISVC_KIND, "inferenceservices", True)
 CONFIGMAP = KindRef("v1", "ConfigMap", "configmaps", True)
-PAUSED_POLL = 10.0
-"""Seconds between two looks at a paused rollout (for a resume or abort request)."""
+REQUEST_POLL = 10.0
+"""Longest time between two looks at a running or paused rollout (so a pause, resume or abort request
+is carried out within it, even in a long step)."""
 
 
 class RolloutCluster(Protocol):
@@ -124,8 +125,7 @@ class RolloutDriver:
         if state.history != stored.history:
             self._announce(cluster, live, stored, state)
         next_in = machine.time_to_next_step(state, policy, now)
-        wake = next_in if state.phase is Phase.PROGRESSING else (
-            min(PAUSED_POLL, policy.interval) if state.phase is Phase.PAUSED else None)
+        wake = None if state.phase.final else min(REQUEST_POLL, policy.interval if next_in is None else next_in)
         return RolloutView(environment, cluster_name, policy.name, state, next_in, wake)
 
     def _analyse(self, state: RolloutState, policy: RolloutPolicy, live: Manifest, now: float) -> RolloutState:

@@ -13,7 +13,13 @@ import pytest
 
 from reconciler.cluster.base import KindRef
 from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.changes import plan_text
+from reconciler.commands import rollout as rollout_command
+from reconciler.commands.outcome import Outcome
+from reconciler.commands.platform import load_platform
 from reconciler.daemon import ManualClock
+from reconciler.fleet import placements
+from reconciler.rollout.planned import rollout_notes
 from reconciler.spec.load import load
 from reconciler.source.directory import DirectorySource
 from tests.daemon.conftest import *  # noqa: F403 - repo, make_daemon (collected against a real kube-apiserver)
@@ -160,6 +166,10 @@ def test_a_rollout_whose_error_rate_crosses_the_threshold_is_back_at_0_within_on
     assert "error-rate" in doc["reason"] and "> max 0.05" in doc["reason"]
     page = h.daemon.status()["environments"][0]["clusters"][0]["rollouts"][0]
     assert page["reason"] == doc["reason"]
+    client = fleet.connect(h.daemon.good.desired[KEY].cluster)  # type: ignore[union-attr]
+    assert isinstance(client, KubeCluster)
+    failed = [e for e in client.list(EVENTS, "ml-serving") if e["reason"] == "RolloutFailed"]
+    assert len(failed) == 1 and failed[0]["type"] == "Warning" and "error-rate" in failed[0]["message"]
     h.tick(60.0)
     repo.commit("an unrelated edit", {ENV_FILE: lambda t: replicas(t, "min: 4, max: 16", "min: 5, max: 16")})
     h.tick(60.0)
@@ -180,3 +190,47 @@ def test_a_new_daemon_resumes_a_rollout_at_the_step_it_reached(setup: Any) -> No
     assert share(fleet) == 50 and rollout(second)["step"] == 2 and rollout(second)["history"][0] == started
     second.tick(INTERVAL)
     assert share(fleet) is None and rollout(second)["phase"] == "Succeeded"
+
+
+def test_the_plan_shows_the_rollout_instead_of_a_diff(setup: Any) -> None:
+    repo, fleet, _make, _prometheus = setup
+    h = harness(setup)
+    h.step()
+    repo.commit("fraud detector 8", {ENV_FILE: pin("8")})
+    spec = load(DirectorySource(repo.path))
+    (result,) = fleet.reconcile(spec, revision="r2", apply=False)
+    rollouts = {p.cluster.name: p.rollouts for p in placements(spec, "prod-cloud", "r2")}
+    notes = rollout_notes(result, rollouts["gke-eu"])
+    text = plan_text([result], notes=notes)
+    assert ("~ update    InferenceService/ml-serving/fraud-detector\n"
+            "      rollout 7 -> 8 by the daemon: 25%/50%/100%, 2s per step, each step judged by readiness, "
+            "error-rate (failing 1 time(s) in a row: back to 0%, 7 keeps the traffic)") in text
+    assert "storageUri" not in text  # the diff of the version is the rollout's to show
+    assert "storageUri" in plan_text([result])
+
+
+def test_pause_resume_and_abort_from_the_command_line(setup: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, fleet, _make, _prometheus = setup
+    h = start_rollout(setup, "8")
+    monkeypatch.setattr(rollout_command, "connect", lambda spec, _repo, _enforcement: fleet.connect(spec))
+    platform = load_platform(repo.path, None, ("prod-cloud",))
+
+    def cli(action: str) -> Outcome:
+        return rollout_command.run_rollout(platform, repo.path, "prod-cloud", "fraud-detector", action)
+
+    assert cli("pause").code == 0
+    h.tick(INTERVAL)
+    h.tick(INTERVAL * 5)
+    assert (rollout(h)["phase"], share(fleet)) == ("Paused", 25)  # no step while paused
+    status = cli("status")
+    assert status.code == 0 and "Paused, step 1/3, 25% to 8" in status.stdout
+    assert cli("pause").code == 1  # nothing to pause
+    assert cli("resume").code == 0
+    h.tick(INTERVAL)
+    assert (rollout(h)["phase"], share(fleet)) == ("Progressing", 50)
+    play_kserve(fleet)
+    assert cli("abort").code == 0
+    h.tick(INTERVAL)
+    doc = rollout(h)
+    assert (doc["phase"], doc["share"], doc["reason"], share(fleet)) == ("Aborted", 0, "aborted by request", 0)
+    assert cli("resume").code == 1  # a final rollout stays final
