@@ -64,7 +64,7 @@ def judge(state: RolloutState, policy: RolloutPolicy, checks: tuple[CheckResult,
             return _fail(judged, now, f"analysis failed {failures} time(s) at {state.share}%: {reason}")
         return _log(judged.moved(step_started=now, updated=now), now,
                     f"analysis failed at {state.share}% ({failures}/{policy.failure_threshold}): {reason}")
-    step = state.step + 1
+    step = min(state.step + 1, len(policy.steps) - 1)  # steps: [100] is analysed once at 100%
     judged = state.moved(checks=checks, analysed=now, failures=0, step=step, share=policy.steps[step],
                          step_started=now, updated=now)
     if policy.steps[step] >= 100:

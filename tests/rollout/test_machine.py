@@ -94,3 +94,13 @@ def test_time_to_next_step_counts_down_and_is_never_negative() -> None:
     state = machine.start(POLICY, "6", 0.0)
     assert machine.time_to_next_step(state, POLICY, 100.0) == 200.0
     assert machine.time_to_next_step(state, POLICY, 400.0) == 0.0
+
+
+def test_a_single_step_of_100_is_analysed_once_then_done() -> None:
+    policy = RolloutPolicy(component="serving/fraud", name="fraud", namespace="ml", version="7", steps=(100,),
+                           interval=60.0)
+    state = machine.start(policy, "6", 0.0)
+    assert (state.share, machine.wanted_share(state)) == (100, 100)  # all traffic, still held until analysed
+    assert machine.judge(state, policy, BAD, 60.0).share == 0
+    done = machine.judge(state, policy, GOOD, 60.0)
+    assert (done.phase, done.share, machine.wanted_share(done)) == (Phase.SUCCEEDED, 100, None)

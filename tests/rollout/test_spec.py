@@ -56,3 +56,18 @@ def test_a_progressive_canary_renders_no_share_and_yields_a_policy_per_cluster(t
     assert (policy.component, policy.name, policy.namespace, policy.version, policy.steps, policy.interval) == (
         "serving/fraud-detector", "fraud-detector", "ml-serving", "7", (10, 50, 100), 90.0)
     assert [p.rollouts for p in placements(spec, "dev", "r1")] == [()] * len(placements(spec, "dev", "r1"))
+
+
+def test_the_review_of_a_pull_request_says_the_daemon_rolls_the_new_version_out(tmp_path: Path) -> None:
+    from reconciler.review.traffic import traffic_moves
+
+    base_dir, head_dir = tmp_path / "base", tmp_path / "head"
+    for where in (base_dir, head_dir):
+        copy_platform(where)
+        env = where / "environments" / "prod-cloud.yaml"
+        env.write_text(env.read_text().replace("canary: {trafficPercent: 10}", "canary: {steps: [10, 50, 100]}"))
+    env = head_dir / "environments" / "prod-cloud.yaml"
+    env.write_text(env.read_text().replace('serving/fraud-detector: "7"', 'serving/fraud-detector: "8"'))
+    (move,) = traffic_moves(load(DirectorySource(base_dir)), load(DirectorySource(head_dir)), "prod-cloud")
+    assert move.describe() == ("version 7 -> 8: the daemon rolls 8 out in steps of 10%/50%/100%, 5m each, "
+                               "analysed before each step and rolled back to 7 on failure")
