@@ -161,7 +161,8 @@ class TargetWorker:
                 # the canary share of a new version is set before the reconcile applies that version
                 self._rollouts.before(guarded, policies)
             result = reconcile(guarded, job.desired.target, job.options)
-            if policies and self._rollouts is not None and not guarded.refused:
+            if self._rollouts is not None and job.options.apply and not guarded.refused:
+                # without policies this costs no request, unless a rollout Git stopped asking for is let go
                 views = self._rollouts.after(guarded, policies, environment=self.key[0], cluster_name=self.key[1])
         except ClusterError as exc:  # e.g. a kubeconfig that cannot be loaded
             result = Result(job.desired.target, error=str(exc))

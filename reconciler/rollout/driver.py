@@ -9,6 +9,7 @@ a new leader reads it and goes on at the same step, and never restarts a final r
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Protocol
 
@@ -60,6 +61,10 @@ class RolloutDriver:
         self._now = now
         self._query = query
         self._instance = instance
+        self._lock = threading.Lock()
+        self._running: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        """(environment, cluster) -> (name, namespace) of rollouts seen unfinished (to let go of their share
+        when Git stops rolling the model out progressively)."""
 
     def before(self, cluster: RolloutCluster, policies: tuple[RolloutPolicy, ...]) -> list[RolloutState]:
         """Start a rollout for each served model whose pinned version differs from the cluster's, unless one
@@ -99,7 +104,42 @@ class RolloutDriver:
                 continue
             if view is not None:
                 views.append(view)
+        unfinished = {(v.name, v.state.component) for v in views if not v.state.phase.final}
+        self._let_go(cluster, (environment, cluster_name), policies, unfinished)
         return views
+
+    def _let_go(self, cluster: RolloutCluster, target: tuple[str, str], policies: tuple[RolloutPolicy, ...],
+                unfinished: set[tuple[str, str]]) -> None:
+        """Rollouts this driver saw running whose model Git no longer rolls out progressively (canary.steps
+        removed, or the static form back): aborted, their share let go (Git's form decides the traffic)."""
+        wanted = {(p.name, p.namespace) for p in policies}
+        namespaces = {p.name: p.namespace for p in policies}
+        with self._lock:
+            before = self._running.get(target, set())
+            now_running = {(name, namespaces[name]) for name, _component in unfinished if name in namespaces}
+            self._running[target] = now_running | {key for key in before if key not in wanted}
+            orphans = [key for key in before if key not in wanted]
+        for name, namespace in orphans:
+            try:
+                self._abandon(cluster, name, namespace)
+            except ClusterError as exc:
+                log.warning("could not let go of an abandoned rollout; tried again later", name=name, error=str(exc))
+                continue
+            with self._lock:
+                self._running.get(target, set()).discard((name, namespace))
+
+    def _abandon(self, cluster: RolloutCluster, name: str, namespace: str) -> None:
+        stored = read_state(cluster.get(CONFIGMAP, namespace, state_name(name)))
+        live = cluster.get(ISVC, namespace, name)
+        if stored is None or stored.phase.final or live is None:
+            return
+        now = self._now()
+        state = stored.moved(phase=Phase.ABORTED, reason="no longer rolled out progressively in Git", updated=now,
+                             history=(*stored.history, f"{now:.0f} aborted: canary.steps removed from Git")[-20:])
+        cluster.apply_as(state_configmap(name, namespace, state), field_manager=ROLLOUT_FIELD_MANAGER)
+        cluster.apply_as(share_patch(name, namespace, None), field_manager=ROLLOUT_FIELD_MANAGER)
+        self._event(cluster, live, "RolloutAborted", "canary.steps removed from Git: the share is Git's again",
+                    warning=True)
 
     def _move(self, cluster: RolloutCluster, policy: RolloutPolicy, environment: str,
               cluster_name: str) -> RolloutView | None:

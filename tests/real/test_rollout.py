@@ -19,6 +19,7 @@ from reconciler.commands.outcome import Outcome
 from reconciler.commands.platform import load_platform
 from reconciler.daemon import ManualClock
 from reconciler.fleet import placements
+from reconciler.rollout.objects import read_state
 from reconciler.rollout.planned import rollout_notes
 from reconciler.spec.load import load
 from reconciler.source.directory import DirectorySource
@@ -234,3 +235,19 @@ def test_pause_resume_and_abort_from_the_command_line(setup: Any, monkeypatch: p
     doc = rollout(h)
     assert (doc["phase"], doc["share"], doc["reason"], share(fleet)) == ("Aborted", 0, "aborted by request", 0)
     assert cli("resume").code == 1  # a final rollout stays final
+
+
+def test_a_rollout_git_stops_asking_for_is_aborted_and_its_share_let_go(setup: Any) -> None:
+    repo, fleet, _make, _prometheus = setup
+    h = start_rollout(setup, "8")
+    repo.commit("no more steps for the fraud detector", {ENV_FILE: lambda t: replicas(t, f"      {CANARY}\n", "")})
+    h.daemon.trigger.fire("webhook")
+    h.step()
+    assert h.daemon.target(*KEY).rollouts == []  # no longer shown: Git does not roll it out any more
+    assert share(fleet) is None  # the new version takes all traffic, as Git without a canary says
+    client = fleet.connect(h.daemon.good.desired[KEY].cluster)  # type: ignore[union-attr]
+    assert isinstance(client, KubeCluster)
+    stored = read_state(client.get(KindRef("v1", "ConfigMap", "configmaps", True), "ml-serving",
+                                   "platformctl-rollout-fraud-detector"))
+    assert stored is not None and (stored.phase.value, stored.reason) == (
+        "Aborted", "no longer rolled out progressively in Git")
