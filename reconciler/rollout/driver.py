@@ -104,19 +104,20 @@ class RolloutDriver:
                 continue
             if view is not None:
                 views.append(view)
-        unfinished = {(v.name, v.state.component) for v in views if not v.state.phase.final}
-        self._let_go(cluster, (environment, cluster_name), policies, unfinished)
+        holding = {(v.name, v.state.component) for v in views if machine.wanted_share(v.state) is not None}
+        self._let_go(cluster, (environment, cluster_name), policies, holding)
         return views
 
     def _let_go(self, cluster: RolloutCluster, target: tuple[str, str], policies: tuple[RolloutPolicy, ...],
-                unfinished: set[tuple[str, str]]) -> None:
-        """Rollouts this driver saw running whose model Git no longer rolls out progressively (canary.steps
-        removed, or the static form back): aborted, their share let go (Git's form decides the traffic)."""
+                holding: set[tuple[str, str]]) -> None:
+        """Rollouts this driver saw holding a share (running, or failed/aborted at 0%) whose model Git no
+        longer rolls out progressively (canary.steps removed, or the static form back): a running one is
+        aborted; the share is let go, so Git's form decides the traffic again."""
         wanted = {(p.name, p.namespace) for p in policies}
         namespaces = {p.name: p.namespace for p in policies}
         with self._lock:
             before = self._running.get(target, set())
-            now_running = {(name, namespaces[name]) for name, _component in unfinished if name in namespaces}
+            now_running = {(name, namespaces[name]) for name, _component in holding if name in namespaces}
             self._running[target] = now_running | {key for key in before if key not in wanted}
             orphans = [key for key in before if key not in wanted]
         for name, namespace in orphans:
@@ -131,12 +132,14 @@ class RolloutDriver:
     def _abandon(self, cluster: RolloutCluster, name: str, namespace: str) -> None:
         stored = read_state(cluster.get(CONFIGMAP, namespace, state_name(name)))
         live = cluster.get(ISVC, namespace, name)
-        if stored is None or stored.phase.final or live is None:
+        if stored is None or live is None:
             return
-        now = self._now()
-        state = stored.moved(phase=Phase.ABORTED, reason="no longer rolled out progressively in Git", updated=now,
-                             history=(*stored.history, f"{now:.0f} aborted: canary.steps removed from Git")[-20:])
-        cluster.apply_as(state_configmap(name, namespace, state), field_manager=ROLLOUT_FIELD_MANAGER)
+        if not stored.phase.final:
+            now = self._now()
+            state = stored.moved(phase=Phase.ABORTED, reason="no longer rolled out progressively in Git",
+                                 updated=now, history=(*stored.history,
+                                                       f"{now:.0f} aborted: canary.steps removed from Git")[-20:])
+            cluster.apply_as(state_configmap(name, namespace, state), field_manager=ROLLOUT_FIELD_MANAGER)
         cluster.apply_as(share_patch(name, namespace, None), field_manager=ROLLOUT_FIELD_MANAGER)
         self._event(cluster, live, "RolloutAborted", "canary.steps removed from Git: the share is Git's again",
                     warning=True)

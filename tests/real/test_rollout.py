@@ -175,6 +175,9 @@ def test_a_rollout_whose_error_rate_crosses_the_threshold_is_back_at_0_within_on
     repo.commit("an unrelated edit", {ENV_FILE: lambda t: replicas(t, "min: 4, max: 16", "min: 5, max: 16")})
     h.tick(60.0)
     assert rollout(h)["phase"] == "Failed" and share(fleet) == 0  # nothing is retried until the version changes
+    repo.commit("no more steps: 9 takes all", {ENV_FILE: lambda t: replicas(t, f"      {CANARY}\n", "")})
+    h.tick(60.0)
+    assert share(fleet) is None  # the failed rollout's 0% is let go: Git's form decides again
 
 
 def test_a_new_daemon_resumes_a_rollout_at_the_step_it_reached(setup: Any) -> None:
