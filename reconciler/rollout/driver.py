@@ -185,10 +185,14 @@ class RolloutDriver:
     def _announce(self, cluster: RolloutCluster, live: Manifest, before: RolloutState, after: RolloutState) -> None:
         reason = {Phase.SUCCEEDED: "RolloutSucceeded", Phase.FAILED: "RolloutFailed", Phase.ABORTED: "RolloutAborted",
                   Phase.PAUSED: "RolloutPaused"}.get(after.phase, "RolloutStep")
+        if after.phase is Phase.PROGRESSING and before.phase is Phase.PAUSED:
+            reason = "RolloutResumed"
+        elif after.phase is Phase.PROGRESSING and after.failures > before.failures:
+            reason = "RolloutAnalysisFailed"
+        warning = after.phase in (Phase.FAILED, Phase.ABORTED) or reason == "RolloutAnalysisFailed"
         lines = after.history[len(before.history):] if len(after.history) > len(before.history) else after.history[-1:]
         for line in lines:
-            self._event(cluster, live, reason, line.partition(" ")[2], warning=after.phase in (Phase.FAILED,
-                                                                                               Phase.ABORTED))
+            self._event(cluster, live, reason, line.partition(" ")[2], warning=warning)
         log.info("rollout moved", component=after.component, version=after.version, phase=after.phase.value,
                  share=after.share, reason=after.reason or None)
 

@@ -238,6 +238,10 @@ def test_pause_resume_and_abort_from_the_command_line(setup: Any, monkeypatch: p
     doc = rollout(h)
     assert (doc["phase"], doc["share"], doc["reason"], share(fleet)) == ("Aborted", 0, "aborted by request", 0)
     assert cli("resume").code == 1  # a final rollout stays final
+    client = fleet.connect(h.daemon.good.desired[KEY].cluster)  # type: ignore[union-attr]
+    assert isinstance(client, KubeCluster)
+    events = {e["reason"]: e["type"] for e in client.list(EVENTS, "ml-serving")}
+    assert events["RolloutPaused"] == events["RolloutResumed"] == "Normal" and events["RolloutAborted"] == "Warning"
 
 
 def test_a_rollout_git_stops_asking_for_is_aborted_and_its_share_let_go(setup: Any) -> None:
