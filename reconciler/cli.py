@@ -284,6 +284,9 @@ def _run(
                                                        "[PLATFORMCTL_ANSWER_TIMEOUT; 10s]")] = None,
     prometheus_url: Annotated[str | None, typer.Option("--prometheus-url", help="Prometheus query API that judges "
                                                        "progressive rollouts [PLATFORMCTL_PROMETHEUS_URL; none]")] = None,
+    promote_after_rollout: Annotated[bool | None, typer.Option(
+        "--promote-after-rollout/--no-promote-after-rollout", help="after a successful progressive rollout, open "
+        "the promotion to the next stage as a branch [PLATFORMCTL_PROMOTE_AFTER_ROLLOUT; off]")] = None,
 ) -> int:
     """Run the GitOps daemon: apply the branch head to every managed cluster, heal drift, serve endpoints."""
     from reconciler.daemon.config import ConfigError, build_config
@@ -294,7 +297,8 @@ def _run(
              "watch": watch, "lease": lease, "lease_namespace": lease_namespace, "state_dir": state_dir,
              "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity,
              "log_format": log_format, "webhook_secret_file": webhook_secret_file, "policy": policy,
-             "own_namespace": own_namespace, "answer_timeout": answer_timeout, "prometheus_url": prometheus_url}
+             "own_namespace": own_namespace, "answer_timeout": answer_timeout, "prometheus_url": prometheus_url,
+             "promote_after_rollout": promote_after_rollout}
     try:
         config = build_config(flags)
     except ConfigError as exc:

@@ -258,3 +258,58 @@ def test_a_rollout_git_stops_asking_for_is_aborted_and_its_share_let_go(setup: A
                                    "platformctl-rollout-fraud-detector"))
     assert stored is not None and (stored.phase.value, stored.reason) == (
         "Aborted", "no longer rolled out progressively in Git")
+
+
+def staging_only_fraud(text: str) -> str:
+    """staging with its serving cluster only, serving only the fraud detector, rolled out in steps."""
+    text = replicas(text, "    - name: onprem-staging\n      kubeconfig: {context: onprem-staging}\n"
+                          '      components: ["notebooks/*", "pipelines/*", "schedules/*", "tuning/*", "training/*"]\n',
+                    "")
+    text = replicas(text, 'components: ["*/*"]', 'components: ["serving/fraud-detector"]')
+    text = replicas(text, '    serving/recsys-ranker: "3.2.0"\n    tuning/fraud-xgb-search: "1.4.0"\n', "")
+    text = replicas(text, "    schedules/fraud-nightly-training:\n      enabled: false\n", "")
+    return replicas(text, "canary: {trafficPercent: 20}", CANARY)
+
+
+def test_a_verified_rollout_opens_the_promotion_to_the_next_stage(
+        repo: Repo, make_fleet: Callable[..., Fleet], model_metrics: tuple[Exporter, PrometheusServer],
+        make_daemon: Callable[..., Harness]) -> None:
+    prometheus = model_metrics[1]
+    repo.commit("staging rolls the fraud detector out in steps", {"environments/staging.yaml": staging_only_fraud})
+    fleet = make_fleet(load(DirectorySource(repo.path)), "staging")
+    server = fleet.servers["gke-staging"]
+    path = ISVC_PATH.replace("ml-serving", "ml-staging")
+
+    def kserve_ready() -> None:
+        found = server.get_object("serving.kserve.io", "inferenceservices", "fraud-detector", "ml-staging")
+        assert found is not None
+        merge_patch(server, f"{path}/status", {"status": {
+            "observedGeneration": found["metadata"]["generation"],
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2025-01-01T00:00:00Z"}]}},
+            manager="kserve")
+
+    h = make_daemon(repo, fleet.connect, environments=("staging",), prometheus_url=prometheus.url,
+                    drift_watch=False, drift_interval=0.0, promote_after_rollout=True)
+    h.step()
+    kserve_ready()
+    commit = repo.commit("fraud detector 10 in staging", {"environments/staging.yaml": lambda t: replicas(
+        t, 'serving/fraud-detector: "8"', 'serving/fraud-detector: "10"')})
+    h.daemon.trigger.fire("webhook")
+    h.step()
+    kserve_ready()
+    prometheus.wait_for(ERROR_RATE_QUERY.replace("$version", "10"))
+    for _ in range(2):
+        h.tick(INTERVAL)
+        kserve_ready()
+    (view,) = h.daemon.target("staging", "gke-staging").rollouts
+    assert view.state.phase.value == "Succeeded"
+    assert "promote/" not in repo.git("branch", "--list")  # opened by the next pass of the loop
+    h.step()
+    branch = "promote/prod-cloud/fraud-detector-10"
+    assert repo.git("branch", "--list", branch).strip().endswith(branch)
+    assert repo.git("rev-parse", f"{branch}^") == commit  # on top of the revision the rollout ran
+    assert 'serving/fraud-detector: "10"' in repo.git("show", f"{branch}:environments/prod-cloud.yaml")
+    assert repo.head() == commit  # the tracked branch does not move: merging is a person's review
+    (opened,) = h.daemon.status()["promotionsOpened"]
+    assert (opened["from"], opened["to"], opened["branch"], opened["version"]) == ("staging", "prod-cloud", branch,
+                                                                                  "10")

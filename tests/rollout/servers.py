@@ -142,8 +142,8 @@ def start_prometheus(directory: Path, target_port: int) -> PrometheusServer:
 
 @pytest.fixture(scope="module")
 def model_metrics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Exporter, PrometheusServer]]:
-    """The exporter (versions 7 and 8 healthy, 9 failing a third of its requests) and Prometheus scraping it."""
-    exporter = Exporter({"7": 0.0, "8": 0.0, "9": 0.3})
+    """The exporter (versions 7, 8 and 10 healthy, 9 failing a third of its requests) and Prometheus scraping it."""
+    exporter = Exporter({"7": 0.0, "8": 0.0, "9": 0.3, "10": 0.0})
     prometheus = start_prometheus(tmp_path_factory.mktemp("prometheus"), exporter.port)
     try:
         yield exporter, prometheus
