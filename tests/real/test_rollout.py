@@ -132,7 +132,14 @@ def test_a_healthy_rollout_reaches_100_in_steps_without_ever_being_drift(setup: 
     assert rollout(h)["phase"] == "Progressing" and rollout(h)["nextStepInSeconds"] == INTERVAL
     seen = [share(fleet)]
     for _ in range(2):
+        fleet.servers["gke-eu"].reset_requests()
         report = h.tick(INTERVAL)
+        counts = fleet.servers["gke-eu"].counts()
+        # a step's writes: the state, the share, one Event; the rollout's reads: the state and the
+        # InferenceService (twice: before the reconcile and after it)
+        assert {k: v for k, v in counts.items() if k[0] in ("patch", "create")} == {
+            ("patch", "configmaps"): 1, ("patch", "inferenceservices.serving.kserve.io"): 1, ("create", "events"): 1}
+        assert counts[("get", "inferenceservices.serving.kserve.io")] == 2
         assert [reason for *_key, reason in report.submitted] == ["rollout"]
         result = h.daemon.target(*KEY).last_result
         assert result is not None and result.plan is not None and result.plan.writes == []  # the share is not drift
