@@ -79,11 +79,14 @@ class RolloutDriver:
             if stored is not None and stored.version == policy.version:
                 continue  # this version's rollout is known: running, or final (never retried)
             previous = live_version(live)
-            if stored is not None and stored.phase in (Phase.FAILED, Phase.ABORTED):
-                previous = stored.previous  # traffic is still on the version before the failed one
+            if stored is not None and stored.phase is not Phase.SUCCEEDED:
+                # a rollout that failed, was aborted or is superseded mid-way never became KServe's rolled-out
+                # revision: the rest of the traffic is still on the version before it
+                previous = stored.previous
             state = machine.start(policy, previous, self._now())
-            cluster.apply_as(share_patch(policy.name, policy.namespace, state.share), field_manager=ROLLOUT_FIELD_MANAGER)
-            cluster.apply_as(state_configmap(policy.name, policy.namespace, state), field_manager=ROLLOUT_FIELD_MANAGER)
+            manager = ROLLOUT_FIELD_MANAGER
+            cluster.apply_as(share_patch(policy.name, policy.namespace, state.share), field_manager=manager)
+            cluster.apply_as(state_configmap(policy.name, policy.namespace, state), field_manager=manager)
             self._event(cluster, live, "RolloutStarted", state.history[-1].partition(" ")[2])
             log.info("rollout started", component=policy.component, version=policy.version, previous=previous,
                      share=state.share)
@@ -160,11 +163,12 @@ class RolloutDriver:
             state = machine.apply_request(state, request, now, policy)
         if state.phase is Phase.PROGRESSING:
             state = self._analyse(state, policy, live, now)
+        manager = ROLLOUT_FIELD_MANAGER
         if state != stored:
-            cluster.apply_as(state_configmap(policy.name, policy.namespace, state), field_manager=ROLLOUT_FIELD_MANAGER)
+            cluster.apply_as(state_configmap(policy.name, policy.namespace, state), field_manager=manager)
         share = machine.wanted_share(state)
         if live_share(live) != share:
-            cluster.apply_as(share_patch(policy.name, policy.namespace, share), field_manager=ROLLOUT_FIELD_MANAGER)
+            cluster.apply_as(share_patch(policy.name, policy.namespace, share), field_manager=manager)
         if state.history != stored.history:
             self._announce(cluster, live, stored, state)
         next_in = machine.time_to_next_step(state, policy, now)

@@ -320,3 +320,16 @@ def test_a_verified_rollout_opens_the_promotion_to_the_next_stage(
     (opened,) = h.daemon.status()["promotionsOpened"]
     assert (opened["from"], opened["to"], opened["branch"], opened["version"]) == ("staging", "prod-cloud", branch,
                                                                                   "10")
+
+
+def test_a_new_version_pinned_mid_rollout_starts_over_from_the_version_still_serving(setup: Any) -> None:
+    repo, fleet, _make, _prometheus = setup
+    h = start_rollout(setup, "8")
+    repo.commit("fraud detector 10 instead", {ENV_FILE: lambda t: replicas(
+        t, 'serving/fraud-detector: "8"', 'serving/fraud-detector: "10"')})
+    h.daemon.trigger.fire("webhook")
+    h.step()
+    doc = rollout(h)
+    assert (doc["version"], doc["previous"], doc["phase"], doc["step"], doc["share"]) == ("10", "7", "Progressing",
+                                                                                       1, 25)
+    assert share(fleet) == 25
