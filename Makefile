@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast kube-binaries venv schema golden bench clean
+.PHONY: demo test test-fast kube-binaries prometheus venv schema golden bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,17 @@ demo: $(STAMP)
 kube-binaries:
 	bash scripts/build-kube.sh
 
+## Prometheus for the rollout tests (tests/real/test_rollout.py start it on 127.0.0.1): Debian's
+## package, installed only when no `prometheus` is on PATH (as root, or through sudo).
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus; \
+	}
+	@prometheus --version 2>&1 | head -1
+
 ## The whole test suite: type check, layer contracts, tests (the real-server tier included).
-test: $(STAMP) kube-binaries
+test: $(STAMP) kube-binaries prometheus
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.engine import ChangeAction, Result
+from reconciler.objects import ObjectKey
 from reconciler.plan import Action
 
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.PRUNE: "-", Action.SKIP: "!",
            Action.UNCHANGED: "="}
 
 
-def plan_text(results: list[Result], *, show_diff: bool = True) -> str:
-    """Per cluster: one line per change (unchanged objects summarised), then the diffs."""
+def plan_text(results: list[Result], *, show_diff: bool = True,
+              notes: Mapping[ObjectKey, str] | None = None) -> str:
+    """Per cluster: one line per change (unchanged objects summarised), then the diffs; an object with a
+    note (a served model the daemon rolls out in steps) shows the note instead of its diff."""
+    notes = notes or {}
     lines: list[str] = []
     for result in results:
         target = result.target
@@ -27,6 +32,8 @@ def plan_text(results: list[Result], *, show_diff: bool = True) -> str:
                 continue
             reason = f"  ({entry.reason})" if entry.reason else ""
             lines.append(f"  {_SYMBOL[entry.action]} {entry.action.value:<9} {entry.key}{reason}")
+            if entry.key in notes:
+                lines.append(f"      {notes[entry.key]}")
         lines.append(f"  {counts[Action.CREATE]} to create, {counts[Action.UPDATE]} to update, "
                      + (f"{counts[Action.REPLACE]} to replace, " if counts[Action.REPLACE] else "")
                      + f"{counts[Action.PRUNE]} to prune, {counts[Action.UNCHANGED]} unchanged"
@@ -34,7 +41,7 @@ def plan_text(results: list[Result], *, show_diff: bool = True) -> str:
         if result.error:
             lines.append(f"  error: {result.error}")
         if show_diff:
-            lines.extend(_indent(e.diff) for e in result.plan.entries if e.diff)
+            lines.extend(_indent(e.diff) for e in result.plan.entries if e.diff and e.key not in notes)
     return "\n".join(lines) + "\n"
 
 

@@ -165,9 +165,14 @@ def plan(
     from reconciler.changes import exit_code, plan_text, results_json
     from reconciler.engine import ApplyOptions
 
+    from reconciler.fleet import placements
+    from reconciler.rollout.planned import rollout_notes
+
     platform = load_platform(path, policy, (env,))
     results = _reconcile(path, env, ApplyOptions(apply=False, prune=prune), platform)
-    emit(results_json(results) if output is Output.json else plan_text(results, show_diff=diff))
+    rollouts = {p.cluster.name: p.rollouts for p in placements(platform.spec, env, "plan")}
+    notes = {key: note for r in results for key, note in rollout_notes(r, rollouts.get(r.target.cluster, ())).items()}
+    emit(results_json(results) if output is Output.json else plan_text(results, show_diff=diff, notes=notes))
     _report_replacements(platform, results)
     return exit_code(results)
 
@@ -277,6 +282,11 @@ def _run(
     answer_timeout: Annotated[str | None, typer.Option("--answer-timeout", help="a cluster read without an answer "
                                                        "this long marks the cluster unreachable "
                                                        "[PLATFORMCTL_ANSWER_TIMEOUT; 10s]")] = None,
+    prometheus_url: Annotated[str | None, typer.Option("--prometheus-url", help="Prometheus query API that judges "
+                                                       "progressive rollouts [PLATFORMCTL_PROMETHEUS_URL; none]")] = None,
+    promote_after_rollout: Annotated[bool | None, typer.Option(
+        "--promote-after-rollout/--no-promote-after-rollout", help="after a successful progressive rollout, open "
+        "the promotion to the next stage as a branch [PLATFORMCTL_PROMOTE_AFTER_ROLLOUT; off]")] = None,
 ) -> int:
     """Run the GitOps daemon: apply the branch head to every managed cluster, heal drift, serve endpoints."""
     from reconciler.daemon.config import ConfigError, build_config
@@ -287,7 +297,8 @@ def _run(
              "watch": watch, "lease": lease, "lease_namespace": lease_namespace, "state_dir": state_dir,
              "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity,
              "log_format": log_format, "webhook_secret_file": webhook_secret_file, "policy": policy,
-             "own_namespace": own_namespace, "answer_timeout": answer_timeout}
+             "own_namespace": own_namespace, "answer_timeout": answer_timeout, "prometheus_url": prometheus_url,
+             "promote_after_rollout": promote_after_rollout}
     try:
         config = build_config(flags)
     except ConfigError as exc:
@@ -353,6 +364,63 @@ def demo(path: RepoArg = Path(".")) -> int:
     from reconciler.commands.demo import run_demo
 
     return emit_outcome(run_demo(path))
+
+
+rollout_app = typer.Typer(name="rollout", no_args_is_help=True,
+                          help="Progressive rollouts of served models (canary.steps): status, pause, resume, abort.")
+app.add_typer(rollout_app)
+ComponentArg = Annotated[str, typer.Argument(help="the served model: NAME or serving/NAME")]
+
+
+def rollout_command(func: Callable[P, int]) -> Callable[P, None]:
+    """Register ``rollout_<verb>`` as ``platformctl rollout <verb>`` (exit code and errors as ``command``)."""
+    run = mapped(func)
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        raise typer.Exit(run(*args, **kwargs))
+
+    rollout_app.command(name=func.__name__.removeprefix("rollout_"))(wrapper)
+    return wrapper
+
+
+def _rollout(action: str, component: str, env: str, path: Path, output: Output, policy: Path | None) -> int:
+    from reconciler.commands.rollout import run_rollout
+
+    platform = load_platform(path, policy, (env,))
+    return emit_outcome(run_rollout(platform, path.resolve(), env, component, action, as_json=output is Output.json))
+
+
+@rollout_command
+def rollout_status(component: ComponentArg, env: EnvOpt, path: RepoArg = Path("."),
+                   output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
+                   policy: PolicyOpt = None) -> int:
+    """The rollout of COMPONENT on each cluster: phase, step, share, last analysis, time to the next step."""
+    return _rollout("status", component, env, path, output, policy)
+
+
+@rollout_command
+def rollout_pause(component: ComponentArg, env: EnvOpt, path: RepoArg = Path("."),
+                  output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
+                  policy: PolicyOpt = None) -> int:
+    """Hold the rollout at its step (the daemon stops the step's clock at its next look)."""
+    return _rollout("pause", component, env, path, output, policy)
+
+
+@rollout_command
+def rollout_resume(component: ComponentArg, env: EnvOpt, path: RepoArg = Path("."),
+                   output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
+                   policy: PolicyOpt = None) -> int:
+    """Go on with a paused rollout from where its step's clock stopped."""
+    return _rollout("resume", component, env, path, output, policy)
+
+
+@rollout_command
+def rollout_abort(component: ComponentArg, env: EnvOpt, path: RepoArg = Path("."),
+                  output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
+                  policy: PolicyOpt = None) -> int:
+    """Give the new version's share back (0%) and end the rollout as Aborted."""
+    return _rollout("abort", component, env, path, output, policy)
 
 
 def main(argv: list[str] | None = None) -> int:

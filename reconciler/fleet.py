@@ -13,6 +13,7 @@ from collections.abc import Callable
 from reconciler.cluster.base import Cluster
 from reconciler.engine import ApplyOptions, Result, Target, reconcile
 from reconciler.render import render_cluster
+from reconciler.rollout.policy import RolloutPolicy, rollout_policies
 from reconciler.spec.checks.teams import team_namespaces
 from reconciler.spec.document import Spec
 from reconciler.spec.models import Cluster as ClusterSpec
@@ -30,6 +31,8 @@ class Placement:
     """The environment's deletion budget (``policy.maxPruneFraction``)."""
     concurrency: int
     """Writes in flight at once (the cluster's ``rateLimit.maxInFlight``)."""
+    rollouts: tuple[RolloutPolicy, ...] = ()
+    """The served models on this cluster rolled out progressively (the daemon drives them)."""
 
     def options(self, base: ApplyOptions) -> ApplyOptions:
         """``base`` with this cluster's budget and concurrency."""
@@ -46,7 +49,8 @@ def placements(spec: Spec, environment: str, revision: str) -> list[Placement]:
         teams = tuple(sorted(set(team_namespaces(view, cluster.name).values())))
         target = Target(environment, cluster.name, namespace, revision, [r.manifest for r in rendered], teams)
         found.append(Placement(target, cluster, view.model.spec.policy.max_prune_fraction,
-                               cluster.rate_limit.max_in_flight))
+                               cluster.rate_limit.max_in_flight,
+                               rollout_policies(spec, environment, target.manifests)))
     return found
 
 

@@ -96,6 +96,14 @@ class DaemonConfig:
     answer_timeout: float = 10.0
     """Seconds a read (GET, LIST, a watch's start) waits for a cluster's answer; none by then marks the
     cluster unreachable (Unknown on the status page, ``platformctl_cluster_up`` 0) at once."""
+    prometheus_url: str | None = None
+    """Base URL of the Prometheus-compatible query API that judges progressive rollouts (operator
+    configuration, never the repository's); None: metric checks of a rollout fail (readiness alone
+    cannot pass an analysis that asks for metrics)."""
+    promote_after_rollout: bool = False
+    """After a progressive rollout succeeded on every cluster of an environment, open the promotion of that
+    version to the next stage as a branch (``promote/<next>/<component>-<version>``; pushed to origin when
+    the repository is a URL). Off: promotion stays ``platformctl promote``."""
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (JSON unless stderr is a terminal)."""
     log_level: str = "info"
@@ -116,6 +124,8 @@ class DaemonConfig:
             raise ConfigError(f"log format must be auto, json or console, not {self.log_format!r}")
         if self.listen is not None:
             listen_address(self.listen)
+        if self.prometheus_url is not None:
+            _optional_url(self.prometheus_url)
 
     @property
     def remote(self) -> bool:
@@ -174,6 +184,15 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(name for name in re.split(r"[\s,]+", text.strip()) if name)
 
 
+def _optional_url(text: str) -> str | None:
+    value = text.strip()
+    if not value:
+        return None
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"{text!r} is not an http(s) URL")
+    return value
+
+
 def _optional_listen(text: str) -> str | None:
     return None if text.strip().lower() in ("", "off", "none") else text.strip()
 
@@ -187,7 +206,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "lease_duration": parse_duration, "renew_deadline": parse_duration, "retry_period": parse_duration,
     "identity": str, "state_dir": Path, "cluster_root": Path, "policy": Path, "own_namespace": str, "backoff_base": parse_duration,
     "backoff_cap": parse_duration, "shutdown_grace": parse_duration, "answer_timeout": parse_duration,
-    "log_format": str, "log_level": str,
+    "log_format": str, "log_level": str, "prometheus_url": _optional_url,
+    "promote_after_rollout": parse_bool,
 }
 ENVIRONMENT = {
     "repo": "PLATFORMCTL_REPO", "branch": "PLATFORMCTL_BRANCH", "environments": "PLATFORMCTL_ENVIRONMENTS",
@@ -204,7 +224,8 @@ ENVIRONMENT = {
     "policy": "PLATFORMCTL_POLICY", "own_namespace": "PLATFORMCTL_OWN_NAMESPACE",
     "backoff_base": "PLATFORMCTL_BACKOFF_BASE", "backoff_cap": "PLATFORMCTL_BACKOFF_CAP",
     "shutdown_grace": "PLATFORMCTL_SHUTDOWN_GRACE", "answer_timeout": "PLATFORMCTL_ANSWER_TIMEOUT",
-    "log_format": "PLATFORMCTL_LOG_FORMAT",
+    "log_format": "PLATFORMCTL_LOG_FORMAT", "prometheus_url": "PLATFORMCTL_PROMETHEUS_URL",
+    "promote_after_rollout": "PLATFORMCTL_PROMOTE_AFTER_ROLLOUT",
     "log_level": "PLATFORMCTL_LOG_LEVEL",
 }
 """The variable of each setting (the webhook secret is PLATFORMCTL_WEBHOOK_SECRET or ..._FILE)."""

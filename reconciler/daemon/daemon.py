@@ -38,6 +38,7 @@ from reconciler.daemon.deadlines import TargetDeadlines
 from reconciler.daemon.election.elector import AlwaysLeader, Leadership
 from reconciler.daemon.election.relay import PushRelay
 from reconciler.daemon.guard import DaemonFence
+from reconciler.daemon.handoffs import HandoffQueue
 from reconciler.daemon.outcomes import OutcomeRecorder
 from reconciler.daemon.pool import WorkerPool
 from reconciler.daemon.reachability import TargetReachability
@@ -52,6 +53,8 @@ from reconciler.engine import ApplyOptions, Result
 from reconciler.observability.metrics import Metrics
 from reconciler.policy.enforcement import Enforcement
 from reconciler.policy.resolve import daemon_enforcement
+from reconciler.rollout.driver import RolloutDriver
+from reconciler.rollout.prometheus import Prometheus
 from reconciler.source.tracking import Source
 
 log = structlog.get_logger("platformctl.daemon")
@@ -103,7 +106,11 @@ class Daemon:
         self.pool = WorkerPool(connect=connect, clock=self.clock, refusal=self.refusal,
                                fence=DaemonFence(self.leadership.remaining, self.refusal),
                                answer_timeout=config.answer_timeout, condition=self._cond, on_done=self._finished,
-                               on_api_error=lambda cluster, code: self.metrics.api_error(cluster, code))
+                               on_api_error=lambda cluster, code: self.metrics.api_error(cluster, code),
+                               rollouts=RolloutDriver(
+                                   now=lambda: self.clock.now().timestamp(),
+                                   query=Prometheus(config.prometheus_url).query if config.prometheus_url else None,
+                                   instance=self.leadership.identity))
         self.reach = TargetReachability(clock=self.clock, condition=self._cond, metrics=metrics,
                                         deadlines=self.deadlines, states=self.pool.states, probe=self.pool.probe,
                                         answer_timeout=config.answer_timeout, stop=self._stop, wake=self._wake)
@@ -111,6 +118,7 @@ class Daemon:
                                     on_drift=self._drift_seen)
         self.outcomes = OutcomeRecorder(clock=self.clock, deadlines=self.deadlines, metrics=metrics,
                                         located=self.refresher.located)
+        self.handoffs = HandoffQueue(enabled=config.promote_after_rollout, push=config.remote)
 
     @property
     def source(self) -> Source:
@@ -131,6 +139,8 @@ class Daemon:
     def step(self, *, force: bool = False) -> StepReport:
         """One pass of the control loop (see the module docstring); ``force`` reconciles every target now."""
         leading = self._lead()
+        if leading and not self._stop.is_set():
+            self.handoffs.open_pending(self.source.path, self._cond)
         reasons = self.trigger.take()
         if reasons.get("webhook") and not leading:
             self.role.forward_push()
@@ -230,8 +240,10 @@ class Daemon:
     def status(self) -> dict[str, Any]:
         """The status document for the status page and /status.json."""
         with self._cond:
-            return document(self.source_state, list(self.pool.states.values()), leader=self.role.leading,
-                            ready=self.ready(), election=self.leadership.describe())
+            doc = document(self.source_state, list(self.pool.states.values()), leader=self.role.leading,
+                           ready=self.ready(), election=self.leadership.describe())
+            doc["promotionsOpened"] = self.handoffs.document()
+            return doc
 
     def targets(self) -> list[TargetState]:
         """Every managed target's state, in spec order."""
@@ -320,3 +332,5 @@ class Daemon:
         state = self.pool.state_of(worker)
         if state is not None:
             self.outcomes.record(worker.key, state, outcome)
+            if self.good is not None:
+                self.handoffs.note(worker.key, self.good, self.pool.states)

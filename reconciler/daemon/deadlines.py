@@ -23,7 +23,7 @@ class TargetDeadlines:
         self._rand = rand
 
     def reason(self, key: TargetKey, state: TargetState, desired: Desired) -> str | None:
-        """Why ``key`` needs a job now (``revision``, ``resync``, ``retry``, ``drift``), or None."""
+        """Why ``key`` needs a job now (``revision``, ``resync``, ``retry``, ``drift``, ``rollout``), or None."""
         revision = desired.target.revision
         if self._scheduler.when(("retry", key)) is not None:
             if self._scheduler.due(("retry", key)):
@@ -35,19 +35,29 @@ class TargetDeadlines:
             return "revision" if state.applied != revision else "resync"
         if self._scheduler.pop_due(("drift", key)):
             return "drift"
+        if self._scheduler.pop_due(("rollout", key)):
+            return "rollout"
         return None
 
     def clear(self, keys: Iterable[TargetKey]) -> None:
-        """Disarm the retry and drift deadlines of ``keys``."""
+        """Disarm the retry, drift and rollout deadlines of ``keys`` (a finished job arms them again)."""
         for key in keys:
             self._scheduler.cancel(("retry", key))
             self._scheduler.cancel(("drift", key))
+            self._scheduler.cancel(("rollout", key))
 
     def succeeded(self, key: TargetKey) -> None:
         """A reconcile went through: the next drift check is due after the drift interval."""
         if self._config.drift_interval > 0:
             # earliest: a check a watch asked for during this reconcile stays due sooner
             self._scheduler.earliest(("drift", key), self._config.drift_interval)
+
+    def rollouts(self, key: TargetKey, wake_in: float | None) -> None:
+        """A rollout of the target moves next in ``wake_in`` seconds (None: none is due)."""
+        if wake_in is None:
+            self._scheduler.cancel(("rollout", key))
+        else:
+            self._scheduler.after(("rollout", key), max(0.0, wake_in))
 
     def blocked(self, key: TargetKey) -> None:
         """The revision cannot be applied as it is: no drift checks until the next commit."""

@@ -78,6 +78,21 @@ class GuardedCluster:
             self._check()
         return self._call(lambda: self.inner.apply(manifest, dry_run=dry_run, force=force))
 
+    def apply_as(self, manifest: Manifest, *, field_manager: str) -> Manifest:
+        """Refused unless allowed; a rollout's apply under its own field manager."""
+        self._check()
+        apply_as: Callable[..., Manifest] | None = getattr(self.inner, "apply_as", None)
+        if apply_as is None:
+            raise ClusterError(f"cluster {self.name} cannot apply under another field manager (a directory?)")
+        return self._call(lambda: apply_as(manifest, field_manager=field_manager))
+
+    def record_event(self, event: Manifest) -> None:
+        """Refused unless allowed; nothing where the cluster keeps no Events (a directory)."""
+        self._check()
+        record: Callable[[Manifest], None] | None = getattr(self.inner, "record_event", None)
+        if record is not None:
+            self._call(lambda: record(event))
+
     def delete(self, kind: KindRef, namespace: str | None, name: str, *, dry_run: bool = False) -> bool:
         """Refused unless allowed (dry runs always pass)."""
         if not dry_run:

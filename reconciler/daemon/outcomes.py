@@ -60,6 +60,10 @@ class OutcomeRecorder:
             state.failures += 1
             delay = self._deadlines.failed(key, state.failures)
             state.next_retry = now + timedelta(seconds=delay)
+        if job.options.apply and (outcome.rollouts or result.ok):  # a report-only drift check moves no rollout
+            state.rollouts = list(outcome.rollouts)
+        wakes = [v.wake_in for v in state.rollouts if v.wake_in is not None]
+        self._deadlines.rollouts(key, min(wakes) if wakes else None)
         state.rows = rows_after(result, applied=job.options.apply, reachable=outcome.reachable,
                                 last_seen=state.last_seen)
         drifted = len(result.plan.writes) if job.reason == "drift" and result.plan is not None else None

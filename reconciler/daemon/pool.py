@@ -14,6 +14,7 @@ from reconciler.daemon.reach import Probe, Reachability
 from reconciler.daemon.revisions import TargetKey
 from reconciler.daemon.status import TargetState
 from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker
+from reconciler.rollout.driver import RolloutDriver
 
 
 class WorkerPool:
@@ -24,8 +25,9 @@ class WorkerPool:
     def __init__(self, *, connect: Connect, clock: Clock, refusal: Callable[[], str | None], fence: WriteFence,
                  answer_timeout: float, condition: threading.Condition,
                  on_done: Callable[[TargetWorker, Outcome], None],
-                 on_api_error: Callable[[str, int], None]) -> None:
+                 on_api_error: Callable[[str, int], None], rollouts: RolloutDriver | None = None) -> None:
         self._connect = connect
+        self._rollouts = rollouts
         self._clock = clock
         self._refusal = refusal
         self._fence = fence
@@ -50,7 +52,8 @@ class WorkerPool:
         self.states.setdefault(key, TargetState(*key))
         worker = TargetWorker(key, connect=self._connect, clock=self._clock, refusal=self._refusal,
                               fence=self._fence, reach=reach, answer_timeout=self._answer_timeout,
-                              condition=self._cond, on_done=self._on_done, on_api_error=self._on_api_error)
+                              condition=self._cond, on_done=self._on_done, on_api_error=self._on_api_error,
+                              rollouts=self._rollouts)
         self._workers[key] = worker
         worker.start()
 

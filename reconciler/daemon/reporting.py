@@ -16,6 +16,7 @@ from reconciler.daemon.worker import Outcome
 from reconciler.engine import ChangeAction
 from reconciler.observability.logging import object_fields
 from reconciler.observability.metrics import Metrics
+from reconciler.rollout.view import as_document
 
 
 def report_outcome(metrics: Metrics, state: TargetState, outcome: Outcome, drifted: int | None,
@@ -40,6 +41,7 @@ def report_outcome(metrics: Metrics, state: TargetState, outcome: Outcome, drift
     metrics.throttled(cluster, outcome.throttled, source=env)
     if outcome.rate_limit is not None:
         metrics.rate_limit(cluster, outcome.rate_limit)
+    metrics.rollouts(env, cluster, [as_document(view) for view in state.rollouts])
 
 
 def log_outcome(log: FilteringBoundLogger, state: TargetState, outcome: Outcome, drifted: int | None) -> None:

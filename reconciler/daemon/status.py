@@ -17,6 +17,7 @@ from reconciler.component_status import Row, status_rows
 from reconciler.engine import Result
 from reconciler.health import Health, Status, unreachable, worst
 from reconciler.health.model import iso
+from reconciler.rollout.view import RolloutView, as_document
 
 
 @dataclass
@@ -69,6 +70,8 @@ class TargetState:
     """The revision refused because an object needs replacement (not retried until the next commit)."""
     spec_errors: list[str] = field(default_factory=list)
     """``file:line:col`` of each change that needs replacement (with ``blocked``)."""
+    rollouts: list[RolloutView] = field(default_factory=list)
+    """The progressive rollouts of the target's served models, as the last job left them."""
 
     def health(self) -> Health:
         """Worst of the rows; Unknown (with last-seen) while unreachable; Unknown before the first reconcile."""
@@ -140,6 +143,7 @@ def _cluster(state: TargetState) -> dict[str, Any]:
         "blockedRevision": state.blocked,
         "specErrors": list(state.spec_errors),
         "refusedDeletes": _refused_deletes(state),
+        "rollouts": [as_document(view) for view in state.rollouts],
         "components": [{"name": r.component, "sync": r.sync, "health": r.health.status.value,
                         "message": r.health.message, "objects": r.objects} for r in shown_rows(state)],
     }

@@ -29,6 +29,8 @@ from reconciler.daemon.reach import Probe, Reachability
 from reconciler.daemon.revisions import Desired, TargetKey
 from reconciler.engine import ApplyOptions, Result, reconcile
 from reconciler.errors import ClusterError
+from reconciler.rollout.driver import RolloutDriver
+from reconciler.rollout.view import RolloutView
 from reconciler.spec.models import Cluster as ClusterSpec
 
 log = structlog.get_logger("platformctl.worker")
@@ -63,6 +65,8 @@ class Outcome:
     throttled: float
     rate_limit: float | None = None
     """Client-side requests/s limit in force (0: none); None for clients without one."""
+    rollouts: tuple[RolloutView, ...] = ()
+    """The progressive rollouts of the target's served models, after this job moved them."""
 
 
 class TargetWorker:
@@ -71,8 +75,10 @@ class TargetWorker:
     def __init__(self, key: TargetKey, *, connect: Connect, clock: Clock, refusal: Callable[[], str | None],
                  condition: threading.Condition, on_done: Callable[[TargetWorker, Outcome], None],
                  on_api_error: Callable[[str, int], None], fence: WriteFence = OPEN,
-                 reach: Reachability | None = None, answer_timeout: float | None = None) -> None:
+                 reach: Reachability | None = None, answer_timeout: float | None = None,
+                 rollouts: RolloutDriver | None = None) -> None:
         self.key = key
+        self._rollouts = rollouts
         self._connect = connect
         self._clock = clock
         self._refusal = refusal
@@ -147,9 +153,17 @@ class TargetWorker:
     def _run(self, job: Job) -> Outcome:
         started = time.perf_counter()
         guarded: GuardedCluster | None = None
+        views: list[RolloutView] = []
         try:
             guarded = self._cluster(job.desired.cluster)
+            policies = job.desired.rollouts if self._rollouts is not None and job.options.apply else ()
+            if policies and self._rollouts is not None:
+                # the canary share of a new version is set before the reconcile applies that version
+                self._rollouts.before(guarded, policies)
             result = reconcile(guarded, job.desired.target, job.options)
+            if self._rollouts is not None and job.options.apply and not guarded.refused:
+                # without policies this costs no request, unless a rollout Git stopped asking for is let go
+                views = self._rollouts.after(guarded, policies, environment=self.key[0], cluster_name=self.key[1])
         except ClusterError as exc:  # e.g. a kubeconfig that cannot be loaded
             result = Result(job.desired.target, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - one target's failure must never end its worker
@@ -163,7 +177,7 @@ class TargetWorker:
                        inner.request_counts() if inner is not None else {},
                        inner.retries if inner is not None else 0,
                        inner.throttled_seconds if inner is not None else 0.0,
-                       inner.rate_limit if inner is not None else None)
+                       inner.rate_limit if inner is not None else None, tuple(views))
 
     @property
     def probe(self) -> Probe | None:

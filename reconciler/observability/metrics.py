@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
@@ -24,6 +25,8 @@ RECONCILE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.
 """Seconds: a no-op reconcile of a small environment to a slow first apply of a large one."""
 HEALTH_STATUSES = ("Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown")
 """Every value of ``platformctl_component_health``'s ``status`` label (``reconciler.health.Status``)."""
+ROLLOUT_PHASES = ("Progressing", "Paused", "Succeeded", "Failed", "Aborted")
+
 APPLIED_ACTIONS = ("created", "configured", "replaced")
 """Change actions that count as a write in ``platformctl_objects_applied_total``."""
 
@@ -91,6 +94,20 @@ class Metrics:
                             "Revision of the source last loaded and whether it loaded (value 1).", registry=r)
         self._leader = Gauge("platformctl_leader", "1 while this replica holds the leader lease.", registry=r)
         self._leader.set(0)
+        rollout = [*target, "component"]
+        self._rollout_share = Gauge("platformctl_rollout_share_percent",
+                                    "Share of traffic (percent) a progressive rollout gives the new version.",
+                                    rollout, registry=r)
+        self._rollout_step = Gauge("platformctl_rollout_step", "Step (1-based) a progressive rollout is at.",
+                                   rollout, registry=r)
+        self._rollout_phase = Gauge("platformctl_rollout_phase", "1 for the phase a rollout is in, else 0.",
+                                    [*rollout, "phase"], registry=r)
+        self._rollout_failures = Gauge("platformctl_rollout_analysis_failures",
+                                       "Failed analyses in a row of the rollout's current step.", rollout, registry=r)
+        self._rollout_next = Gauge("platformctl_rollout_next_step_seconds",
+                                   "Seconds until the rollout's current step is analysed (-1: none scheduled).",
+                                   rollout, registry=r)
+        self._rollouts: dict[tuple[str, str], set[str]] = {}  # target -> components with rollout series
 
     # --- reconciles -----------------------------------------------------------------
     def reconcile_finished(self, environment: str, cluster: str, seconds: float, *, ok: bool,
@@ -163,6 +180,32 @@ class Metrics:
         for comp in components:
             for value in HEALTH_STATUSES:
                 _remove(self._health, env, name, comp, value)
+        self.rollouts(environment, cluster, [])
+
+    # --- progressive rollouts ----------------------------------------------------------
+    def rollouts(self, environment: str, cluster: str, rollouts: list[dict[str, Any]]) -> None:
+        """The rollouts of a target as the status document shows them (``rollout.view.as_document``);
+        series of rollouts no longer shown are dropped."""
+        env, name = _label(environment), _label(cluster)
+        shown = set()
+        for doc in rollouts:
+            comp = _label(str(doc["component"]))
+            shown.add(comp)
+            self._rollout_share.labels(env, name, comp).set(float(doc["share"]))
+            self._rollout_step.labels(env, name, comp).set(float(doc["step"]))
+            self._rollout_failures.labels(env, name, comp).set(float(doc["failures"]))
+            wait = doc.get("nextStepInSeconds")
+            self._rollout_next.labels(env, name, comp).set(-1.0 if wait is None else float(wait))
+            for phase in ROLLOUT_PHASES:
+                self._rollout_phase.labels(env, name, comp, phase).set(1 if doc["phase"] == phase else 0)
+        with self._lock:
+            gone = self._rollouts.get((env, name), set()) - shown
+            self._rollouts[(env, name)] = shown
+        for comp in gone:
+            for metric in (self._rollout_share, self._rollout_step, self._rollout_failures, self._rollout_next):
+                _remove(metric, env, name, comp)
+            for phase in ROLLOUT_PHASES:
+                _remove(self._rollout_phase, env, name, comp, phase)
 
     # --- Kubernetes API client ------------------------------------------------------
     def api_requests(self, cluster: str, counts: Mapping[str, int], *, source: str = "") -> None:

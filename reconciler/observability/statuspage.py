@@ -44,6 +44,8 @@ class ClusterStatus(TypedDict, total=False):
     refusedDeletes: list[str]
     """Inventory entries platformctl refused to delete (not its own: was the inventory edited?)."""
     components: list[ComponentStatus]
+    rollouts: list[dict[str, Any]]
+    """Progressive rollouts of served models (``reconciler.rollout.view.as_document``)."""
 
 
 class EnvironmentStatus(TypedDict, total=False):
@@ -93,6 +95,7 @@ def status_html(doc: Mapping[str, Any], *, refresh_seconds: int = 10) -> str:
         for cluster_name, cluster in _entries(env.get("clusters")):
             parts.extend(_cluster_rows(cluster_name, cluster))
         parts.append("</table>")
+        parts.extend(_rollouts(env))
     parts.append("</body></html>")
     return "".join(parts)
 
@@ -109,6 +112,38 @@ def _cluster_rows(name: str, cluster: Mapping[str, Any]) -> Iterable[str]:
     for component_name, component in components:
         yield (f"<tr><td>{_e(name)}</td><td>{_e(component_name)}</td><td>{_e(component.get('sync'))}</td>"
                f"{_health_cell(component.get('health'))}<td>{_e(component.get('message'))}</td>{tail}</tr>")
+
+
+_ROLLOUT_COLUMNS = ("Cluster", "Component", "Versions", "Phase", "Step", "Share", "Next step in", "Analysis",
+                    "Reason")
+
+
+def _rollouts(env: Mapping[str, Any]) -> Iterable[str]:
+    """A table of the environment's progressive rollouts (none: nothing)."""
+    rows = []
+    for cluster_name, cluster in _entries(env.get("clusters")):
+        for rollout in cluster.get("rollouts") or []:
+            if not isinstance(rollout, Mapping):
+                continue
+            checks = "<br>".join(
+                f"{_e(c.get('name'))}: {'ok' if c.get('ok') else 'FAILED'}"
+                + (f" ({_e(c.get('value'))})" if c.get("value") is not None else "")
+                + (f" &ndash; {_e(c.get('message'))}" if c.get("message") else "")
+                for c in rollout.get("analysis") or [] if isinstance(c, Mapping))
+            wait = rollout.get("nextStepInSeconds")
+            phase = str(rollout.get("phase") or "")
+            css = {"Succeeded": "healthy", "Failed": "degraded", "Aborted": "degraded", "Paused": "suspended"}.get(
+                phase, "progressing")
+            steps = rollout.get("steps") or []
+            rows.append(
+                f"<tr><td>{_e(cluster_name)}</td><td>{_e(rollout.get('component'))}</td>"
+                f"<td>{_e(rollout.get('previous') or '-')} &rarr; {_e(rollout.get('version'))}</td>"
+                f"<td class=\"h-{css}\">{_e(phase)}</td><td>{_e(rollout.get('step'))}/{len(steps)}</td>"
+                f"<td>{_e(rollout.get('share'))}%</td><td>{'' if wait is None else f'{float(wait):.0f}s'}</td>"
+                f"<td>{checks}</td><td class=\"err\">{_e(rollout.get('reason'))}</td></tr>")
+    if rows:
+        yield (f"<h3>Rollouts</h3><table><tr>{''.join(f'<th>{c}</th>' for c in _ROLLOUT_COLUMNS)}</tr>"
+               + "".join(rows) + "</table>")
 
 
 def _health_cell(value: Any) -> str:

@@ -25,7 +25,8 @@ def render_serving(item: Resolved, ctx: RenderContext) -> list[Manifest]:
     if spec.replicas.max:  # unset or 0: no upper bound, which upstream writes by leaving maxReplicas out
         predictor["maxReplicas"] = spec.replicas.max
     _scaling(predictor, spec)
-    if spec.canary is not None:
+    if spec.canary is not None and spec.canary.traffic_percent is not None:
+        # A progressive canary's share is the rollout's (its own field manager), never Git's.
         predictor["canaryTrafficPercent"] = spec.canary.traffic_percent
     if spec.timeout_seconds is not None:
         predictor["timeout"] = spec.timeout_seconds

@@ -153,8 +153,10 @@ def _environment_data(env: EnvironmentReview) -> dict[str, Any]:
                  "components": [{"ref": c.ref, "before": _demand(c.before), "after": _demand(c.after)}
                                 for c in cost.components]},
         "traffic": [{"component": m.component, "description": m.describe(),
-                     "before": None if m.before is None else {"version": m.before.version, "canary": m.before.canary},
-                     "after": None if m.after is None else {"version": m.after.version, "canary": m.after.canary}}
+                     "before": None if m.before is None else {"version": m.before.version, "canary": m.before.canary,
+                                                              "steps": list(m.before.steps) or None},
+                     "after": None if m.after is None else {"version": m.after.version, "canary": m.after.canary,
+                                                            "steps": list(m.after.steps) or None}}
                     for m in env.traffic],
         "schedules": [{"schedule": m.schedule, "before": _schedule(m.before), "after": _schedule(m.after)}
                       for m in env.schedules],

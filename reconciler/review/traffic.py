@@ -19,6 +19,9 @@ class ServingSide:
 
     version: str | None
     canary: int | None
+    steps: tuple[int, ...] = ()
+    """A progressive rollout's shares (empty: none); the daemon moves traffic, not Git."""
+    interval: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,14 @@ class TrafficMove:
         if self.before.canary != self.after.canary:
             parts.append(f"canary {_percent(self.before.canary)} -> {_percent(self.after.canary)}")
         text = ", ".join(parts)
-        if self.before.version != self.after.version:
+        if self.before.steps != self.after.steps:
+            parts.append(f"rollout steps {_steps(self.before.steps)} -> {_steps(self.after.steps)}")
+            text = ", ".join(parts)
+        if self.before.version != self.after.version and self.after.steps:
+            text += (f": the daemon rolls {self.after.version} out in steps of {_steps(self.after.steps)}, "
+                     f"{_seconds(self.after.interval)} each, analysed before each step and rolled back to "
+                     f"{self.before.version} on failure")
+        elif self.before.version != self.after.version:
             share = self.after.canary
             text += (f": 100% of traffic moves to {self.after.version} once it is ready (no canary)" if share is None
                      else f": {share}% goes to {self.after.version}, {100 - share}% stays on {self.before.version}")
@@ -52,6 +62,14 @@ class TrafficMove:
 
 def _percent(value: int | None) -> str:
     return "none" if value is None else f"{value}%"
+
+
+def _steps(steps: tuple[int, ...]) -> str:
+    return "/".join(f"{s}%" for s in steps) if steps else "none"
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds / 60:g}m" if seconds >= 60 and seconds % 60 == 0 else f"{seconds:g}s"
 
 
 def _canary(value: int | None, prefix: str) -> str:
@@ -71,6 +89,9 @@ def _sides(spec: Spec | None, environment: str) -> dict[str, ServingSide]:
     found = {}
     for ref, item in spec.environments[environment].components.items():
         if isinstance(item.spec, ServingSpec):
-            canary = item.spec.canary.traffic_percent if item.spec.canary is not None else None
-            found[ref] = ServingSide(item.spec.version, canary)
+            canary = item.spec.canary
+            if canary is not None and canary.progressive:
+                found[ref] = ServingSide(item.spec.version, None, canary.steps, canary.interval_seconds)
+            else:
+                found[ref] = ServingSide(item.spec.version, canary.traffic_percent if canary is not None else None)
     return found

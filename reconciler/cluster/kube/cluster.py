@@ -207,6 +207,24 @@ class KubeCluster:
     # --- writes -------------------------------------------------------------------
     def apply(self, manifest: Manifest, *, dry_run: bool = False, force: bool = True) -> Manifest:
         """Server-side apply (PATCH apply-patch+yaml, fieldManager=platformctl); the stored object."""
+        return self._apply(manifest, dry_run=dry_run, force=force, field_manager=FIELD_MANAGER)
+
+    def apply_as(self, manifest: Manifest, *, field_manager: str) -> Manifest:
+        """Server-side apply (forced) under another field manager (a rollout's canary share): fields it
+        owns are never platformctl's, so never drift of the Git state."""
+        return self._apply(manifest, dry_run=False, force=True, field_manager=field_manager)
+
+    def record_event(self, event: Manifest) -> None:
+        """Create a core/v1 Event (POST to the namespace's events)."""
+        namespace = str((event.get("metadata") or {}).get("namespace") or "")
+        kind = known_kind("v1", "Event") or KindRef("v1", "Event", "events", True)
+        key = ObjectKey("", "Event", namespace, str((event.get("metadata") or {}).get("generateName") or ""))
+        response = self._transport.request("POST", resource_path(kind, namespace), verb="create",
+                                           body=event, content_type="application/json",
+                                           key=key, kind=kind)
+        self._ok(response, key, kind)
+
+    def _apply(self, manifest: Manifest, *, dry_run: bool, force: bool, field_manager: str) -> Manifest:
         key = ObjectKey.of(manifest)
         kind = self.kind(str(manifest.get("apiVersion", "")), str(manifest.get("kind", "")))
         metadata = manifest.get("metadata") or {}
@@ -220,7 +238,7 @@ class KubeCluster:
         if not kind.namespaced and "namespace" in metadata:
             body = {**manifest, "metadata": {k: v for k, v in metadata.items() if k != "namespace"}}
             namespace = None
-        query = [("fieldManager", FIELD_MANAGER)]
+        query = [("fieldManager", field_manager)]
         # Serialized here (orjson) so the client sends the bytes as they are: its own
         # sanitize-and-json.dumps pass cost a sixth of the client's time per apply.
         payload = orjson.dumps(body)

@@ -102,6 +102,13 @@ class LocalDirCluster:
             return self._load(path) if path.is_file() else None
 
     # --- writes -------------------------------------------------------------------
+    def apply_as(self, manifest: Manifest, *, field_manager: str) -> Manifest:
+        """Apply (a directory keeps no field managers: the same as ``apply``)."""
+        return self.apply(manifest)
+
+    def record_event(self, event: Manifest) -> None:
+        """Nothing: a directory keeps no Events."""
+
     def apply(self, manifest: Manifest, *, dry_run: bool = False, force: bool = True) -> Manifest:
         """Server-side apply as the only manager (``force`` has nothing to override here)."""
         self._count("patch")

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from reconciler.spec.models.base import API_VERSION, ApiVersion, ComponentMetadata, EnvVars, Placement, Resources, SpecModel, container_resources
+from reconciler.spec.models.schedule import Duration
 
 STORAGE_SCHEMES = (
     "gs://", "s3://", "pvc://", "file://", "https://", "http://", "hdfs://", "webhdfs://",
@@ -59,10 +60,71 @@ class Batcher(SpecModel):
     timeout: int | None = Field(default=None, ge=1, description="seconds")
 
 
-class Canary(SpecModel):
-    """Send a share of traffic to the newest revision (Knative mode)."""
+class MetricCheck(SpecModel):
+    """One analysis check: a Prometheus query whose value must stay within ``min``/``max``.
 
-    traffic_percent: int = Field(ge=0, le=100)
+    The query may use ``$interval`` (the step interval, e.g. ``5m``), ``$version`` (the new
+    version), ``$component`` and ``$namespace``; its first sample is compared."""
+
+    name: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9]([-_.A-Za-z0-9]*[A-Za-z0-9])?$")
+    query: str = Field(min_length=1, max_length=4096, description="PromQL; an instant query at the end of each step")
+    min: float | None = Field(default=None, description="the check fails below this value")
+    max: float | None = Field(default=None, description="the check fails above this value")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> MetricCheck:
+        if self.min is None and self.max is None:
+            raise ValueError("set 'min', 'max' or both: a check without a bound judges nothing")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+
+class Analysis(SpecModel):
+    """How each step is judged: metric checks (plus the InferenceService's own readiness)."""
+
+    metrics: tuple[MetricCheck, ...] = Field(default=(), description="checked at the end of every step")
+    failure_threshold: int = Field(default=1, ge=1, le=100, description="failed analyses in a row before the "
+                                                                       "rollout is rolled back")
+
+
+class Canary(SpecModel):
+    """Either a static share for the newest revision (``trafficPercent``) or a progressive rollout
+    (``steps``, ``interval``, ``analysis``) that the daemon drives when the version changes (Knative mode)."""
+
+    traffic_percent: int | None = Field(default=None, ge=0, le=100, description="a static canary share")
+    steps: tuple[int, ...] = Field(default=(), description="canary shares in percent, rising, ending at 100")
+    interval: Duration | None = Field(default=None, description="time at each step before it is analysed "
+                                                                "(default 5m)")
+    analysis: Analysis = Analysis()
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Canary:
+        if (self.traffic_percent is None) == (not self.steps):
+            raise ValueError("set exactly one of 'trafficPercent' (a static canary) or 'steps' (a progressive "
+                             "rollout)")
+        if self.steps:
+            if any(not 1 <= s <= 100 for s in self.steps):
+                raise ValueError("every step is a share between 1 and 100")
+            if any(b <= a for a, b in zip(self.steps, self.steps[1:])):
+                raise ValueError(f"steps must rise: {list(self.steps)}")
+            if self.steps[-1] != 100:
+                raise ValueError(f"the last step must be 100 (the new version alone), not {self.steps[-1]}")
+            if self.interval is not None and self.interval.total_seconds() <= 0:
+                raise ValueError("interval must be positive")
+        elif self.interval is not None or self.analysis != Analysis():
+            raise ValueError("'interval' and 'analysis' belong to a progressive rollout: add 'steps'")
+        return self
+
+    @property
+    def progressive(self) -> bool:
+        """Whether the daemon drives this canary step by step."""
+        return bool(self.steps)
+
+    @property
+    def interval_seconds(self) -> float:
+        """Seconds at each step (default five minutes)."""
+        return self.interval.total_seconds() if self.interval is not None else 300.0
 
 
 class Transformer(SpecModel):
