@@ -19,6 +19,7 @@ from reconciler.spec.load import load
 def main(sizes: list[int]) -> None:
     """Print one line per size: components, environments, seconds, components/s."""
     print(f"{'components':>10} {'envs':>5} {'resolved':>9} {'seconds':>8} {'components/s':>13}")
+    rates: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             root = generate(Path(tmp) / f"p{size}", size)
@@ -28,10 +29,19 @@ def main(sizes: list[int]) -> None:
                 spec = load(DirectorySource(root))
                 best = min(best, time.perf_counter() - start)
             resolved = sum(len(v.components) for v in spec.environments.values())
+            rates[size] = len(spec.components) / best
             print(f"{len(spec.components):>10} {len(spec.environments):>5} {resolved:>9} {best:>8.3f} "
-                  f"{len(spec.components) / best:>13.0f}")
+                  f"{rates[size]:>13.0f}")
+    print(linearity(rates, "components/s"))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak_mib:.0f} MiB")
+
+
+def linearity(rates: dict[int, float], unit: str) -> str:
+    """The rate at the largest size over the rate at the smallest size of at least 1,000 (1.0: linear)."""
+    base = min((n for n in rates if n >= 1000), default=min(rates))
+    top = max(rates)
+    return f"linearity: {unit} at {top} / at {base} = {rates[top] / rates[base]:.2f} (1.00 is linear)"
 
 
 if __name__ == "__main__":

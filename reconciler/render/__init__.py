@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from reconciler.collection import collection_paused
 from reconciler.kinds import sort_for_apply
 from reconciler.objects import Manifest
 from reconciler.render.context import RenderContext
@@ -55,6 +56,11 @@ def context_for(spec: Spec, view: EnvironmentView, cluster: str, revision: str) 
 
 def render_cluster(spec: Spec, env_name: str, cluster: str, revision: str) -> list[Rendered]:
     """Every object one cluster of an environment must hold, in apply order."""
+    with collection_paused():  # linear in the platform's size (see reconciler.collection)
+        return _render_cluster(spec, env_name, cluster, revision)
+
+
+def _render_cluster(spec: Spec, env_name: str, cluster: str, revision: str) -> list[Rendered]:
     view = spec.environments[env_name]
     ctx = context_for(spec, view, cluster, revision)
     refs = view.placement[cluster]

@@ -6,6 +6,7 @@ fails before merge, located at the component's file and line.
 
 from __future__ import annotations
 
+from reconciler.collection import collection_paused
 from reconciler.conformance import validate_object
 from reconciler.errors import SpecError
 from reconciler.objects import ObjectKey
@@ -46,6 +47,11 @@ def _collisions(objects: list[Rendered]) -> list[SpecError]:
 
 def verify(spec: Spec) -> list[SpecError]:
     """Conformance errors of every rendered object, each located in the spec file that caused it."""
+    with collection_paused():  # linear in the platform's size (see reconciler.collection)
+        return _verify(spec)
+
+
+def _verify(spec: Spec) -> list[SpecError]:
     found: dict[tuple[str, int, int, str], SpecError] = {}
     for env_name, view in spec.environments.items():
         for cluster, objects in render_environment(spec, env_name, VERIFY_REVISION).items():

@@ -87,15 +87,26 @@ class EnvironmentView:
     source: Document
     components: dict[str, Resolved]
     placement: dict[str, tuple[str, ...]]
+    """Cluster -> the components it runs, in file order (the render order)."""
+    placed: dict[str, frozenset[str]] = field(default_factory=dict)
+    """``placement`` as sets, for membership tests in time independent of the platform's size."""
+
+    def __post_init__(self) -> None:
+        if not self.placed:
+            self.placed.update((cluster, frozenset(refs)) for cluster, refs in self.placement.items())
 
     @property
     def name(self) -> str:
         """The environment's name."""
         return self.model.metadata.name
 
+    def runs(self, cluster: str, ref: str) -> bool:
+        """Whether ``cluster`` runs component ``ref``."""
+        return ref in self.placed.get(cluster, frozenset())
+
     def clusters_running(self, ref: str) -> tuple[str, ...]:
         """Names of the clusters of this environment that run component ``ref``."""
-        return tuple(cluster for cluster, refs in self.placement.items() if ref in refs)
+        return tuple(cluster for cluster, refs in self.placed.items() if ref in refs)
 
     def scheduled_pipeline(self, schedule: Resolved) -> tuple[Resolved | None, str | None]:
         """The pipeline a schedule runs here and the version it binds to (its own pin, else the pipeline's)."""

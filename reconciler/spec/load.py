@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from reconciler.collection import collection_paused
 from reconciler.errors import SpecError, SpecErrors
 from reconciler.spec import checks
 from reconciler.spec.diagnose import problems
@@ -29,6 +30,11 @@ M = TypeVar("M", bound=BaseModel)
 
 def load(reader: SourceReader) -> Spec:
     """Read, parse and validate the platform held by ``reader``; raise SpecErrors listing every problem."""
+    with collection_paused():  # linear in the platform's size (see reconciler.collection)
+        return _load(reader)
+
+
+def _load(reader: SourceReader) -> Spec:
     errors: list[SpecError] = []
     allowance = Allowance()
     platform_doc = _parse(reader, PLATFORM_FILE, errors, allowance=allowance)

@@ -69,7 +69,7 @@ def _environments(spec: Spec) -> list[SpecError]:
                 found.append(doc.error(("spec", "overrides", ref), f"override for {ref}, which this environment "
                                        "does not run", "add it to spec.components or remove the override"))
         for ref in view.components:
-            if not any(ref in refs for refs in view.placement.values()):
+            if not any(ref in refs for refs in view.placed.values()):
                 found.append(doc.error(("spec", "clusters"), f"no cluster of environment '{view.name}' runs {ref}",
                                        "widen a cluster's 'components' patterns"))
     return found

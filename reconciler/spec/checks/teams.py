@@ -55,7 +55,7 @@ def _hosted(spec: Spec, view: EnvironmentView) -> list[SpecError]:
         team = item.metadata.team
         if team is None or item.kind == "Team" or team_ref(team) not in spec.components:
             continue
-        for cluster, refs in view.placement.items():
+        for cluster, refs in view.placed.items():
             if ref in refs and team_ref(team) not in refs:
                 where = "" if len(view.placement) == 1 else f" on cluster '{cluster}'"
                 found.append(view.source.error(
@@ -101,7 +101,7 @@ def _gpu_quotas(view: EnvironmentView) -> list[SpecError]:
                 members[item.metadata.team].append(item)
         for team, items in sorted(members.items()):
             team_item = view.components.get(team_ref(team))
-            if team_item is None or team_ref(team) not in refs:
+            if team_item is None or not view.runs(cluster, team_ref(team)):
                 continue
             quota = _spec(team_item).gpu_quota()
             if quota is None:
