@@ -19,14 +19,15 @@ class DirectorySource:
         self.budget = ReadBudget()
         """Bytes read in all (one DirectorySource serves one load)."""
         self._files: list[str] | None = None
+        self._directories: dict[str, Path] = {}
+        """Directory (relative) -> where it resolves: each directory is resolved once, not once per file."""
 
     def read(self, path: str) -> bytes:
         """The bytes of ``path``, refused when it resolves outside the repository or is too big."""
         rel = check_relative(path)
-        full = self.root / rel
         try:
-            resolved = full.resolve(strict=True)
-        except (FileNotFoundError, RuntimeError):
+            resolved = self._resolve(rel)
+        except (FileNotFoundError, NotADirectoryError, RuntimeError):
             raise SourceFileError(rel, "file not found", "check the path and that the file is committed") from None
         if not resolved.is_relative_to(self.root):
             raise SourceFileError(rel, "path leaves the repository (symlink to outside)",
@@ -40,6 +41,18 @@ class DirectorySource:
         self.budget.charge(rel, info.st_size)
         with open(resolved, "rb") as handle:
             return handle.read(self.max_file_bytes + 1)
+
+    def _resolve(self, rel: str) -> Path:
+        """Where ``rel`` resolves (symlinks followed), with its directory's resolution cached."""
+        directory, _, name = rel.rpartition("/")
+        parent = self._directories.get(directory)
+        if parent is None:
+            parent = (self.root / directory).resolve(strict=True) if directory else self.root
+            self._directories[directory] = parent
+        candidate = parent / name
+        if stat.S_ISLNK(os.lstat(candidate).st_mode):
+            return candidate.resolve(strict=True)
+        return candidate
 
     def files(self) -> list[str]:
         """Every file under the root (symlinked directories are not followed), skipping VCS and venvs."""

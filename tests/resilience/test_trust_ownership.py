@@ -121,7 +121,8 @@ def test_a_tampered_inventory_never_deletes_what_platformctl_did_not_create(
     assert changes["Notebook/ml-dev/users-notebook"][0] == "refused"
     assert "no server-side apply by 'platformctl'" in changes["Notebook/ml-dev/users-notebook"][1]
     assert changes["Profile/team-a"][0] == "refused"
-    assert "never renders Profile objects" in changes["Profile/team-a"][1]
+    # platformctl renders Profiles (for teams), but team-a is no team this environment hosts
+    assert "cluster-scoped Profile objects are outside this environment's policy" in changes["Profile/team-a"][1]
     assert result.plan is not None and {str(e.key) for e in result.plan.not_ours} == {
         "Notebook/ml-dev/users-notebook", "Profile/team-a"}
     text = apply_text([result])

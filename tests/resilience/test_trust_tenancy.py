@@ -169,7 +169,8 @@ metadata: {name: acme}
 spec:
   kubeconfigDir: kubeconfigs
   environments:
-    prod-onprem: {contexts: [onprem-*], namespaces: [ml-prod], inCluster: false, directories: []}
+    prod-onprem: {contexts: [onprem-*], namespaces: [ml-prod, risk], teams: [risk], inCluster: false,
+                  directories: []}
     "*": {contexts: [], namespaces: [ml-*]}
 """)
     repo = tmp_path / "platform"
