@@ -277,6 +277,11 @@ def _run(
     answer_timeout: Annotated[str | None, typer.Option("--answer-timeout", help="a cluster read without an answer "
                                                        "this long marks the cluster unreachable "
                                                        "[PLATFORMCTL_ANSWER_TIMEOUT; 10s]")] = None,
+    notifications: Annotated[str | None, typer.Option("--notifications", dir_okay=False, help="notifications "
+                                                      "file (providers, secrets by file) [PLATFORMCTL_NOTIFICATIONS; "
+                                                      "none]")] = None,
+    events: Annotated[bool | None, typer.Option("--events/--no-events", help="record Kubernetes Events on managed "
+                                                "objects [PLATFORMCTL_EVENTS; on]")] = None,
 ) -> int:
     """Run the GitOps daemon: apply the branch head to every managed cluster, heal drift, serve endpoints."""
     from reconciler.daemon.config import ConfigError, build_config
@@ -287,7 +292,8 @@ def _run(
              "watch": watch, "lease": lease, "lease_namespace": lease_namespace, "state_dir": state_dir,
              "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity,
              "log_format": log_format, "webhook_secret_file": webhook_secret_file, "policy": policy,
-             "own_namespace": own_namespace, "answer_timeout": answer_timeout}
+             "own_namespace": own_namespace, "answer_timeout": answer_timeout, "notifications": notifications,
+             "events": events}
     try:
         config = build_config(flags)
     except ConfigError as exc:

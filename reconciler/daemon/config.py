@@ -96,6 +96,11 @@ class DaemonConfig:
     answer_timeout: float = 10.0
     """Seconds a read (GET, LIST, a watch's start) waits for a cluster's answer; none by then marks the
     cluster unreachable (Unknown on the status page, ``platformctl_cluster_up`` 0) at once."""
+    notifications: Path | None = None
+    """The operator's notifications file (``kind: Notifications``: providers, secrets by file); None: no
+    alerts are sent. Never read from the platform repository."""
+    events: bool = True
+    """Record Kubernetes Events on the objects applied, pruned or failed (Kubernetes clusters only)."""
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (JSON unless stderr is a terminal)."""
     log_level: str = "info"
@@ -187,7 +192,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "lease_duration": parse_duration, "renew_deadline": parse_duration, "retry_period": parse_duration,
     "identity": str, "state_dir": Path, "cluster_root": Path, "policy": Path, "own_namespace": str, "backoff_base": parse_duration,
     "backoff_cap": parse_duration, "shutdown_grace": parse_duration, "answer_timeout": parse_duration,
-    "log_format": str, "log_level": str,
+    "log_format": str, "log_level": str, "notifications": Path, "events": parse_bool,
 }
 ENVIRONMENT = {
     "repo": "PLATFORMCTL_REPO", "branch": "PLATFORMCTL_BRANCH", "environments": "PLATFORMCTL_ENVIRONMENTS",
@@ -204,7 +209,8 @@ ENVIRONMENT = {
     "policy": "PLATFORMCTL_POLICY", "own_namespace": "PLATFORMCTL_OWN_NAMESPACE",
     "backoff_base": "PLATFORMCTL_BACKOFF_BASE", "backoff_cap": "PLATFORMCTL_BACKOFF_CAP",
     "shutdown_grace": "PLATFORMCTL_SHUTDOWN_GRACE", "answer_timeout": "PLATFORMCTL_ANSWER_TIMEOUT",
-    "log_format": "PLATFORMCTL_LOG_FORMAT",
+    "log_format": "PLATFORMCTL_LOG_FORMAT", "notifications": "PLATFORMCTL_NOTIFICATIONS",
+    "events": "PLATFORMCTL_EVENTS",
     "log_level": "PLATFORMCTL_LOG_LEVEL",
 }
 """The variable of each setting (the webhook secret is PLATFORMCTL_WEBHOOK_SECRET or ..._FILE)."""
