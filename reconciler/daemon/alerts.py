@@ -4,7 +4,8 @@ A target is *troubled* after a failed reconcile or while a component is Degraded
 Each finished reconcile compares the view before with the view after:
 
 - ``sync-failed``: the reconcile failed (or was refused: an object needs replacement);
-- ``degraded``: a component turned Degraded or Missing (it was something else, or new);
+- ``degraded``: after a successful reconcile, a component turned Degraded or Missing (it was something
+  else, or new); a failed reconcile announces the failure, not the rows it leaves Missing;
 - ``drift``: a drift check found objects that differ from Git;
 - ``recovered``: the target was troubled and is not any more.
 
@@ -58,7 +59,7 @@ def outcome_alerts(before: TargetView, after: TargetView, *, environment: str, c
     if not after.ok:
         alerts.append(alert(AlertKind.SYNC_FAILED, f"reconcile of {environment} on {cluster} failed: {error}",
                             details=problems))
-    for component, (status, message) in after.health.items():
+    for component, (status, message) in after.health.items() if after.ok else ():
         if status in BAD and before.health.get(component, ("", ""))[0] != status:
             alerts.append(alert(AlertKind.DEGRADED, f"{component} is {status}" + (f": {message}" if message else ""),
                                 component))
