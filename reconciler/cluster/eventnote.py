@@ -121,8 +121,8 @@ class EventRecorder(Protocol):
         """Queue ``notes`` (dropping what does not fit)."""
         ...
 
-    def close(self) -> None:
-        """Stop (what is still queued may be dropped)."""
+    def close(self, grace: float = 0.0) -> None:
+        """Stop, after up to ``grace`` seconds for what is queued (the rest is dropped)."""
         ...
 
 
@@ -132,5 +132,5 @@ class NullRecorder:
     def record(self, notes: list[EventNote]) -> None:
         """Nothing to do."""
 
-    def close(self) -> None:
+    def close(self, grace: float = 0.0) -> None:
         """Nothing to do."""

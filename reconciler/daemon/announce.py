@@ -8,6 +8,7 @@ they never take a reconcile's turn; a directory cluster records none.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 import structlog
@@ -26,6 +27,9 @@ from reconciler.observability.metrics import Metrics
 from reconciler.spec.models import Cluster as ClusterSpec
 
 log = structlog.get_logger("platformctl.daemon")
+
+CLOSE_GRACE = 5.0
+"""Seconds a shutdown waits for queued Events (per cluster) and alerts."""
 
 
 class Announcer:
@@ -74,18 +78,20 @@ class Announcer:
         """A good revision loaded after a rejected one."""
         self._alert(source_recovered(source))
 
-    def forget(self, key: TargetKey) -> None:
-        """A target left the spec: close its Event recorder."""
+    def forget(self, key: TargetKey, grace: float = 0.0) -> None:
+        """A target left the spec: close its Event recorder (after up to ``grace`` seconds for its queue)."""
         held = self._recorders.pop(key, None)
         if held is not None:
-            held[1].close()
+            held[1].close(grace)
 
-    def close(self) -> None:
-        """Stop every recorder and the notifier (queued alerts get a few seconds)."""
+    def close(self, grace: float = CLOSE_GRACE) -> None:
+        """Stop every recorder and the notifier, queued Events and alerts given up to ``grace`` seconds in all
+        (``run --once`` ends right after its reconciles: what they announced still goes out)."""
+        deadline = time.monotonic() + grace
         for key in list(self._recorders):
-            self.forget(key)
+            self.forget(key, max(0.0, deadline - time.monotonic()))
         if self._notifier is not None:
-            self._notifier.stop()
+            self._notifier.stop(max(0.1, deadline - time.monotonic()))
 
     def _alert(self, alert: Alert) -> None:
         if self._notifier is not None:

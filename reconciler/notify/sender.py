@@ -41,7 +41,8 @@ class NotifierMetrics(Protocol):
         ...
 
     def notification_dropped(self, provider: str, reason: str) -> None:
-        """One alert not sent: ``deduplicated``, ``rate_limited`` or ``queue_full``."""
+        """One alert not sent: ``deduplicated``, ``rate_limited``, ``queue_full`` or ``shutdown`` (still queued
+        when the daemon stopped)."""
         ...
 
 
@@ -109,6 +110,8 @@ class Notifier:
         self._stop.set()
         for channel in self._channels:
             channel.join(max(0.1, deadline - time.monotonic()))
+            for _left in range(channel.abandon()):
+                self._metrics.notification_dropped(channel.name, "shutdown")
 
 
 class _Channel:
@@ -150,6 +153,17 @@ class _Channel:
         end = time.monotonic() + timeout
         while self._queue.unfinished_tasks and time.monotonic() < end and self._thread.is_alive():
             time.sleep(0.01)
+
+    def abandon(self) -> int:
+        """Empty the queue (after stopping); how many alerts were still in it."""
+        left = 0
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                return left
+            self._queue.task_done()
+            left += 1
 
     def join(self, timeout: float) -> None:
         if self._thread.is_alive():

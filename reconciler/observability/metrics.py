@@ -95,8 +95,8 @@ class Metrics:
                                       "Alerts sent to a notification provider, by result (sent, or failed after "
                                       "every retry).", ["provider", "result"], registry=r)
         self._notifications_dropped = Counter("platformctl_notifications_dropped_total",
-                                              "Alerts not sent to a provider: deduplicated, rate_limited or "
-                                              "queue_full.", ["provider", "reason"], registry=r)
+                                              "Alerts not sent to a provider: deduplicated, rate_limited, "
+                                              "queue_full or shutdown (still queued at shutdown).", ["provider", "reason"], registry=r)
         self._events = Counter("platformctl_events_total",
                                "Kubernetes Events about managed objects, by result (created, aggregated into an "
                                "existing Event's count, failed, dropped: the recorder's queue was full).",

@@ -132,3 +132,12 @@ def test_a_rejected_revision_is_announced_and_recorded_on_each_inventory_then_it
     # Configured Events carry the new revision
     eu = fleet.servers["gke-eu"]
     assert until(lambda: any(fixed[:12] in e["message"] for e in reasons(eu, "ml-serving", "Configured")), WAIT)
+
+
+def test_notifications_and_events_are_daemon_settings() -> None:
+    from reconciler.daemon.config import build_config
+
+    config = build_config({"notifications": "/etc/n.yaml"}, {"PLATFORMCTL_EVENTS": "false"})
+    assert (config.notifications, config.events) == (Path("/etc/n.yaml"), False)
+    assert build_config({}, {"PLATFORMCTL_NOTIFICATIONS": "/x.yaml"}).notifications == Path("/x.yaml")
+    assert build_config({}, {}).events is True and build_config({}, {}).notifications is None

@@ -125,3 +125,14 @@ def test_each_provider_gets_only_the_alerts_and_environments_it_asked_for(receiv
     notifier.stop()
     assert sorted((r.path, r.json()["kind"], r.json()["environment"]) for r in got) == [
         ("/prod", "sync-failed", "prod-eu"), ("/recoveries", "recovered", "dev")]
+
+
+def test_alerts_still_queued_at_shutdown_are_counted_as_dropped(receiver: Receiver, make: object) -> None:
+    metrics = Metrics()
+    receiver.hold = threading.Event()
+    notifier = make(hook(receiver.url), metrics=metrics)  # type: ignore[operator]
+    notifier.notify(alert("in flight"))
+    receiver.wait_for(1)
+    notifier.notify(alert("queued"))
+    notifier.stop(timeout=0.2)
+    assert count(metrics, "platformctl_notifications_dropped_total", provider="hook", reason="shutdown") == 1

@@ -68,10 +68,13 @@ class KubeEventRecorder:
             time.sleep(0.005)
         return not self._queue.unfinished_tasks
 
-    def close(self) -> None:
-        """Stop the thread (queued notes are dropped) and close the client."""
+    def close(self, grace: float = 0.0) -> None:
+        """Stop the thread after up to ``grace`` seconds for the queued notes (the rest are dropped), and
+        close the client."""
         if self._closed.is_set():
             return
+        if grace > 0:
+            self.flush(grace)
         self._closed.set()
         try:
             self._queue.put_nowait(None)
