@@ -141,3 +141,18 @@ def test_notifications_and_events_are_daemon_settings() -> None:
     assert (config.notifications, config.events) == (Path("/etc/n.yaml"), False)
     assert build_config({}, {"PLATFORMCTL_NOTIFICATIONS": "/x.yaml"}).notifications == Path("/x.yaml")
     assert build_config({}, {}).events is True and build_config({}, {}).notifications is None
+
+
+def test_run_once_announces_a_rejected_revision_before_it_exits(repo: Repo, receiver: Receiver, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from reconciler.cli import main
+
+    bad = repo.commit("typo", {"platform.yaml": lambda t: t.replace("kind: Platform", "kind: Platfrom")})
+    notifications = tmp_path / "notifications.yaml"
+    notifications.write_text("apiVersion: platformctl.dev/v1alpha1\nkind: Notifications\nspec:\n  providers:\n"
+                             f"    - {{name: local, type: webhook, url: '{receiver.url}'}}\n")
+    code = main(["run", "--once", "--repo", str(repo.path), "--lease", "none", "--listen", "off", "--no-watch",
+                 "--state-dir", str(tmp_path / "state"), "--notifications", str(notifications)])
+    assert code == 1, capsys.readouterr()
+    [alert] = [r.json() for r in receiver.received]  # delivered before the command returned
+    assert (alert["kind"], alert["revision"]) == ("revision-rejected", bad)
