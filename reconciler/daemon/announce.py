@@ -2,8 +2,8 @@
 
 Called holding the daemon's condition, so it only decides and queues: the ``Notifier`` and each
 cluster's Event recorder send on their own threads, bounded, and nothing here ever raises into
-the loop. Events go through a client of their own per target (its own rate limit and pool), so
-they never take a reconcile's turn; a directory cluster records none.
+the loop. Events go through a client of their own per target (its own rate limit and pool, opened
+on the recorder's thread), so they never take a reconcile's turn; a directory cluster records none.
 """
 
 from __future__ import annotations
@@ -108,13 +108,11 @@ class Announcer:
         held[1].record(notes)
 
     def _open(self, key: TargetKey, spec: ClusterSpec) -> EventRecorder:
-        assert self._connect is not None
+        connect = self._connect
+        assert connect is not None
+        if spec.directory is not None:
+            return NullRecorder()  # a directory has nowhere to record Events
         cluster = key[1]
-        try:
-            client = self._connect(spec)
-        except Exception as exc:  # noqa: BLE001 - e.g. a kubeconfig that cannot be loaded: no Events there
-            log.warning("no Events for this cluster", environment=key[0], cluster=cluster, error=str(exc))
-            return NullRecorder()
-        return recorder_for(client, instance=self._instance,
+        return recorder_for(lambda: connect(spec), instance=self._instance, name=cluster,
                             on_result=lambda result: self._metrics.event_recorded(cluster, result))
 

@@ -97,3 +97,32 @@ def test_a_full_queue_drops_notes_instead_of_blocking(kube_config: Path, fake_ti
     recorder.close()  # a closed recorder drops everything at once
     recorder.record([note("x"), note("y")])
     assert results == ["dropped", "dropped"]
+
+
+def test_a_client_opened_on_the_recorders_thread_and_one_that_cannot_record(
+        kube_config: Path, kube_namespace: str, fake_time: FakeTime, kube: KubeCluster, tmp_path: Path) -> None:
+    from reconciler.cluster.events import recorder_for
+    from reconciler.cluster.localdir.cluster import LocalDirCluster
+
+    opened: list[str] = []
+    results: list[str] = []
+
+    def open_kube() -> KubeCluster:
+        import threading
+
+        opened.append(threading.current_thread().name)
+        return KubeCluster("events", kubeconfig=str(kube_config), options=kube_options(fake_time))
+
+    def broken() -> KubeCluster:
+        raise OSError("no kubeconfig")
+
+    recorders = [recorder_for(open_kube, instance="i", name="eu", on_result=results.append),
+                 recorder_for(broken, instance="i", on_result=results.append),
+                 recorder_for(lambda: LocalDirCluster("dir", tmp_path), instance="i", on_result=results.append)]
+    for recorder in recorders:
+        recorder.record([note(kube_namespace)])
+    for recorder in recorders:
+        recorder.close(grace=WAIT)
+    assert opened == ["platformctl-events-eu"]  # never the caller's thread
+    assert sorted(results) == ["created", "failed", "failed"]
+    assert [e["reason"] for e in events_in(kube, kube_namespace)] == ["Configured"]

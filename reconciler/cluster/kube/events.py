@@ -4,7 +4,9 @@
 Event (POST) and, for a repeat, merge-patches the existing Event's ``count`` and
 ``lastTimestamp`` (``reconciler.cluster.eventnote.Correlator``); an Event gone from the server
 (Events expire after an hour) is created again. Any error is counted and logged at debug
-level, never raised: an Event never fails or delays a reconcile.
+level, never raised: an Event never fails or delays a reconcile. The client may be given as a
+function that opens it: it is then opened on the recorder's thread (loading a kubeconfig may run
+an exec credential plugin), and a client that is not a Kubernetes one records nothing.
 """
 
 from __future__ import annotations
@@ -37,9 +39,12 @@ OnResult = Callable[[str], None]
 class KubeEventRecorder:
     """Events on one Kubernetes cluster through its own ``KubeCluster`` client (closed with the recorder)."""
 
-    def __init__(self, cluster: KubeCluster, *, instance: str, on_result: OnResult | None = None,
-                 queue_size: int = QUEUE_SIZE, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.cluster = cluster
+    def __init__(self, cluster: KubeCluster | Callable[[], object], *, instance: str,
+                 on_result: OnResult | None = None, queue_size: int = QUEUE_SIZE,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), name: str = "") -> None:
+        self._cluster: KubeCluster | None = cluster if isinstance(cluster, KubeCluster) else None
+        self._open = None if isinstance(cluster, KubeCluster) else cluster
+        self._unusable = False
         self._instance = instance
         self._on_result = on_result or (lambda _result: None)
         self._now = now
@@ -47,7 +52,8 @@ class KubeEventRecorder:
         self._correlator = Correlator()
         self._last_unique = 0
         self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"platformctl-events-{cluster.name}", daemon=True)
+        label = self._cluster.name if self._cluster is not None else name
+        self._thread = threading.Thread(target=self._loop, name=f"platformctl-events-{label}", daemon=True)
         self._thread.start()
 
     def record(self, notes: list[EventNote]) -> None:
@@ -81,7 +87,8 @@ class KubeEventRecorder:
         except queue.Full:
             pass
         self._thread.join(timeout=1.0)
-        self.cluster.close()
+        if self._cluster is not None:
+            self._cluster.close()
 
     def _loop(self) -> None:
         while not self._closed.is_set():
@@ -89,32 +96,53 @@ class KubeEventRecorder:
             try:
                 if note is None or self._closed.is_set():
                     continue
-                self._on_result(self._write(note))
+                cluster = self._client()
+                self._on_result(self._write(cluster, note) if cluster is not None else "failed")
             except Exception as exc:  # noqa: BLE001 - best effort: never let an Event end the thread
                 log.debug("event not recorded", object=str(note.key) if note else "", error=str(exc))
                 self._on_result("failed")
             finally:
                 self._queue.task_done()
 
-    def _write(self, note: EventNote) -> str:
+    def _client(self) -> KubeCluster | None:
+        """The client, opened on first use (None when it cannot be, or is not a Kubernetes one)."""
+        if self._cluster is not None or self._unusable or self._open is None:
+            return self._cluster
+        try:
+            opened = self._open()
+        except Exception as exc:  # noqa: BLE001 - e.g. a kubeconfig that cannot be loaded
+            log.warning("no Events: cannot open the cluster", error=str(exc))
+            self._unusable = True
+            return None
+        if isinstance(opened, KubeCluster):
+            self._cluster = opened
+        else:
+            self._unusable = True  # a directory: nowhere to record Events
+            close = getattr(opened, "close", None)
+            if callable(close):
+                close()
+        return self._cluster
+
+    def _write(self, cluster: KubeCluster, note: EventNote) -> str:
         now = self._now().strftime("%Y-%m-%dT%H:%M:%SZ")
         decision = self._correlator.decide(note, now, self._unique())
         if not decision.create:
-            answer = self._send("PATCH", note, decision, count_patch(decision, now))
+            answer = self._send(cluster, "PATCH", note, decision, count_patch(decision, now))
             if answer == 404:
                 decision = self._correlator.restart(note, now, self._unique())
             elif answer < 300:
                 return "aggregated"
             else:
                 return "failed"
-        answer = self._send("POST", note, decision, event_body(note, decision, now, self._instance))
+        answer = self._send(cluster, "POST", note, decision, event_body(note, decision, now, self._instance))
         return "created" if answer < 300 else "failed"
 
-    def _send(self, method: str, note: EventNote, decision: Decision, body: dict[str, object]) -> int:
+    def _send(self, cluster: KubeCluster, method: str, note: EventNote, decision: Decision,
+              body: dict[str, object]) -> int:
         namespace = event_namespace(note)
         key = ObjectKey("", "Event", namespace, decision.name)
         path = resource_path(EVENT, namespace, decision.name if method == "PATCH" else None)
-        response = self.cluster.send_json(method, path, verb="patch" if method == "PATCH" else "create",
+        response = cluster.send_json(method, path, verb="patch" if method == "PATCH" else "create",
                                           body=body, key=key, kind=EVENT,
                                           content_type=MERGE_PATCH if method == "PATCH" else "application/json")
         if response.status >= 300:
