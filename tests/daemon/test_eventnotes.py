@@ -21,7 +21,7 @@ def outcome(changes: list[Change], reason: str = "revision") -> Outcome:
     target = Target("prod", "eu", "ml", SHA, [ISVC])
     placement = Placement(target, ClusterSpec.model_validate({"name": "eu", "directory": "eu"}), 0.3, 8)
     live = {OLD: {"apiVersion": "kubeflow.org/v1", "kind": "Notebook", "metadata": {"name": "old", "namespace": "ml", "uid": "u-1"}}}
-    result = Result(target, changes=changes, live=live)  # type: ignore[arg-type]
+    result = Result(target, changes=changes, live=live)
     return Outcome(Job(placement, reason, ApplyOptions()), result, 0.1, True, None, False, {}, 0, 0.0)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Protocol
 
 import pytest
 
@@ -29,8 +30,12 @@ def count(metrics: Metrics, name: str, **labels: str) -> float:
     return metrics.registry.get_sample_value(name, labels) or 0.0
 
 
+class Make(Protocol):
+    def __call__(self, *providers: ProviderSettings, metrics: Metrics, **spec: object) -> Notifier: ...
+
+
 @pytest.fixture
-def make() -> Iterator[object]:
+def make() -> Iterator[Make]:
     made: list[Notifier] = []
 
     def build(*providers: ProviderSettings, metrics: Metrics, **spec: object) -> Notifier:
@@ -46,9 +51,9 @@ def make() -> Iterator[object]:
         notifier.stop(timeout=1.0)
 
 
-def test_an_alert_reaches_the_receiver_and_is_counted(receiver: Receiver, make: object) -> None:
+def test_an_alert_reaches_the_receiver_and_is_counted(receiver: Receiver, make: Make) -> None:
     metrics = Metrics()
-    notifier = make(hook(receiver.url + "/alerts"), metrics=metrics)  # type: ignore[operator]
+    notifier = make(hook(receiver.url + "/alerts"), metrics=metrics)
     notifier.notify(alert())
     got = receiver.wait_for(1)
     assert got[0].path == "/alerts" and got[0].json()["kind"] == "sync-failed"
@@ -56,10 +61,10 @@ def test_an_alert_reaches_the_receiver_and_is_counted(receiver: Receiver, make: 
     assert count(metrics, "platformctl_notifications_total", provider="hook", result="sent") == 1
 
 
-def test_server_errors_and_429_are_retried_until_it_answers(receiver: Receiver, make: object) -> None:
+def test_server_errors_and_429_are_retried_until_it_answers(receiver: Receiver, make: Make) -> None:
     metrics = Metrics()
     receiver.answers = [503, (429, {"Retry-After": "0"})]
-    notifier = make(hook(receiver.url), metrics=metrics)  # type: ignore[operator]
+    notifier = make(hook(receiver.url), metrics=metrics)
     notifier.notify(alert())
     assert len(receiver.wait_for(3)) == 3
     notifier.stop()
@@ -67,10 +72,10 @@ def test_server_errors_and_429_are_retried_until_it_answers(receiver: Receiver, 
     assert count(metrics, "platformctl_notifications_total", provider="hook", result="failed") == 0
 
 
-def test_a_client_error_is_not_retried_and_counts_as_failed(receiver: Receiver, make: object) -> None:
+def test_a_client_error_is_not_retried_and_counts_as_failed(receiver: Receiver, make: Make) -> None:
     metrics = Metrics()
     receiver.answers = [400, 400]
-    notifier = make(hook(receiver.url), metrics=metrics)  # type: ignore[operator]
+    notifier = make(hook(receiver.url), metrics=metrics)
     notifier.notify(alert())
     receiver.wait_for(1)
     notifier.stop()
@@ -78,9 +83,9 @@ def test_a_client_error_is_not_retried_and_counts_as_failed(receiver: Receiver, 
     assert count(metrics, "platformctl_notifications_total", provider="hook", result="failed") == 1
 
 
-def test_a_dead_provider_fails_after_its_attempts_without_delaying_another(receiver: Receiver, make: object) -> None:
+def test_a_dead_provider_fails_after_its_attempts_without_delaying_another(receiver: Receiver, make: Make) -> None:
     metrics = Metrics()
-    notifier = make(hook("http://127.0.0.1:9/", "dead"), hook(receiver.url, "alive"),  # type: ignore[operator]
+    notifier = make(hook("http://127.0.0.1:9/", "dead"), hook(receiver.url, "alive"),
                     metrics=metrics)
     notifier.notify(alert())
     assert len(receiver.wait_for(1)) == 1
@@ -89,10 +94,10 @@ def test_a_dead_provider_fails_after_its_attempts_without_delaying_another(recei
     assert count(metrics, "platformctl_notifications_total", provider="alive", result="sent") == 1
 
 
-def test_duplicates_are_suppressed_and_a_full_queue_drops_without_blocking(receiver: Receiver, make: object) -> None:
+def test_duplicates_are_suppressed_and_a_full_queue_drops_without_blocking(receiver: Receiver, make: Make) -> None:
     metrics = Metrics()
     receiver.hold = threading.Event()  # the provider hangs: its thread is stuck on the first alert
-    notifier = make(hook(receiver.url), metrics=metrics, queueSize=1)  # type: ignore[operator]
+    notifier = make(hook(receiver.url), metrics=metrics, queueSize=1)
     notifier.notify(alert("first"))
     receiver.wait_for(1)
     notifier.notify(alert("first"))  # a duplicate
@@ -104,9 +109,9 @@ def test_duplicates_are_suppressed_and_a_full_queue_drops_without_blocking(recei
     assert [r.json()["message"] for r in receiver.wait_for(2)] == ["first", "second"]
 
 
-def test_the_rate_limit_drops_and_counts(receiver: Receiver, make: object) -> None:
+def test_the_rate_limit_drops_and_counts(receiver: Receiver, make: Make) -> None:
     metrics = Metrics()
-    notifier = make(hook(receiver.url), metrics=metrics, rateLimit=2, rateWindow=3600)  # type: ignore[operator]
+    notifier = make(hook(receiver.url), metrics=metrics, rateLimit=2, rateWindow=3600)
     for i in range(4):
         notifier.notify(alert(f"error {i}"))
     assert len(receiver.wait_for(2)) == 2
@@ -114,9 +119,9 @@ def test_the_rate_limit_drops_and_counts(receiver: Receiver, make: object) -> No
     assert count(metrics, "platformctl_notifications_dropped_total", provider="hook", reason="rate_limited") == 2
 
 
-def test_each_provider_gets_only_the_alerts_and_environments_it_asked_for(receiver: Receiver, make: object) -> None:
+def test_each_provider_gets_only_the_alerts_and_environments_it_asked_for(receiver: Receiver, make: Make) -> None:
     metrics = Metrics()
-    notifier = make(hook(receiver.url + "/prod", "prod", environments=["prod*"]),  # type: ignore[operator]
+    notifier = make(hook(receiver.url + "/prod", "prod", environments=["prod*"]),
                     hook(receiver.url + "/recoveries", "rec", alerts=["recovered"]), metrics=metrics)
     notifier.notify(alert(env="dev"))
     notifier.notify(alert(env="prod-eu"))
@@ -127,10 +132,10 @@ def test_each_provider_gets_only_the_alerts_and_environments_it_asked_for(receiv
         ("/prod", "sync-failed", "prod-eu"), ("/recoveries", "recovered", "dev")]
 
 
-def test_alerts_still_queued_at_shutdown_are_counted_as_dropped(receiver: Receiver, make: object) -> None:
+def test_alerts_still_queued_at_shutdown_are_counted_as_dropped(receiver: Receiver, make: Make) -> None:
     metrics = Metrics()
     receiver.hold = threading.Event()
-    notifier = make(hook(receiver.url), metrics=metrics)  # type: ignore[operator]
+    notifier = make(hook(receiver.url), metrics=metrics)
     notifier.notify(alert("in flight"))
     receiver.wait_for(1)
     notifier.notify(alert("queued"))

@@ -94,3 +94,13 @@ def test_an_unreadable_file_is_an_error_not_no_notifications(tmp_path: Path) -> 
         load_settings(tmp_path / "absent.yaml")
     with pytest.raises(SpecErrors, match="expected Notifications"):
         load_settings(write(tmp_path, "kind: OperatorPolicy\n", {}))
+
+
+def test_the_readme_example_is_a_valid_notifications_file() -> None:
+    from reconciler.notify.settings import parse_notifications
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    start = readme.index("# /etc/platformctl/notifications.yaml")
+    example = readme[start:readme.index("```", start)]
+    parsed = parse_notifications(example.encode(), "README.md")
+    assert [p.type for p in parsed.spec.providers] == ["webhook", "slack", "github", "gitlab"]
