@@ -93,6 +93,15 @@ def test_a_failed_sync_is_announced_within_seconds_and_its_recovery_too(
     failed = reasons(us, "ml-serving", "ApplyFailed")[0]
     assert failed["type"] == "Warning" and "admission denied by test" in failed["message"]
 
+    # The retry fails the same way: the Warning's count goes up, and the alert is not sent again.
+    service.daemon.clock.advance(5)  # type: ignore[attr-defined]
+    step(service)
+    assert service.daemon.target("prod-cloud", "gke-us").failures == 2
+    assert until(lambda: {e["count"] for e in reasons(us, "ml-serving", "ApplyFailed")} == {2}, WAIT)
+    assert len(reasons(us, "ml-serving", "ApplyFailed")) == 3  # one per refused InferenceService
+    text = service.daemon.metrics.render()[0].decode()
+    assert 'platformctl_notifications_dropped_total{provider="receiver",reason="deduplicated"} 1.0' in text
+
     # Healed: the retry succeeds and the recovery is announced (once).
     us.faults.clear()
     service.daemon.clock.advance(400)  # type: ignore[attr-defined]
