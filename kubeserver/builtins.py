@@ -161,6 +161,9 @@ def prepare(rtype: ResourceType, obj: dict[str, Any], live: dict[str, Any] | Non
             finalizers.append("kubernetes")
         spec["finalizers"] = finalizers
         obj["status"] = {"phase": "Active"}
+    elif plural == "events":
+        # `eventTime` (a MicroTime without omitempty) reads back as null when not set; never owned.
+        obj.setdefault("eventTime", None)
     elif plural == "persistentvolumeclaims" and live is None:
         # StorageObjectInUseProtection admission; the pvc-protection controller removes it.
         finalizers = list(meta.get("finalizers") or [])

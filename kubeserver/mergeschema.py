@@ -221,8 +221,9 @@ BUILTIN: dict[str, Node] = {
         ),
     ),
     "events": object_root(
-        involvedObject=value_struct(),
-        related=struct(),
+        # ObjectReference is `+structType=atomic`: its fields are owned as one (`f:involvedObject: {}`).
+        involvedObject=Node(STRUCT, atomic=True, zero=True),
+        related=Node(STRUCT, atomic=True),
         source=value_struct(),
         series=struct(),
         reason=scalar(),

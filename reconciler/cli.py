@@ -287,6 +287,11 @@ def _run(
     promote_after_rollout: Annotated[bool | None, typer.Option(
         "--promote-after-rollout/--no-promote-after-rollout", help="after a successful progressive rollout, open "
         "the promotion to the next stage as a branch [PLATFORMCTL_PROMOTE_AFTER_ROLLOUT; off]")] = None,
+    notifications: Annotated[str | None, typer.Option("--notifications", dir_okay=False, help="notifications "
+                                                      "file (providers, secrets by file) [PLATFORMCTL_NOTIFICATIONS; "
+                                                      "none]")] = None,
+    events: Annotated[bool | None, typer.Option("--events/--no-events", help="record Kubernetes Events on managed "
+                                                "objects [PLATFORMCTL_EVENTS; on]")] = None,
 ) -> int:
     """Run the GitOps daemon: apply the branch head to every managed cluster, heal drift, serve endpoints."""
     from reconciler.daemon.config import ConfigError, build_config
@@ -298,7 +303,7 @@ def _run(
              "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity,
              "log_format": log_format, "webhook_secret_file": webhook_secret_file, "policy": policy,
              "own_namespace": own_namespace, "answer_timeout": answer_timeout, "prometheus_url": prometheus_url,
-             "promote_after_rollout": promote_after_rollout}
+             "promote_after_rollout": promote_after_rollout, "notifications": notifications, "events": events}
     try:
         config = build_config(flags)
     except ConfigError as exc:

@@ -1,10 +1,11 @@
-"""JSON Schema export of the platform spec and the operator policy models, for editors (yaml-language-server) and CI."""
+"""JSON Schema export of the platform spec, the operator policy and notifications models, for editors (yaml-language-server) and CI."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from reconciler.notify.model import Notifications
 from reconciler.policy.model import OperatorPolicy
 from reconciler.spec.models import (
     Environment,
@@ -29,6 +30,7 @@ SCHEMA_MODELS: dict[str, type[Any]] = {
     "training": TrainingComponent,
     "team": TeamComponent,
     "operator-policy": OperatorPolicy,  # kept by the operator, outside the platform repository
+    "notifications": Notifications,  # the operator's too: given to the daemon with --notifications
 }
 
 

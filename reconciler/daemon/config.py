@@ -104,6 +104,11 @@ class DaemonConfig:
     """After a progressive rollout succeeded on every cluster of an environment, open the promotion of that
     version to the next stage as a branch (``promote/<next>/<component>-<version>``; pushed to origin when
     the repository is a URL). Off: promotion stays ``platformctl promote``."""
+    notifications: Path | None = None
+    """The operator's notifications file (``kind: Notifications``: providers, secrets by file); None: no
+    alerts are sent. Never read from the platform repository."""
+    events: bool = True
+    """Record Kubernetes Events on the objects applied, pruned or failed (Kubernetes clusters only)."""
     log_format: str = "auto"
     """``json``, ``console`` or ``auto`` (JSON unless stderr is a terminal)."""
     log_level: str = "info"
@@ -207,7 +212,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "identity": str, "state_dir": Path, "cluster_root": Path, "policy": Path, "own_namespace": str, "backoff_base": parse_duration,
     "backoff_cap": parse_duration, "shutdown_grace": parse_duration, "answer_timeout": parse_duration,
     "log_format": str, "log_level": str, "prometheus_url": _optional_url,
-    "promote_after_rollout": parse_bool,
+    "promote_after_rollout": parse_bool, "notifications": Path, "events": parse_bool,
 }
 ENVIRONMENT = {
     "repo": "PLATFORMCTL_REPO", "branch": "PLATFORMCTL_BRANCH", "environments": "PLATFORMCTL_ENVIRONMENTS",
@@ -225,7 +230,8 @@ ENVIRONMENT = {
     "backoff_base": "PLATFORMCTL_BACKOFF_BASE", "backoff_cap": "PLATFORMCTL_BACKOFF_CAP",
     "shutdown_grace": "PLATFORMCTL_SHUTDOWN_GRACE", "answer_timeout": "PLATFORMCTL_ANSWER_TIMEOUT",
     "log_format": "PLATFORMCTL_LOG_FORMAT", "prometheus_url": "PLATFORMCTL_PROMETHEUS_URL",
-    "promote_after_rollout": "PLATFORMCTL_PROMOTE_AFTER_ROLLOUT",
+    "promote_after_rollout": "PLATFORMCTL_PROMOTE_AFTER_ROLLOUT", "notifications": "PLATFORMCTL_NOTIFICATIONS",
+    "events": "PLATFORMCTL_EVENTS",
     "log_level": "PLATFORMCTL_LOG_LEVEL",
 }
 """The variable of each setting (the webhook secret is PLATFORMCTL_WEBHOOK_SECRET or ..._FILE)."""

@@ -32,6 +32,8 @@ from typing import Any
 
 import structlog
 
+from reconciler.daemon.alerts import view
+from reconciler.daemon.announce import Announcer
 from reconciler.daemon.clock import Clock, Scheduler, SystemClock
 from reconciler.daemon.config import DaemonConfig
 from reconciler.daemon.deadlines import TargetDeadlines
@@ -80,7 +82,7 @@ class Daemon:
     def __init__(self, config: DaemonConfig, source: Source, *, connect: Connect, metrics: Metrics,
                  leadership: Leadership | None = None, clock: Clock | None = None,
                  rand: Callable[[], float] = random.random, relay: PushRelay | None = None,
-                 enforcement: Enforcement | None = None) -> None:
+                 enforcement: Enforcement | None = None, announcer: Announcer | None = None) -> None:
         self.config = config
         self.enforcement = enforcement or daemon_enforcement(None, config.resolved_cluster_root(),
                                                              (config.own_namespace, config.lease_namespace), {})
@@ -119,6 +121,8 @@ class Daemon:
         self.outcomes = OutcomeRecorder(clock=self.clock, deadlines=self.deadlines, metrics=metrics,
                                         located=self.refresher.located)
         self.handoffs = HandoffQueue(enabled=config.promote_after_rollout, push=config.remote)
+        self.announcer = announcer or Announcer(metrics=metrics)
+        """Alerts (notifications) and Kubernetes Events; by default neither (``service`` wires them)."""
 
     @property
     def source(self) -> Source:
@@ -152,7 +156,9 @@ class Daemon:
         if reasons and not self._stop.is_set():
             if self.config.poll_interval > 0:
                 self.scheduler.after("poll", self.config.poll_interval)
+            was_rejected = self.source_state.rejected
             head, loaded, rejected = self.refresher.refresh()
+            self._announce_source(loaded, rejected, was_rejected)
         with self._cond:
             self._sync_targets()
             if leading and not self._stop.is_set():
@@ -214,6 +220,7 @@ class Daemon:
             watch.stop()
         for worker in workers:
             worker.join(timeout=1.0)
+        self.announcer.close()
         if finished:
             self.leadership.release()
         else:
@@ -283,6 +290,7 @@ class Daemon:
             log.warning("target no longer in the spec; its objects are left in place", environment=key[0],
                         cluster=key[1])
             self.pool.retire(key)
+            self.announcer.forget(key)
             self.reach.forget(key)
             self.deadlines.clear([key])
             self.metrics.forget(*key)
@@ -331,6 +339,17 @@ class Daemon:
         self._wake.set()
         state = self.pool.state_of(worker)
         if state is not None:
+            before = view(state)
             self.outcomes.record(worker.key, state, outcome)
             if self.good is not None:
                 self.handoffs.note(worker.key, self.good, self.pool.states)
+            self.announcer.outcome(worker.key, before, state, outcome)
+
+    def _announce_source(self, loaded: str | None, rejected: str | None, was_rejected: str | None) -> None:
+        """Alert (and record Events) about a rejected head, or a good load after a rejected one."""
+        with self._cond:
+            good = self.good
+            if rejected is not None:
+                self.announcer.rejected(self.source_state, good.desired if good is not None else {})
+            elif loaded is not None and was_rejected is not None:
+                self.announcer.source_recovered(self.source_state)

@@ -22,6 +22,7 @@ import structlog
 
 from reconciler.cluster.base import Cluster
 from reconciler.cluster.connect import connect as connect_cluster
+from reconciler.daemon.announce import Announcer
 from reconciler.daemon.clock import Clock, SystemClock
 from reconciler.daemon.config import DaemonConfig, listen_address
 from reconciler.daemon.daemon import Daemon
@@ -164,8 +165,9 @@ def build_service(config: DaemonConfig, *, source: Source | None = None, connect
                                      (own_namespace(config.own_namespace, os.environ), config.lease_namespace))
     source = source or build_source(config)
     metrics = metrics or Metrics()
-    daemon = Daemon(config, source, connect=connect or cluster_connector(config.resolved_cluster_root(), enforcement),
-                    enforcement=enforcement,
+    connect = connect or cluster_connector(config.resolved_cluster_root(), enforcement)
+    daemon = Daemon(config, source, connect=connect, enforcement=enforcement,
+                    announcer=build_announcer(config, metrics, connect),
                     metrics=metrics, leadership=leadership or build_leadership(config, clock), clock=clock,
                     # an injected leadership (tests) brings its own relay, if any
                     relay=relay if relay is not None or leadership is not None else build_push_relay(config))
@@ -177,6 +179,20 @@ def build_service(config: DaemonConfig, *, source: Source | None = None, connect
     paths = source.watch_paths() if config.watch else []
     watcher = RefWatcher(paths, daemon.trigger) if paths else None
     return Service(daemon, endpoints=served, watcher=watcher)
+
+
+def build_announcer(config: DaemonConfig, metrics: Metrics, connect: Connect) -> Announcer:
+    """Alerts to the providers of the notifications file (read now, secrets included: a bad file stops the
+    daemon at start) and Kubernetes Events through a client of their own per target."""
+    notifier = None
+    if config.notifications is not None:
+        from reconciler.notify.sender import Notifier
+        from reconciler.notify.settings import load_settings
+
+        notifier = Notifier(load_settings(config.notifications), metrics=metrics)
+        notifier.start()
+    return Announcer(metrics=metrics, notifier=notifier, events=connect if config.events else None,
+                     instance=config.resolved_identity())
 
 
 def run(config: DaemonConfig, *, once: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> int:

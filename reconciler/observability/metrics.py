@@ -108,6 +108,16 @@ class Metrics:
                                    "Seconds until the rollout's current step is analysed (-1: none scheduled).",
                                    rollout, registry=r)
         self._rollouts: dict[tuple[str, str], set[str]] = {}  # target -> components with rollout series
+        self._notifications = Counter("platformctl_notifications_total",
+                                      "Alerts sent to a notification provider, by result (sent, or failed after "
+                                      "every retry).", ["provider", "result"], registry=r)
+        self._notifications_dropped = Counter("platformctl_notifications_dropped_total",
+                                              "Alerts not sent to a provider: deduplicated, rate_limited, "
+                                              "queue_full or shutdown (still queued at shutdown).", ["provider", "reason"], registry=r)
+        self._events = Counter("platformctl_events_total",
+                               "Kubernetes Events about managed objects, by result (created, aggregated into an "
+                               "existing Event's count, failed, dropped: the recorder's queue was full).",
+                               ["cluster", "result"], registry=r)
 
     # --- reconciles -----------------------------------------------------------------
     def reconcile_finished(self, environment: str, cluster: str, seconds: float, *, ok: bool,
@@ -253,6 +263,19 @@ class Metrics:
     def leader(self, is_leader: bool) -> None:
         """This replica gained or lost the leader lease."""
         self._leader.set(1 if is_leader else 0)
+
+    # --- notifications and Events ---------------------------------------------------
+    def notification_sent(self, provider: str, ok: bool) -> None:
+        """One alert reached a provider (``ok``), or failed to after every retry."""
+        self._notifications.labels(_label(provider), "sent" if ok else "failed").inc()
+
+    def notification_dropped(self, provider: str, reason: str) -> None:
+        """One alert not sent to a provider (deduplicated, rate_limited, queue_full)."""
+        self._notifications_dropped.labels(_label(provider), _label(reason)).inc()
+
+    def event_recorded(self, cluster: str, result: str) -> None:
+        """One Kubernetes Event: created, aggregated, failed or dropped."""
+        self._events.labels(_label(cluster), _label(result)).inc()
 
     # --- exposition -----------------------------------------------------------------
     def render(self) -> tuple[bytes, str]:

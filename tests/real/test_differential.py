@@ -664,3 +664,34 @@ def test_paths_nothing_serves(diff: Differ) -> None:
                 404, "text/plain; charset=utf-8", b"404 page not found\n")
     not_allowed = diff.same("POST", CONFIGMAPS + "/x", configmap("x"))
     assert not_allowed["code"] == 405 and not_allowed["body"]["details"] == {}
+
+
+# --- Events (what platformctl records about the objects it manages) ---------------------------
+EVENTS = "/api/v1/namespaces/{ns}/events"
+
+
+def event(name: str, namespace: str, involved_namespace: str | None = None, **extra: Any) -> dict[str, Any]:
+    involved = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "name": "fraud"}
+    if involved_namespace is not False:
+        involved["namespace"] = involved_namespace or namespace
+    return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": namespace},
+            "involvedObject": involved, "reason": "Configured", "message": "configured at abc", "type": "Normal",
+            "source": {"component": "platformctl"}, "reportingComponent": "platformctl",
+            "reportingInstance": "test", "firstTimestamp": "2026-12-06T00:00:00Z",
+            "lastTimestamp": "2026-12-06T00:00:00Z", "count": 1, **extra}
+
+
+def test_events_are_created_their_count_merge_patched_and_404_once_gone(diff: Differ) -> None:
+    created = diff.same("POST", EVENTS, event("fraud.17f", diff.ns))
+    assert created["code"] == 201 and created["body"]["count"] == 1
+    patched = diff.same("PATCH", EVENTS + "/fraud.17f", {"count": 2, "lastTimestamp": "2026-12-06T00:01:00Z"},
+                        content_type=MERGE)
+    assert patched["code"] == 200 and (patched["body"]["count"], patched["body"]["firstTimestamp"]) == (
+        2, "2026-12-06T00:00:00Z")
+    listed = diff.same("GET", EVENTS)
+    assert [(e["metadata"]["name"], e["count"]) for e in listed["body"]["items"]] == [("fraud.17f", 2)]
+    assert diff.same("DELETE", EVENTS + "/fraud.17f")["code"] == 200
+    gone = diff.same("PATCH", EVENTS + "/fraud.17f", {"count": 3}, content_type=MERGE)
+    assert gone["code"] == 404 and gone["body"]["reason"] == "NotFound"
+    missing = diff.same("POST", "/api/v1/namespaces/no-such-namespace/events", event("x.1", "no-such-namespace"))
+    assert missing["code"] == 404

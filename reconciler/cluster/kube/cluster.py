@@ -279,10 +279,11 @@ class KubeCluster:
         self.apply(inventory_configmap(inventory, namespace))
 
     def send_json(self, method: str, path: str, *, verb: str, body: dict[str, Any], key: ObjectKey,
-                  kind: KindRef) -> Response:
+                  kind: KindRef, content_type: str = "application/json") -> Response:
         """A JSON write through this client's transport, its answer left to the caller (the Lease
-        store, for which 409 is an answer: another replica won the race)."""
-        return self._transport.request(method, path, verb=verb, body=body, content_type="application/json",
+        store, for which 409 is an answer: another replica won the race; the Event recorder, which
+        merge-patches an Event's count)."""
+        return self._transport.request(method, path, verb=verb, body=body, content_type=content_type,
                                        key=key, kind=kind)
 
     # --- supervision ---------------------------------------------------------------
