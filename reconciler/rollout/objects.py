@@ -16,10 +16,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from reconciler.cluster.eventnote import Decision, EventNote, event_body, event_name
 from reconciler.health import Status
 from reconciler.health.serving import inference_service
 from reconciler.labels import DOMAIN, LABEL_MANAGED_BY, LABEL_VERSION, MANAGED_BY
-from reconciler.objects import Manifest
+from reconciler.objects import Manifest, ObjectKey
 from reconciler.render.ownership import label_value
 from reconciler.rollout.machine import REQUESTS, Request
 from reconciler.rollout.policy import ISVC_API_VERSION, ISVC_KIND
@@ -112,17 +113,13 @@ def readiness(live: Manifest) -> tuple[CheckResult, str]:
 
 def event(live: Manifest, reason: str, message: str, *, warning: bool = False, now: datetime | None = None,
           instance: str = "") -> Manifest:
-    """A core/v1 Event about the InferenceService ``live``."""
+    """A core/v1 Event about the InferenceService ``live`` (the body ``cluster.eventnote`` builds for every
+    Event platformctl records; each rollout step is its own Event, named by the moment it is written)."""
     metadata: dict[str, Any] = live.get("metadata") or {}
-    moment = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {
-        "apiVersion": "v1", "kind": "Event",
-        "metadata": {"generateName": f"{metadata.get('name')}.", "namespace": metadata.get("namespace")},
-        "involvedObject": {"apiVersion": ISVC_API_VERSION, "kind": ISVC_KIND, "name": metadata.get("name"),
-                           "namespace": metadata.get("namespace"), "uid": metadata.get("uid"),
-                           "resourceVersion": metadata.get("resourceVersion")},
-        "reason": reason, "message": message[:1024], "type": "Warning" if warning else "Normal",
-        "source": {"component": MANAGED_BY}, "reportingComponent": MANAGED_BY,
-        "reportingInstance": instance or MANAGED_BY,
-        "firstTimestamp": moment, "lastTimestamp": moment, "count": 1,
-    }
+    at = now or datetime.now(UTC)
+    moment = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    note = EventNote(ObjectKey(ISVC_API_VERSION.split("/")[0], ISVC_KIND, str(metadata.get("namespace") or ""), str(metadata.get("name"))),
+                     ISVC_API_VERSION, "Warning" if warning else "Normal", reason, message,
+                     uid=str(metadata.get("uid") or ""))
+    decision = Decision(event_name(note.key.name, f"{int(at.timestamp() * 1e9):x}"), 1, moment)
+    return event_body(note, decision, moment, instance or MANAGED_BY)

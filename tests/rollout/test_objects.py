@@ -85,5 +85,6 @@ def test_an_event_names_the_inference_service() -> None:
     made = event({"metadata": {"name": "fraud", "namespace": "ml", "uid": "u1"}}, "RolloutStep", "25% to 7",
                  instance="replica-a")
     assert made["involvedObject"] == {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
-                                      "name": "fraud", "namespace": "ml", "uid": "u1", "resourceVersion": None}
+                                      "name": "fraud", "namespace": "ml", "uid": "u1"}
+    assert made["metadata"]["name"].startswith("fraud.") and made["count"] == 1  # type: ignore[index]
     assert (made["type"], made["reason"], made["reportingInstance"]) == ("Normal", "RolloutStep", "replica-a")

@@ -218,7 +218,7 @@ class KubeCluster:
         """Create a core/v1 Event (POST to the namespace's events)."""
         namespace = str((event.get("metadata") or {}).get("namespace") or "")
         kind = known_kind("v1", "Event") or KindRef("v1", "Event", "events", True)
-        key = ObjectKey("", "Event", namespace, str((event.get("metadata") or {}).get("generateName") or ""))
+        key = ObjectKey("", "Event", namespace, str((event.get("metadata") or {}).get("name") or ""))
         response = self._transport.request("POST", resource_path(kind, namespace), verb="create",
                                            body=event, content_type="application/json",
                                            key=key, kind=kind)
