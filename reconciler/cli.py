@@ -1,7 +1,7 @@
 """The platformctl command line: parse, call one function, print through ``commands.output``.
 
-Errors become exit codes in one place, ``commands.exits`` (its table: 0 done, 1 failed, 2 usage
-error or, for plan/diff, changes present, 70 internal error).
+Errors become exit codes in one place, ``commands.exits`` (its table: 0 done, 1 failed, 2 changes
+present (plan and diff only), 64 usage error, 70 internal error).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec
 import typer
 
 from reconciler import report
-from reconciler.commands.exits import ExitCode, mapped
+from reconciler.commands.exits import ExitCode, UsageCodeGroup, mapped
 from reconciler.commands.output import Format, Output, RenderOutput, ReviewOutput, emit, emit_outcome, json_text
 from reconciler.commands.platform import load_platform, load_repo
 from reconciler.commands.render import render_groups, render_text, write_files
@@ -30,10 +30,32 @@ if TYPE_CHECKING:
     from reconciler.engine import ApplyOptions, Result
 
 P = ParamSpec("P")
+EXIT_CODES = ("Exit codes: 0 done (in sync, no change, applied); 1 failed (invalid spec, a cluster failed, "
+              "refused); 2 changes present (plan and diff only); 64 usage error (unknown environment, mistyped "
+              "flag, bad value); 70 internal error (a bug: the traceback follows).")
 app = typer.Typer(
-    name="platformctl", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-    help="Declarative GitOps for Kubeflow-style ML platforms.",
+    name="platformctl", cls=UsageCodeGroup, no_args_is_help=True, add_completion=True,
+    pretty_exceptions_enable=False, help="Declarative GitOps for Kubeflow-style ML platforms.", epilog=EXIT_CODES,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        emit(f"platformctl {version('platformctl')}\n")
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.callback()
+def _main(
+    _show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="print the version and exit")] = False,
+) -> None:
+    """Declarative GitOps for Kubeflow-style ML platforms.
+
+    Shell completion: `platformctl --install-completion` (bash, zsh, fish, PowerShell).
+    """
 
 
 def command(func: Callable[P, int]) -> Callable[P, None]:
@@ -161,7 +183,7 @@ def plan(
     prune: Annotated[bool, typer.Option("--prune/--no-prune", help="plan pruning of objects Git dropped")] = True,
     policy: PolicyOpt = None,
 ) -> int:
-    """Compare what Git renders with what the clusters hold (exit 0 in sync, 2 changes, 1 error)."""
+    """Compare what Git renders with what the clusters hold (exit 0 in sync, 2 changes, 1 error, 64 usage)."""
     from reconciler.changes import exit_code, plan_text, results_json
     from reconciler.engine import ApplyOptions
 
@@ -312,7 +334,8 @@ def _diff(
                                                             "default now")] = None,
     policy: PolicyOpt = None,
 ) -> int:
-    """Review a change between two Git revisions, no cluster needed (exit 0 no change, 2 changes, 1 error)."""
+    """Review a change between two Git revisions, no cluster needed (exit 0 no change, 2 changes, 1 error,
+    64 usage)."""
     from reconciler.commands.diff import run_diff
 
     return emit_outcome(run_diff(path, base, head, env or [], output.value, start, policy))

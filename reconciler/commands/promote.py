@@ -13,6 +13,7 @@ from pathlib import Path
 
 from reconciler import report
 from reconciler.checked import load_checked
+from reconciler.commands.exits import ExitCode
 from reconciler.commands.outcome import Outcome
 from reconciler.errors import SpecErrors
 from reconciler.promote.moves import Promotion, component_refs, plan_promotion, release_refs
@@ -56,10 +57,10 @@ def usage_error(request: PromoteRequest) -> str | None:
 
 
 def run_promote(path: Path, request: PromoteRequest) -> Outcome:
-    """Promote (or with ``dry_run`` preview) and report; exit 0 done, 1 refused, 2 usage error."""
+    """Promote (or with ``dry_run`` preview) and report; exit 0 done, 1 refused, 64 usage error."""
     problem = usage_error(request)
     if problem:
-        return Outcome(2, stderr=f"error: {problem}\n")
+        return Outcome(ExitCode.USAGE, stderr=f"error: {problem}\n")
     try:
         return _promote(path, request)
     except (PromotionRefused, GitSourceError, EditError) as exc:

@@ -149,7 +149,7 @@ def parse_duration(text: str) -> float:
     try:
         return float(duration_seconds(text))
     except DurationError:
-        raise ValueError(f"{text!r} is not a duration (use e.g. 30s, 5m, 1h)") from None
+        raise ValueError(f"{text!r} is not a duration (write e.g. 30s, 5m, 1m30s, 1h or a number of seconds)") from None
 
 
 def parse_bool(text: str) -> bool:
@@ -208,6 +208,8 @@ ENVIRONMENT = {
     "log_level": "PLATFORMCTL_LOG_LEVEL",
 }
 """The variable of each setting (the webhook secret is PLATFORMCTL_WEBHOOK_SECRET or ..._FILE)."""
+_FLAGS = {"poll_interval": "--interval", "environments": "--env"}
+"""The command-line flag of a setting whose name differs from ``--<setting>``."""
 
 
 def build_config(flags: Mapping[str, object], environ: Mapping[str, str] = os.environ) -> DaemonConfig:
@@ -219,7 +221,7 @@ def build_config(flags: Mapping[str, object], environ: Mapping[str, str] = os.en
     values: dict[str, Any] = {}
     for name, parse in _PARSERS.items():
         raw = flags.get(name)
-        where = f"--{name.replace('_', '-')}"
+        where = _FLAGS.get(name, f"--{name.replace('_', '-')}")
         if raw is None or raw == () or raw == []:
             env_name = ENVIRONMENT[name]
             if environ.get(env_name, "") == "":

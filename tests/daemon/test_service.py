@@ -150,7 +150,7 @@ def test_configuration_comes_from_flags_then_variables_then_defaults(tmp_path: P
 
 
 @pytest.mark.parametrize(("flags", "environ", "message"), [
-    ({"poll_interval": "soon"}, {}, "--poll-interval: 'soon' is not a duration"),
+    ({"poll_interval": "soon"}, {}, "--interval: 'soon' is not a duration"),
     ({}, {"PLATFORMCTL_PRUNE": "maybe"}, "PLATFORMCTL_PRUNE: 'maybe' is not a boolean"),
     ({"lease": "zookeeper"}, {}, "lease must be one of auto, kube, file, none"),
     ({"listen": "8080"}, {}, "listen address '8080' is not host:port"),
@@ -164,8 +164,8 @@ def test_bad_settings_are_refused_naming_their_source(flags: dict[str, object], 
 
 
 def test_the_cli_reports_bad_settings_as_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--interval", "soon", "--once"]) == 2
-    assert "error: --poll-interval: 'soon' is not a duration" in capsys.readouterr().err
+    assert main(["run", "--interval", "soon", "--once"]) == 64
+    assert "error: --interval: 'soon' is not a duration (write e.g. 30s, 5m, 1m30s" in capsys.readouterr().err
 
 
 def test_the_read_deadline_is_a_setting() -> None:

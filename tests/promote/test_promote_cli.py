@@ -247,7 +247,7 @@ def test_push_sends_the_branch_to_origin(repo: Repo, tmp_path: Path, capsys: pyt
 ])
 def test_arguments_that_make_no_sense_are_usage_errors(repo: Repo, capsys: pytest.CaptureFixture[str],
                                                        args: list[str], message: str) -> None:
-    assert promote(repo[0], *args) == 2
+    assert promote(repo[0], *args) == 64
     assert capsys.readouterr().err.startswith(f"error: {message}")
 
 
