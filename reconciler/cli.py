@@ -6,6 +6,7 @@ present (plan and diff only), 64 usage error, 70 internal error).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import sys
@@ -27,7 +28,7 @@ from reconciler.source.revision import describe_revision
 
 if TYPE_CHECKING:
     from reconciler.commands.platform import Platform
-    from reconciler.engine import ApplyOptions, Result
+    from reconciler.engine import ApplyOptions, ApplyProgress, Result
 
 P = ParamSpec("P")
 EXIT_CODES = ("Exit codes: 0 done (in sync, no change, applied); 1 failed (invalid spec, a cluster failed, "
@@ -209,10 +210,16 @@ def apply(
     release: Annotated[bool, typer.Option("--release", help="forget objects Git dropped that pruning leaves in place "
                                                             "(kept); they stay on the cluster")] = False,
     output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
+    diff: Annotated[bool, typer.Option("--diff", help="before asking, show every object and its diff (default: "
+                                                      "counts per action and kind)")] = False,
     policy: PolicyOpt = None,
 ) -> int:
-    """Converge every cluster of an environment: dry-run all, apply in order, optionally prune."""
-    from reconciler.changes import apply_text, plan_text, results_json
+    """Converge every cluster of an environment: dry-run all, apply in order, optionally prune.
+
+    Without --yes it first shows what would change and asks; on a terminal the apply shows a progress bar
+    and each object as it is written.
+    """
+    from reconciler.changes import apply_text, plan_summary, plan_text, results_json
     from reconciler.engine import ApplyOptions
 
     options = ApplyOptions(prune=prune, prune_protected=prune_protected, allow_mass_prune=allow_mass_prune,
@@ -220,7 +227,9 @@ def apply(
     platform = load_platform(path, policy, (env,))
     if not yes:
         planned = _reconcile(path, env, dataclasses.replace(options, apply=False), platform)
-        emit(plan_text(planned))
+        emit(plan_text(planned) if diff else plan_summary(planned))
+        if not diff and any(r.plan is not None and r.plan.has_changes for r in planned):
+            emit("(--diff shows every object and its diff)\n")
         _report_replacements(platform, planned)
         if any(not r.ok for r in planned):
             return ExitCode.FAILED
@@ -231,10 +240,20 @@ def apply(
             return ExitCode.FAILED
         if not typer.confirm("Apply these changes?", default=False):
             return ExitCode.FAILED
-    results = _reconcile(path, env, options, platform)
-    emit(results_json(results) if output is Output.json else apply_text(results))
+    with _progress(output) as progress:
+        results = _reconcile(path, env, dataclasses.replace(options, progress=progress), platform)
+    emit(results_json(results) if output is Output.json else apply_text(results, each=progress is None))
     _report_replacements(platform, results)
     return ExitCode.OK if all(r.ok for r in results) else ExitCode.FAILED
+
+
+def _progress(output: Output) -> contextlib.AbstractContextManager[ApplyProgress | None]:
+    """A progress bar with a line per object when text goes to a terminal; nothing otherwise."""
+    from reconciler.commands.progress import TerminalProgress, wanted
+
+    if output is Output.text and wanted():
+        return TerminalProgress()
+    return contextlib.nullcontext()
 
 
 @command
