@@ -7,6 +7,7 @@ Durations are ``500ms``, ``30s``, ``5m``, ``1h``, ``1d`` or plain seconds.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import re
 import socket
@@ -79,7 +80,8 @@ class DaemonConfig:
     identity: str = ""
     """This replica's holderIdentity; empty: hostname-pid."""
     state_dir: Path | None = None
-    """Clone, file lease; None: <repo>/.platformctl/daemon for a path, ./.platformctl/daemon for a URL."""
+    """Clone, file lease; None: ``default_state_dir`` (outside the repository's work tree, so the daemon never
+    makes the checkout it applies dirty)."""
     cluster_root: Path | None = None
     """Where relative ``directory:`` clusters live; None: the local repository, or the state directory."""
     policy: Path | None = None
@@ -131,7 +133,7 @@ class DaemonConfig:
         """The state directory, defaults applied."""
         if self.state_dir is not None:
             return self.state_dir
-        return Path(".platformctl/daemon") if self.remote else Path(self.repo) / ".platformctl" / "daemon"
+        return default_state_dir(self.repo, remote=self.remote)
 
     def resolved_cluster_root(self) -> Path:
         """The directory relative ``directory:`` clusters resolve against."""
@@ -142,6 +144,15 @@ class DaemonConfig:
     def resolved_identity(self) -> str:
         """holderIdentity: the configured one, else ``<hostname>-<pid>``."""
         return self.identity or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def default_state_dir(repo: str, *, remote: bool, environ: Mapping[str, str] = os.environ) -> Path:
+    """``$XDG_STATE_HOME/platformctl/<repo name>-<hash>`` (``~/.local/state`` without it): one directory per
+    repository path or URL, never inside a work tree (a file there would stamp renders ``-dirty``)."""
+    key = repo if remote else str(Path(repo).resolve())
+    base = Path(environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "platformctl"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", key.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"))[:40].strip("-.")
+    return base / f"{name or 'repo'}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
 def parse_duration(text: str) -> float:

@@ -120,7 +120,8 @@ def test_run_once_refuses_while_another_replica_holds_the_lease(
     clock = ManualClock()
     from reconciler.daemon import LeaderElector
 
-    holder = LeaderElector(FileLeaseStore(repo.path / ".platformctl" / "daemon", "platformctl-leader"), "other", clock)
+    state = DaemonConfig(repo=str(repo.path)).resolved_state_dir()
+    holder = LeaderElector(FileLeaseStore(state, "platformctl-leader"), "other", clock)
     assert holder.tick()
 
     assert main(["run", "--repo", str(repo.path), "--env", "dev", "--once"]) == 1
@@ -142,7 +143,9 @@ def test_configuration_comes_from_flags_then_variables_then_defaults(tmp_path: P
         "https://git.example.com/platform.git", "release", 0.5, ("staging", "prod-cloud"))
     assert (config.prune, config.listen, config.webhook_secret, config.lease_namespace) == (False, None, b"s3cret",
                                                                                             "gitops")
-    assert config.remote and config.resolved_state_dir() == Path(".platformctl/daemon")
+    state = config.resolved_state_dir()
+    assert config.remote and state.parent == Path(os.environ["XDG_STATE_HOME"]) / "platformctl"
+    assert state.name.startswith("platform-") and state == build_config({}, environ).resolved_state_dir()
     assert config.signature_policy.enabled and "s3cret" not in repr(config)
     assert DaemonConfig().drift_interval == 300.0 and DaemonConfig().lease == "auto"
     assert build_config({}, {"PLATFORMCTL_WEBHOOK_SECRET": "x"}).webhook_secret == b"x"
@@ -174,3 +177,15 @@ def test_the_read_deadline_is_a_setting() -> None:
     assert build_config({"answer_timeout": "500ms"}, {"PLATFORMCTL_ANSWER_TIMEOUT": "2s"}).answer_timeout == 0.5
     with pytest.raises(ConfigError, match="answer_timeout must be positive"):
         build_config({"answer_timeout": "0"}, {})
+
+
+def test_the_state_directory_defaults_to_outside_the_work_tree(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--repo", str(repo.path), "--env", "dev", "--once", "--listen", "off"]) == 0
+    capsys.readouterr()
+    state = DaemonConfig(repo=str(repo.path)).resolved_state_dir()
+    assert not state.is_relative_to(repo.path) and state.is_dir()
+    assert any(state.iterdir())  # the file lease lives there
+    assert not (repo.path / ".platformctl" / "daemon").exists()
+    assert repo.git("status", "--porcelain", "--ignored", "--", ".", ":!.platformctl/clusters") == ""
