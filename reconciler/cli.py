@@ -22,7 +22,7 @@ from reconciler.commands.output import Format, Output, RenderOutput, ReviewOutpu
 from reconciler.commands.platform import load_platform, load_repo
 from reconciler.commands.render import render_groups, render_text, write_files
 from reconciler.commands.schedules import schedules_text
-from reconciler.errors import SpecErrors
+from reconciler.errors import PlatformctlError, SpecErrors
 from reconciler.schemas import schemas
 from reconciler.source.revision import describe_revision
 
@@ -336,7 +336,10 @@ def _run(
         return ExitCode.USAGE
     try:
         return run_daemon(config, once=once)
-    except Exception as exc:  # noqa: BLE001 - the GitSourceError/ClusterError of a bad start, as one line
+    except PlatformctlError as exc:  # a busy --listen port, a GitSourceError or ClusterError of a bad start
+        emit(err=f"error: {exc}\n")
+        return ExitCode.FAILED
+    except Exception as exc:  # noqa: BLE001 - anything else of a bad start, as one line
         emit(err=f"error: {type(exc).__name__}: {exc}\n")
         return ExitCode.FAILED
 

@@ -189,3 +189,18 @@ def test_the_state_directory_defaults_to_outside_the_work_tree(
     assert any(state.iterdir())  # the file lease lives there
     assert not (repo.path / ".platformctl" / "daemon").exists()
     assert repo.git("status", "--porcelain", "--ignored", "--", ".", ":!.platformctl/clusters") == ""
+
+
+def test_a_busy_listen_port_is_one_clear_line(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["run", "--repo", str(repo.path), "--env", "dev", "--listen", f"127.0.0.1:{port}"]) == 1
+    err = capsys.readouterr().err
+    assert err.endswith(f"error: cannot listen on 127.0.0.1:{port}: the port is already in use (another "
+                        "platformctl, or another program?); choose another address with --listen HOST:PORT "
+                        "(PLATFORMCTL_LISTEN), or --listen off for no endpoints\n")
+    assert "Traceback" not in err and "OSError" not in err
