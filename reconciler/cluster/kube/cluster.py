@@ -352,7 +352,7 @@ def _api_client(cluster: str, kubeconfig: str | None, context: str | None, in_cl
     kubeconfig = kubeconfig or os.environ.get("KUBECONFIG") or None
     configuration = Configuration()
     configuration.retries = False
-    configuration.connection_pool_maxsize = options.pool_size
+    configuration.connection_pool_maxsize = options.pool_connections
     try:
         if in_cluster:
             kube_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
