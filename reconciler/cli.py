@@ -365,7 +365,8 @@ def _diff(
 
 @command
 def promote(
-    to: Annotated[str, typer.Option("--to", help="the environment whose pinned versions change")],
+    to: Annotated[list[str], typer.Option("--to", help="an environment whose pinned versions change, or a stage "
+                                                       "(all its environments); repeat for several, one commit")],
     components: Annotated[list[str] | None, typer.Argument(
         help="components to promote: NAME or KIND/NAME (or use --release)", show_default=False)] = None,
     source: Annotated[str | None, typer.Option("--from", help="the environment whose versions are copied")] = None,
@@ -382,13 +383,16 @@ def promote(
     remote: Annotated[str, typer.Option("--remote", help="where --push pushes")] = "origin",
     repo: Annotated[Path, typer.Option("--repo", "-C", exists=True, file_okay=False,
                                        help="platform repository root")] = Path("."),
+    output: Annotated[Output, typer.Option("--output", "-o", help="text or json")] = Output.text,
 ) -> int:
-    """Copy pinned versions from one environment to the next as a commit on a new branch (0 done, 1 refused)."""
+    """Copy pinned versions from one environment to the next stage's as one commit on a new branch
+    (0 done, 1 refused, 64 usage)."""
     from reconciler.commands.promote import PromoteRequest, run_promote
 
-    request = PromoteRequest(components=tuple(components or ()), release=release, source=source, target=to,
+    request = PromoteRequest(components=tuple(components or ()), release=release, source=source, targets=tuple(to),
                              version=version, skip_stage=skip_stage, require_healthy=require_healthy,
-                             dry_run=dry_run, push=push, branch=branch, remote=remote)
+                             dry_run=dry_run, push=push, branch=branch, remote=remote,
+                             json=output is Output.json)
     return emit_outcome(run_promote(repo, request))
 
 
