@@ -93,6 +93,11 @@ def apply_text(results: list[Result], *, each: bool = True) -> str:
 
 def results_json(results: list[Result]) -> str:
     """Plans and changes as JSON for machines."""
+    return json.dumps(results_data(results), indent=2) + "\n"
+
+
+def results_data(results: list[Result]) -> list[dict[str, Any]]:
+    """Plans and changes as JSON-able data, one entry per cluster."""
     data: list[dict[str, Any]] = []
     for result in results:
         entries = [] if result.plan is None else [
@@ -109,7 +114,7 @@ def results_json(results: list[Result]) -> str:
             "plan": entries,
             "changes": [{"object": str(c.key), "action": c.action.value, "message": c.message} for c in result.changes],
         })
-    return json.dumps(data, indent=2) + "\n"
+    return data
 
 
 def exit_code(results: list[Result]) -> int:

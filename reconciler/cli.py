@@ -21,7 +21,7 @@ from reconciler.commands.exits import ExitCode, UsageCodeGroup, mapped
 from reconciler.commands.output import Format, Output, RenderOutput, ReviewOutput, emit, emit_outcome, json_text
 from reconciler.commands.platform import load_platform, load_repo
 from reconciler.commands.render import render_groups, render_text, write_files
-from reconciler.commands.schedules import schedules_text
+from reconciler.commands.schedules import schedules_data, schedules_text
 from reconciler.errors import PlatformctlError, SpecErrors
 from reconciler.schemas import schemas
 from reconciler.source.revision import describe_revision
@@ -117,12 +117,15 @@ def _error_dict(error: object) -> dict[str, object]:
 @command
 def schema(
     out: Annotated[Path, typer.Option("--out", help="directory to write the JSON Schemas to")] = Path("schemas"),
+    output: Annotated[Output, typer.Option("--output", "-o", help="text or json (the files written)")] = Output.text,
 ) -> int:
     """Write the JSON Schemas of every spec file kind (for editors and CI)."""
     out.mkdir(parents=True, exist_ok=True)
+    written = []
     for name, text in schemas().items():
         (out / name).write_text(text, encoding="utf-8")
-        emit(f"wrote {out / name}\n")
+        written.append(str(out / name))
+    emit(json_text({"written": written}) if output is Output.json else "".join(f"wrote {w}\n" for w in written))
     return ExitCode.OK
 
 
@@ -152,9 +155,13 @@ def schedules(
     count: Annotated[int, typer.Option("--next", "-n", min=1, max=1000, help="fire times per schedule")] = 5,
     start: Annotated[str | None, typer.Option("--from", help="start instant (ISO 8601); default now")] = None,
     window: Annotated[int, typer.Option("--gpu-window", min=1, help="minutes within which GPU runs clash")] = 60,
+    output: Annotated[Output, typer.Option("--output", "-o", help="text or json")] = Output.text,
 ) -> int:
     """Show the next fire times of every schedule and warn where GPU schedules overlap."""
-    emit(schedules_text(load_repo(path), env or [], count, start, window))
+    if output is Output.json:
+        emit(json_text(schedules_data(load_repo(path), env or [], count, start, window)))
+    else:
+        emit(schedules_text(load_repo(path), env or [], count, start, window))
     return ExitCode.OK
 
 
@@ -318,6 +325,8 @@ def _run(
     answer_timeout: Annotated[str | None, typer.Option("--answer-timeout", help="a cluster read without an answer "
                                                        "this long marks the cluster unreachable "
                                                        "[PLATFORMCTL_ANSWER_TIMEOUT; 10s]")] = None,
+    output: Annotated[Output, typer.Option("--output", "-o", help="with --once: text or json (the daemon's "
+                                                                  "logs: --log-format)")] = Output.text,
 ) -> int:
     """Run the GitOps daemon: apply the branch head to every managed cluster, heal drift, serve endpoints."""
     from reconciler.daemon.config import ConfigError, build_config
@@ -329,13 +338,16 @@ def _run(
              "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity,
              "log_format": log_format, "webhook_secret_file": webhook_secret_file, "policy": policy,
              "own_namespace": own_namespace, "answer_timeout": answer_timeout}
+    if output is Output.json and not once:
+        emit(err="error: --output json needs --once (a running daemon logs JSON with --log-format json)\n")
+        return ExitCode.USAGE
     try:
         config = build_config(flags)
     except ConfigError as exc:
         emit(err=f"error: {exc}\n")
         return ExitCode.USAGE
     try:
-        return run_daemon(config, once=once)
+        return run_daemon(config, once=once, json=output is Output.json)
     except PlatformctlError as exc:  # a busy --listen port, a GitSourceError or ClusterError of a bad start
         emit(err=f"error: {exc}\n")
         return ExitCode.FAILED
@@ -397,11 +409,14 @@ def promote(
 
 
 @command
-def demo(path: RepoArg = Path(".")) -> int:
+def demo(
+    path: RepoArg = Path("."),
+    output: Annotated[Output, typer.Option("--output", "-o", help="text or json")] = Output.text,
+) -> int:
     """The README demo, no cluster needed: validate, render, reconcile dev into its local directory, show status."""
     from reconciler.commands.demo import run_demo
 
-    return emit_outcome(run_demo(path))
+    return emit_outcome(run_demo(path, json=output is Output.json))
 
 
 def main(argv: list[str] | None = None) -> int:
