@@ -234,8 +234,8 @@ def apply(
     platform = load_platform(path, policy, (env,))
     if not yes:
         planned = _reconcile(path, env, dataclasses.replace(options, apply=False), platform)
-        emit(plan_text(planned) if diff else plan_summary(planned))
-        if not diff and any(r.plan is not None and r.plan.has_changes for r in planned):
+        emit(results_json(planned) if output is Output.json else plan_text(planned) if diff else plan_summary(planned))
+        if output is Output.text and not diff and any(r.plan is not None and r.plan.has_changes for r in planned):
             emit("(--diff shows every object and its diff)\n")
         _report_replacements(platform, planned)
         if any(not r.ok for r in planned):
