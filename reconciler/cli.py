@@ -395,6 +395,16 @@ def promote(
     remote: Annotated[str, typer.Option("--remote", help="where --push pushes")] = "origin",
     repo: Annotated[Path, typer.Option("--repo", "-C", exists=True, file_okay=False,
                                        help="platform repository root")] = Path("."),
+    pull_request: Annotated[bool, typer.Option("--pull-request", help="with --push: open a pull request (GitHub) "
+                                                                     "or merge request (GitLab) into the current "
+                                                                     "branch")] = False,
+    forge: Annotated[str | None, typer.Option("--forge", help="github or gitlab; default: told from the remote's "
+                                                              "host")] = None,
+    forge_api: Annotated[str | None, typer.Option("--forge-api", help="the forge's API root (GitHub Enterprise, "
+                                                                      "self-hosted GitLab)")] = None,
+    forge_token_file: Annotated[Path | None, typer.Option("--forge-token-file", dir_okay=False, help="file holding "
+                                                          "the API token [PLATFORMCTL_FORGE_TOKEN, GITHUB_TOKEN, "
+                                                          "GITLAB_TOKEN]")] = None,
     output: Annotated[Output, typer.Option("--output", "-o", help="text or json")] = Output.text,
 ) -> int:
     """Copy pinned versions from one environment to the next stage's as one commit on a new branch
@@ -404,7 +414,8 @@ def promote(
     request = PromoteRequest(components=tuple(components or ()), release=release, source=source, targets=tuple(to),
                              version=version, skip_stage=skip_stage, require_healthy=require_healthy,
                              dry_run=dry_run, push=push, branch=branch, remote=remote,
-                             json=output is Output.json)
+                             json=output is Output.json, pull_request=pull_request, forge=forge,
+                             forge_api=forge_api, forge_token_file=forge_token_file)
     return emit_outcome(run_promote(repo, request))
 
 

@@ -8,6 +8,7 @@ that cannot be made exactly, or an edited tree that does not validate.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from reconciler.promote.moves import (
 )
 from reconciler.promote.order import PromotionRefused, check_order
 from reconciler.promote.overlay import OverlaySource
+from reconciler.source.forge import forge_repo, open_pull_request, read_token
 from reconciler.source.git import GitRepository, GitSourceError
 from reconciler.source.gitwrite import GitWriter
 from reconciler.spec.document import Spec
@@ -51,12 +53,22 @@ class PromoteRequest:
     remote: str = "origin"
     json: bool = False
     """Print a JSON document (what was promoted, or why not) instead of text."""
+    pull_request: bool = False
+    """After ``push``, open a pull request (GitHub) or merge request (GitLab) into the checked-out branch."""
+    forge: str | None = None
+    """``github`` or ``gitlab``; None: told from the remote's host."""
+    forge_api: str | None = None
+    """The forge's API root; None: the default for the remote's host."""
+    forge_token_file: Path | None = None
+    """A file holding the API token (else ``source.forge.TOKEN_VARIABLES``)."""
 
 
 def usage_error(request: PromoteRequest) -> str | None:
     """Why the combination of arguments makes no sense (None when it does)."""
     if not request.targets:
         return "say where to promote with --to ENV or --to STAGE (repeat --to for several environments)"
+    if request.pull_request and not request.push:
+        return "--pull-request opens the request for the pushed branch: add --push"
     if bool(request.components) == bool(request.release):
         return "name the components to promote, or one --release (not both)"
     if request.version is not None:
@@ -127,6 +139,7 @@ def _promote(path: Path, request: PromoteRequest) -> Outcome:
     if request.dry_run:
         return _done(request, data, f"dry run: would commit on branch {branch}:\n\n{_indent(change.message)}\n"
                                     f"{_skipped(change)}{patch}")
+    opener = _pull_request_opener(writer, request) if request.pull_request else None
     commit = writer.commit_on_branch(branch, edits, change.message, base=revision.commit)
     data["commit"] = commit
     out = f"created branch {branch} at {commit[:8]}: {change.subject}\n{_skipped(change)}{patch}"
@@ -134,9 +147,24 @@ def _promote(path: Path, request: PromoteRequest) -> Outcome:
         writer.push(branch, request.remote)
         data["pushed"] = True
         out += f"pushed {branch} to {request.remote}\n"
+        if opener is not None:
+            data["pullRequest"] = opener(branch, change.subject, change.message)
+            out += f"opened {data['pullRequest']}\n"
     else:
         out += f"push it with: git push {request.remote} {branch}  (or rerun with --push)\n"
     return _done(request, data, out)
+
+
+def _pull_request_opener(writer: GitWriter, request: PromoteRequest) -> Callable[[str, str, str], str]:
+    """Everything a pull request needs, checked before anything is committed; returns what opens it."""
+    repo = forge_repo(writer.remote_url(request.remote), forge=request.forge, api=request.forge_api)
+    token = read_token(request.forge_token_file)
+    base = writer.current_branch()
+
+    def open_it(branch: str, title: str, body: str) -> str:
+        return open_pull_request(repo, token, branch=branch, base=base, title=title, body=body)
+
+    return open_it
 
 
 def _done(request: PromoteRequest, data: dict[str, object], text: str) -> Outcome:
