@@ -94,3 +94,28 @@ def test_the_image_carries_what_ssh_remotes_and_signature_checks_need() -> None:
     [install] = [line for line in text.splitlines() if "apt-get install" in line]
     packages = set(install.split())
     assert {"git", "openssh-client", "gnupg", "ca-certificates"} <= packages  # ssh, ssh-keygen, gpg
+
+
+def test_everything_the_product_imports_is_in_the_lock_file() -> None:
+    """The image installs only the lock: a module imported by reconciler/ but missing from it fails at run time
+    (typer bundles its own click, so ``import click`` worked in development and not in the image)."""
+    import ast
+    import sys
+    from importlib.metadata import packages_distributions
+
+    distributions = packages_distributions()
+    pins = _locked()
+    missing: set[str] = set()
+    for source in (REPO / "reconciler").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                     else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top == "reconciler":
+                    continue
+                dists = distributions.get(top, [top])
+                if not any(re.sub(r"[-_.]+", "-", d).lower() in pins for d in dists):
+                    missing.add(f"{top} ({source.relative_to(REPO)})")
+    assert sorted(missing) == []
