@@ -169,9 +169,13 @@ EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on"
 
 
 def _reconcile(path: Path, env: str, options: ApplyOptions, platform: Platform) -> list[Result]:
+    from reconciler.commands.progress import reading
     from reconciler.commands.reconcile import run
 
-    return run(platform, path.resolve(), env, describe_revision(path), options)
+    if options.apply:  # an apply shows its own progress
+        return run(platform, path.resolve(), env, describe_revision(path), options)
+    with reading(env):
+        return run(platform, path.resolve(), env, describe_revision(path), options)
 
 
 def _report_replacements(platform: Platform, results: list[Result]) -> None:

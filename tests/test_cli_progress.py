@@ -80,3 +80,14 @@ def test_progress_is_reported_while_the_apply_runs_not_at_the_end(repo: Path) ->
     created = [files for action, files in recorder.seen if action is ChangeAction.CREATED]
     assert len(created) == 20
     assert created[0] < created[-1]  # objects were on the cluster one after another as they were reported
+
+
+def test_plan_shows_a_spinner_on_a_terminal_only(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main(["plan", "--env", "dev", str(repo), "--no-diff"]) == 2
+    assert "reading the clusters" not in capsys.readouterr().err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["plan", "--env", "dev", str(repo), "--no-diff"]) == 2
+    out, err = capsys.readouterr()
+    assert "reading the clusters of dev and planning" in err and "reading" not in out
+    assert "20 to create" in out

@@ -6,6 +6,7 @@ summary printed at the end.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from types import TracebackType
@@ -19,6 +20,13 @@ from reconciler.engine import WRITTEN, Change, ChangeAction, Target
 
 _STYLE = {ChangeAction.CREATED: "green", ChangeAction.CONFIGURED: "yellow", ChangeAction.REPLACED: "magenta",
           ChangeAction.PRUNED: "red", ChangeAction.FAILED: "bold red", ChangeAction.REFUSED: "bold red"}
+
+
+def reading(environment: str) -> contextlib.AbstractContextManager[object]:
+    """A spinner on stderr while the clusters of ``environment`` are read and planned (a terminal only)."""
+    if not wanted(sys.stderr):
+        return contextlib.nullcontext()
+    return Console(file=sys.stderr).status(f"reading the clusters of {escape(environment)} and planning...")
 
 
 def wanted(stream: TextIO | None = None) -> bool:
