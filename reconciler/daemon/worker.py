@@ -205,7 +205,6 @@ class TargetWorker:
         return guarded
 
 
-
 class _Published:
     """An ``engine.ApplyProgress`` that publishes a worker's apply to its target's state (the status page)."""
 
