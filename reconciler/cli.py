@@ -6,7 +6,6 @@ present (plan and diff only), 64 usage error, 70 internal error).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import sys
@@ -28,7 +27,7 @@ from reconciler.source.revision import describe_revision
 
 if TYPE_CHECKING:
     from reconciler.commands.platform import Platform
-    from reconciler.engine import ApplyOptions, ApplyProgress, Result
+    from reconciler.engine import ApplyOptions, Result
 
 P = ParamSpec("P")
 EXIT_CODES = ("Exit codes: 0 done (in sync, no change, applied); 1 failed (invalid spec, a cluster failed, "
@@ -251,20 +250,13 @@ def apply(
             return ExitCode.FAILED
         if not typer.confirm("Apply these changes?", default=False):
             return ExitCode.FAILED
-    with _progress(output) as progress:
+    from reconciler.commands.progress import for_apply
+
+    with for_apply(text=output is Output.text) as progress:
         results = _reconcile(path, env, dataclasses.replace(options, progress=progress), platform)
     emit(results_json(results) if output is Output.json else apply_text(results, each=progress is None))
     _report_replacements(platform, results)
     return ExitCode.OK if all(r.ok for r in results) else ExitCode.FAILED
-
-
-def _progress(output: Output) -> contextlib.AbstractContextManager[ApplyProgress | None]:
-    """A progress bar with a line per object when text goes to a terminal; nothing otherwise."""
-    from reconciler.commands.progress import TerminalProgress, wanted
-
-    if output is Output.text and wanted():
-        return TerminalProgress()
-    return contextlib.nullcontext()
 
 
 @command

@@ -16,10 +16,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from reconciler.engine import WRITTEN, Change, ChangeAction, Target
+from reconciler.engine import WRITTEN, ApplyProgress, Change, ChangeAction, Target
 
 _STYLE = {ChangeAction.CREATED: "green", ChangeAction.CONFIGURED: "yellow", ChangeAction.REPLACED: "magenta",
           ChangeAction.PRUNED: "red", ChangeAction.FAILED: "bold red", ChangeAction.REFUSED: "bold red"}
+
+
+def for_apply(*, text: bool) -> contextlib.AbstractContextManager[ApplyProgress | None]:
+    """A progress bar with a line per object when text goes to a terminal; nothing otherwise."""
+    if text and wanted():
+        return TerminalProgress()
+    return contextlib.nullcontext()
 
 
 def reading(environment: str) -> contextlib.AbstractContextManager[object]:
