@@ -15,24 +15,23 @@ from tests.engine.conftest import Fleet
 
 
 class _Gate:
-    """A cluster whose second real InferenceService write waits until released (once armed)."""
+    """A cluster whose write of the recsys-ranker InferenceService waits until released (once armed).
+
+    The engine writes one rank's objects at once and records their outcomes in plan order (by name):
+    fraud-detector's is recorded while recsys-ranker's write is held.
+    """
 
     def __init__(self, inner: Cluster) -> None:
         self.inner = inner
         self.armed = False
         self.reached = threading.Event()
         self.release = threading.Event()
-        self._writes = 0
-        self._lock = threading.Lock()
 
     def apply(self, manifest: Manifest, *, dry_run: bool = False, force: bool = True) -> Manifest:
-        if self.armed and not dry_run and manifest.get("kind") == "InferenceService":
-            with self._lock:
-                self._writes += 1
-                hold = self._writes == 2
-            if hold:
-                self.reached.set()
-                assert self.release.wait(WAIT)
+        if (self.armed and not dry_run and manifest.get("kind") == "InferenceService"
+                and manifest["metadata"]["name"] == "recsys-ranker"):
+            self.reached.set()
+            assert self.release.wait(3 * WAIT)  # longer than any wait of the test: the test fails first
         return self.inner.apply(manifest, dry_run=dry_run, force=force)
 
     def __getattr__(self, name: str) -> Any:
@@ -64,7 +63,7 @@ def test_the_status_shows_the_revision_being_applied_and_its_progress(
         "environments/prod-cloud.yaml": lambda t: replicas(replicas(t, "min: 4, max: 16", "min: 5, max: 16"),
                                                            "min: 2, max: 6", "min: 3, max: 6")})
     h.daemon.trigger.fire("test")
-    h.daemon.step()  # no wait: gke-eu's apply is held at its second write
+    h.daemon.step()  # no wait: gke-eu's apply is held at recsys-ranker's write
     assert gates["gke-eu"].reached.wait(WAIT)
     assert h.daemon.wait_until(lambda: (_cluster_doc(h, "gke-eu")["applying"] or {}).get("done") == 1, WAIT)
 
