@@ -67,11 +67,11 @@ def _type_environment(schema: dict[str, Any]) -> None:
     """Numbers as pinned versions (the loader reads ``7`` as ``"7"``); overrides typed per component kind."""
     spec = schema["$defs"]["EnvironmentSpec"]["properties"]
     versions = spec["versions"]
-    [pinned] = versions["patternProperties"].values()
-    versions["patternProperties"] = {_ref_pattern(): {"anyOf": [pinned, {"type": "number"}]}}
+    [(ref, pinned)] = versions["patternProperties"].items()  # the model's component reference pattern
+    versions["patternProperties"] = {ref: {"anyOf": [pinned, {"type": "number"}]}}
     versions["additionalProperties"] = False
     overrides = spec["overrides"]
-    overrides["patternProperties"] = {}
+    overrides["patternProperties"] = {ref: {"type": "object"}}  # and, per kind below, that kind's spec
     overrides["additionalProperties"] = False
     _, together = models_json_schema([(model, "validation") for model in OVERRIDABLE.values()], by_alias=True,
                                      ref_template=f"#/$defs/{_COMPONENT}{{model}}")
@@ -83,10 +83,6 @@ def _type_environment(schema: dict[str, Any]) -> None:
     for directory, model in OVERRIDABLE.items():
         spec_schema = together["$defs"][model.__name__]["properties"]["spec"]
         overrides["patternProperties"][f"^{directory}/{_NAME}$"] = _partial(spec_schema)
-
-
-def _ref_pattern() -> str:
-    return f"^({'|'.join(OVERRIDABLE)})/{_NAME}$"
 
 
 def _partial(node: Any) -> Any:

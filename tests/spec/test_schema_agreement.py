@@ -101,3 +101,14 @@ def test_gpu_count_shorthand_is_in_the_schema_as_in_the_loader() -> None:
     for gpu, valid in ((1, True), ({"count": 2, "resource": "amd.com/gpu"}, True), (-1, False), ("1", False)):
         document["spec"].setdefault("resources", {})["gpu"] = gpu
         assert (_errors("serving.schema.json", document) == []) is valid, gpu
+
+
+def test_every_kind_directory_a_reference_may_name_has_a_typed_override() -> None:
+    from reconciler.schemas import OVERRIDABLE
+
+    schema = json.loads((SCHEMAS / "environment.schema.json").read_text(encoding="utf-8"))
+    overrides = schema["$defs"]["EnvironmentSpec"]["properties"]["overrides"]["patternProperties"]
+    [reference] = [p for p in overrides if p.startswith("^(")]  # the loader's pattern
+    directories = set(re.match(r"\^\(([^)]*)\)", reference)[1].split("|"))  # type: ignore[index]
+    assert directories == set(OVERRIDABLE)
+    assert {f"^{d}/" for d in directories} == {p.split("[", 1)[0] for p in overrides if not p.startswith("^(")}
