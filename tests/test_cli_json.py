@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -12,8 +13,20 @@ from reconciler.cli import app, main
 from tests.daemon.conftest import make_repo
 
 
+def _leaves(command: Any, prefix: str = "") -> dict[str, Any]:
+    """Every runnable command, sub-commands of groups (``rollout status``) included."""
+    subcommands = getattr(command, "commands", None)
+    if not subcommands:
+        return {prefix.strip(): command}
+    found: dict[str, Any] = {}
+    for name, sub in subcommands.items():
+        found.update(_leaves(sub, f"{prefix} {name}"))
+    return found
+
+
 def test_every_command_takes_output_json() -> None:
-    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    commands = _leaves(typer.main.get_command(app))
+    assert {"validate", "schedules", "promote", "run"} <= set(commands)
     lacking = [name for name, command in commands.items()
                if not any("--output" in getattr(p, "opts", ()) for p in command.params)]
     assert lacking == []
