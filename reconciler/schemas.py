@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 
 from reconciler.policy.model import OperatorPolicy
 from reconciler.spec.models import (
+    COMPONENT_KINDS,
     Environment,
     NotebookComponent,
     PipelineComponent,
@@ -36,14 +37,7 @@ SCHEMA_MODELS: dict[str, type[Any]] = {
     "training": TrainingComponent,
     "operator-policy": OperatorPolicy,  # kept by the operator, outside the platform repository
 }
-OVERRIDABLE: dict[str, type[Any]] = {
-    "notebooks": NotebookComponent,
-    "pipelines": PipelineComponent,
-    "schedules": ScheduleComponent,
-    "tuning": TuningComponent,
-    "serving": ServingComponent,
-    "training": TrainingComponent,
-}
+OVERRIDABLE: dict[str, type[Any]] = dict(COMPONENT_KINDS.values())
 """The kind directory of a component reference (``serving/fraud``) -> the model whose spec its override merges into."""
 _NAME = "[a-z]([-a-z0-9]*[a-z0-9])?"
 _COMPONENT = "component."
