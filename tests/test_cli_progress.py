@@ -26,8 +26,9 @@ def test_apply_without_yes_summarises_instead_of_listing_every_object(
         repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["apply", "--env", "dev", str(repo)]) == 1  # not a terminal, no --yes: shown, then refused
     out = capsys.readouterr().out
-    assert out.startswith("dev/local (namespace ml-dev):\n    + 20 to create (3 InferenceService, "
-                          "3 PersistentVolumeClaim, 3 ScheduledWorkflow, 2 Experiment, 2 Notebook, 2 Pipeline, ")
+    first, counts = out.splitlines()[:2]
+    assert first == "dev/local (namespace ml-dev):"
+    assert re.fullmatch(r"    \+ \d+ to create \(3 InferenceService, 3 PersistentVolumeClaim, .*\d Namespace, .*\)", counts)
     assert "InferenceService/ml-dev/fraud-detector" not in out and "(--diff shows every object" in out
 
     assert main(["apply", "--env", "dev", str(repo), "--diff"]) == 1
@@ -41,10 +42,12 @@ def test_on_a_terminal_each_object_is_shown_as_it_is_written(
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert main(["apply", "--env", "dev", str(repo), "--yes"]) == 0
     out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", capsys.readouterr().out)  # colours and cursor moves
-    assert "dev/local" in out and "20/20" in out  # the bar, filled
+    assert "dev/local" in out
     lines = [line for line in re.split(r"[\r\n]", out) if line.startswith("local: created ")]
-    assert len(lines) == 20 and "local: created InferenceService/ml-dev/fraud-detector" in lines
-    assert out.index(lines[-1]) < out.index("dev/local:\n  20 created")  # live lines first, then the summary
+    total = len(lines)
+    assert total >= 20 and "local: created InferenceService/ml-dev/fraud-detector" in lines
+    assert f"{total}/{total}" in out  # the bar, filled
+    assert out.index(lines[-1]) < out.index(f"dev/local:\n  {total} created")  # live lines first, then the summary
     assert "  InferenceService/ml-dev/fraud-detector created" not in out  # not listed twice
 
 
@@ -76,9 +79,9 @@ def test_progress_is_reported_while_the_apply_runs_not_at_the_end(repo: Path) ->
     from reconciler.engine import ApplyOptions
 
     result = reconcile(LocalDirCluster("local", directory), target, ApplyOptions(progress=recorder))
-    assert result.ok and recorder.total == 20
+    assert result.ok and recorder.total == len(target.manifests)
     created = [files for action, files in recorder.seen if action is ChangeAction.CREATED]
-    assert len(created) == 20
+    assert len(created) == len(target.manifests)
     assert created[0] < created[-1]  # objects were on the cluster one after another as they were reported
 
 
@@ -90,4 +93,4 @@ def test_plan_shows_a_spinner_on_a_terminal_only(repo: Path, capsys: pytest.Capt
     assert main(["plan", "--env", "dev", str(repo), "--no-diff"]) == 2
     out, err = capsys.readouterr()
     assert "reading the clusters of dev and planning" in err and "reading" not in out
-    assert "20 to create" in out
+    assert re.search(r"\d+ to create", out)
