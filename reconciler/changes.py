@@ -45,12 +45,42 @@ def plan_text(results: list[Result], *, show_diff: bool = True,
     return "\n".join(lines) + "\n"
 
 
+_VERBS = {Action.CREATE: "to create", Action.UPDATE: "to update", Action.REPLACE: "to replace",
+          Action.PRUNE: "to prune", Action.SKIP: "skipped", Action.UNCHANGED: "unchanged"}
+
+
+def plan_summary(results: list[Result]) -> str:
+    """Per cluster: how many objects each action touches, by kind, instead of one line per object."""
+    lines: list[str] = []
+    for result in results:
+        target = result.target
+        lines.append(f"{target.environment}/{target.cluster} (namespace {target.namespace}):")
+        if result.plan is None:
+            lines.append(f"  error: {result.error}")
+            continue
+        for action in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.PRUNE, Action.SKIP, Action.UNCHANGED):
+            entries = result.plan.by_action(action)
+            if not entries:
+                continue
+            kinds: dict[str, int] = {}
+            for entry in entries:
+                kinds[entry.key.kind] = kinds.get(entry.key.kind, 0) + 1
+            detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+            lines.append(f"  {_SYMBOL[action]:>3} {len(entries)} {_VERBS[action]} ({detail})")
+        if not result.plan.has_changes:
+            lines.append("  in sync")
+        if result.error:
+            lines.append(f"  error: {result.error}")
+    return "\n".join(lines) + "\n"
+
+
 def _indent(text: str) -> str:
     return "\n".join(f"    {line}" for line in text.rstrip("\n").splitlines())
 
 
-def apply_text(results: list[Result]) -> str:
-    """Per cluster: every changed object with its past-tense action, then a summary line."""
+def apply_text(results: list[Result], *, each: bool = True) -> str:
+    """Per cluster: every changed object with its past-tense action (unless ``each`` is False: the progress
+    display showed them as they happened), then a summary line."""
     lines: list[str] = []
     for result in results:
         target = result.target
@@ -58,7 +88,7 @@ def apply_text(results: list[Result]) -> str:
         counts: dict[str, int] = {}
         for change in result.changes:
             counts[change.action] = counts.get(change.action, 0) + 1
-            if change.action is not ChangeAction.UNCHANGED:
+            if each and change.action is not ChangeAction.UNCHANGED:
                 message = f" ({change.message})" if change.message else ""
                 lines.append(f"  {change.key} {change.action}{message}")
         summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "nothing to do"
@@ -70,6 +100,11 @@ def apply_text(results: list[Result]) -> str:
 
 def results_json(results: list[Result]) -> str:
     """Plans and changes as JSON for machines."""
+    return json.dumps(results_data(results), indent=2) + "\n"
+
+
+def results_data(results: list[Result]) -> list[dict[str, Any]]:
+    """Plans and changes as JSON-able data, one entry per cluster."""
     data: list[dict[str, Any]] = []
     for result in results:
         entries = [] if result.plan is None else [
@@ -86,7 +121,7 @@ def results_json(results: list[Result]) -> str:
             "plan": entries,
             "changes": [{"object": str(c.key), "action": c.action.value, "message": c.message} for c in result.changes],
         })
-    return json.dumps(data, indent=2) + "\n"
+    return data
 
 
 def exit_code(results: list[Result]) -> int:

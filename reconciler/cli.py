@@ -1,7 +1,7 @@
 """The platformctl command line: parse, call one function, print through ``commands.output``.
 
-Errors become exit codes in one place, ``commands.exits`` (its table: 0 done, 1 failed, 2 usage
-error or, for plan/diff, changes present, 70 internal error).
+Errors become exit codes in one place, ``commands.exits`` (its table: 0 done, 1 failed, 2 changes
+present (plan and diff only), 64 usage error, 70 internal error).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec
 import typer
 
 from reconciler import report
-from reconciler.commands.exits import ExitCode, mapped
+from reconciler.commands.exits import ExitCode, UsageCodeGroup, mapped
 from reconciler.commands.output import Format, Output, RenderOutput, ReviewOutput, emit, emit_outcome, json_text
 from reconciler.commands.platform import load_platform, load_repo
 from reconciler.commands.render import render_groups, render_text, write_files
-from reconciler.commands.schedules import schedules_text
-from reconciler.errors import SpecErrors
+from reconciler.commands.schedules import schedules_data, schedules_text
+from reconciler.errors import PlatformctlError, SpecErrors
 from reconciler.schemas import schemas
 from reconciler.source.revision import describe_revision
 
@@ -30,10 +30,32 @@ if TYPE_CHECKING:
     from reconciler.engine import ApplyOptions, Result
 
 P = ParamSpec("P")
+EXIT_CODES = ("Exit codes: 0 done (in sync, no change, applied); 1 failed (invalid spec, a cluster failed, "
+              "refused); 2 changes present (plan and diff only); 64 usage error (unknown environment, mistyped "
+              "flag, bad value); 70 internal error (a bug: the traceback follows).")
 app = typer.Typer(
-    name="platformctl", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-    help="Declarative GitOps for Kubeflow-style ML platforms.",
+    name="platformctl", cls=UsageCodeGroup, no_args_is_help=True, add_completion=True,
+    pretty_exceptions_enable=False, help="Declarative GitOps for Kubeflow-style ML platforms.", epilog=EXIT_CODES,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        emit(f"platformctl {version('platformctl')}\n")
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.callback()
+def _main(
+    _show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="print the version and exit")] = False,
+) -> None:
+    """Declarative GitOps for Kubeflow-style ML platforms.
+
+    Shell completion: `platformctl --install-completion` (bash, zsh, fish, PowerShell).
+    """
 
 
 def command(func: Callable[P, int]) -> Callable[P, None]:
@@ -94,12 +116,15 @@ def _error_dict(error: object) -> dict[str, object]:
 @command
 def schema(
     out: Annotated[Path, typer.Option("--out", help="directory to write the JSON Schemas to")] = Path("schemas"),
+    output: Annotated[Output, typer.Option("--output", "-o", help="text or json (the files written)")] = Output.text,
 ) -> int:
     """Write the JSON Schemas of every spec file kind (for editors and CI)."""
     out.mkdir(parents=True, exist_ok=True)
+    written = []
     for name, text in schemas().items():
         (out / name).write_text(text, encoding="utf-8")
-        emit(f"wrote {out / name}\n")
+        written.append(str(out / name))
+    emit(json_text({"written": written}) if output is Output.json else "".join(f"wrote {w}\n" for w in written))
     return ExitCode.OK
 
 
@@ -129,9 +154,13 @@ def schedules(
     count: Annotated[int, typer.Option("--next", "-n", min=1, max=1000, help="fire times per schedule")] = 5,
     start: Annotated[str | None, typer.Option("--from", help="start instant (ISO 8601); default now")] = None,
     window: Annotated[int, typer.Option("--gpu-window", min=1, help="minutes within which GPU runs clash")] = 60,
+    output: Annotated[Output, typer.Option("--output", "-o", help="text or json")] = Output.text,
 ) -> int:
     """Show the next fire times of every schedule and warn where GPU schedules overlap."""
-    emit(schedules_text(load_repo(path), env or [], count, start, window))
+    if output is Output.json:
+        emit(json_text(schedules_data(load_repo(path), env or [], count, start, window)))
+    else:
+        emit(schedules_text(load_repo(path), env or [], count, start, window))
     return ExitCode.OK
 
 
@@ -139,9 +168,13 @@ EnvOpt = Annotated[str, typer.Option("--env", "-e", help="environment to act on"
 
 
 def _reconcile(path: Path, env: str, options: ApplyOptions, platform: Platform) -> list[Result]:
+    from reconciler.commands.progress import reading
     from reconciler.commands.reconcile import run
 
-    return run(platform, path.resolve(), env, describe_revision(path), options)
+    if options.apply:  # an apply shows its own progress
+        return run(platform, path.resolve(), env, describe_revision(path), options)
+    with reading(env):
+        return run(platform, path.resolve(), env, describe_revision(path), options)
 
 
 def _report_replacements(platform: Platform, results: list[Result]) -> None:
@@ -161,7 +194,7 @@ def plan(
     prune: Annotated[bool, typer.Option("--prune/--no-prune", help="plan pruning of objects Git dropped")] = True,
     policy: PolicyOpt = None,
 ) -> int:
-    """Compare what Git renders with what the clusters hold (exit 0 in sync, 2 changes, 1 error)."""
+    """Compare what Git renders with what the clusters hold (exit 0 in sync, 2 changes, 1 error, 64 usage)."""
     from reconciler.changes import exit_code, plan_text, results_json
     from reconciler.engine import ApplyOptions
 
@@ -192,10 +225,16 @@ def apply(
     release: Annotated[bool, typer.Option("--release", help="forget objects Git dropped that pruning leaves in place "
                                                             "(kept); they stay on the cluster")] = False,
     output: Annotated[Output, typer.Option("--output", "-o")] = Output.text,
+    diff: Annotated[bool, typer.Option("--diff", help="before asking, show every object and its diff (default: "
+                                                      "counts per action and kind)")] = False,
     policy: PolicyOpt = None,
 ) -> int:
-    """Converge every cluster of an environment: dry-run all, apply in order, optionally prune."""
-    from reconciler.changes import apply_text, plan_text, results_json
+    """Converge every cluster of an environment: dry-run all, apply in order, optionally prune.
+
+    Without --yes it first shows what would change and asks; on a terminal the apply shows a progress bar
+    and each object as it is written.
+    """
+    from reconciler.changes import apply_text, plan_summary, plan_text, results_json
     from reconciler.engine import ApplyOptions
 
     options = ApplyOptions(prune=prune, prune_protected=prune_protected, allow_mass_prune=allow_mass_prune,
@@ -203,7 +242,9 @@ def apply(
     platform = load_platform(path, policy, (env,))
     if not yes:
         planned = _reconcile(path, env, dataclasses.replace(options, apply=False), platform)
-        emit(plan_text(planned))
+        emit(results_json(planned) if output is Output.json else plan_text(planned) if diff else plan_summary(planned))
+        if output is Output.text and not diff and any(r.plan is not None and r.plan.has_changes for r in planned):
+            emit("(--diff shows every object and its diff)\n")
         _report_replacements(platform, planned)
         if any(not r.ok for r in planned):
             return ExitCode.FAILED
@@ -214,8 +255,11 @@ def apply(
             return ExitCode.FAILED
         if not typer.confirm("Apply these changes?", default=False):
             return ExitCode.FAILED
-    results = _reconcile(path, env, options, platform)
-    emit(results_json(results) if output is Output.json else apply_text(results))
+    from reconciler.commands.progress import for_apply
+
+    with for_apply(text=output is Output.text) as progress:
+        results = _reconcile(path, env, dataclasses.replace(options, progress=progress), platform)
+    emit(results_json(results) if output is Output.json else apply_text(results, each=progress is None))
     _report_replacements(platform, results)
     return ExitCode.OK if all(r.ok for r in results) else ExitCode.FAILED
 
@@ -292,6 +336,8 @@ def _run(
                                                       "none]")] = None,
     events: Annotated[bool | None, typer.Option("--events/--no-events", help="record Kubernetes Events on managed "
                                                 "objects [PLATFORMCTL_EVENTS; on]")] = None,
+    output: Annotated[Output, typer.Option("--output", "-o", help="with --once: text or json (the daemon's "
+                                                                  "logs: --log-format)")] = Output.text,
 ) -> int:
     """Run the GitOps daemon: apply the branch head to every managed cluster, heal drift, serve endpoints."""
     from reconciler.daemon.config import ConfigError, build_config
@@ -304,14 +350,20 @@ def _run(
              "log_format": log_format, "webhook_secret_file": webhook_secret_file, "policy": policy,
              "own_namespace": own_namespace, "answer_timeout": answer_timeout, "prometheus_url": prometheus_url,
              "promote_after_rollout": promote_after_rollout, "notifications": notifications, "events": events}
+    if output is Output.json and not once:
+        emit(err="error: --output json needs --once (a running daemon logs JSON with --log-format json)\n")
+        return ExitCode.USAGE
     try:
         config = build_config(flags)
     except ConfigError as exc:
         emit(err=f"error: {exc}\n")
         return ExitCode.USAGE
     try:
-        return run_daemon(config, once=once)
-    except Exception as exc:  # noqa: BLE001 - the GitSourceError/ClusterError of a bad start, as one line
+        return run_daemon(config, once=once, json=output is Output.json)
+    except PlatformctlError as exc:  # a busy --listen port, a GitSourceError or ClusterError of a bad start
+        emit(err=f"error: {exc}\n")
+        return ExitCode.FAILED
+    except Exception as exc:  # noqa: BLE001 - anything else of a bad start, as one line
         emit(err=f"error: {type(exc).__name__}: {exc}\n")
         return ExitCode.FAILED
 
@@ -328,7 +380,8 @@ def _diff(
                                                             "default now")] = None,
     policy: PolicyOpt = None,
 ) -> int:
-    """Review a change between two Git revisions, no cluster needed (exit 0 no change, 2 changes, 1 error)."""
+    """Review a change between two Git revisions, no cluster needed (exit 0 no change, 2 changes, 1 error,
+    64 usage)."""
     from reconciler.commands.diff import run_diff
 
     return emit_outcome(run_diff(path, base, head, env or [], output.value, start, policy))
@@ -336,7 +389,8 @@ def _diff(
 
 @command
 def promote(
-    to: Annotated[str, typer.Option("--to", help="the environment whose pinned versions change")],
+    to: Annotated[list[str], typer.Option("--to", help="an environment whose pinned versions change, or a stage "
+                                                       "(all its environments); repeat for several, one commit")],
     components: Annotated[list[str] | None, typer.Argument(
         help="components to promote: NAME or KIND/NAME (or use --release)", show_default=False)] = None,
     source: Annotated[str | None, typer.Option("--from", help="the environment whose versions are copied")] = None,
@@ -353,22 +407,39 @@ def promote(
     remote: Annotated[str, typer.Option("--remote", help="where --push pushes")] = "origin",
     repo: Annotated[Path, typer.Option("--repo", "-C", exists=True, file_okay=False,
                                        help="platform repository root")] = Path("."),
+    pull_request: Annotated[bool, typer.Option("--pull-request", help="with --push: open a pull request (GitHub) "
+                                                                     "or merge request (GitLab) into the current "
+                                                                     "branch")] = False,
+    forge: Annotated[str | None, typer.Option("--forge", help="github or gitlab; default: told from the remote's "
+                                                              "host")] = None,
+    forge_api: Annotated[str | None, typer.Option("--forge-api", help="the forge's API root (GitHub Enterprise, "
+                                                                      "self-hosted GitLab)")] = None,
+    forge_token_file: Annotated[Path | None, typer.Option("--forge-token-file", dir_okay=False, help="file holding "
+                                                          "the API token [PLATFORMCTL_FORGE_TOKEN, GITHUB_TOKEN, "
+                                                          "GITLAB_TOKEN]")] = None,
+    output: Annotated[Output, typer.Option("--output", "-o", help="text or json")] = Output.text,
 ) -> int:
-    """Copy pinned versions from one environment to the next as a commit on a new branch (0 done, 1 refused)."""
+    """Copy pinned versions from one environment to the next stage's as one commit on a new branch
+    (0 done, 1 refused, 64 usage)."""
     from reconciler.commands.promote import PromoteRequest, run_promote
 
-    request = PromoteRequest(components=tuple(components or ()), release=release, source=source, target=to,
+    request = PromoteRequest(components=tuple(components or ()), release=release, source=source, targets=tuple(to),
                              version=version, skip_stage=skip_stage, require_healthy=require_healthy,
-                             dry_run=dry_run, push=push, branch=branch, remote=remote)
+                             dry_run=dry_run, push=push, branch=branch, remote=remote,
+                             json=output is Output.json, pull_request=pull_request, forge=forge,
+                             forge_api=forge_api, forge_token_file=forge_token_file)
     return emit_outcome(run_promote(repo, request))
 
 
 @command
-def demo(path: RepoArg = Path(".")) -> int:
+def demo(
+    path: RepoArg = Path("."),
+    output: Annotated[Output, typer.Option("--output", "-o", help="text or json")] = Output.text,
+) -> int:
     """The README demo, no cluster needed: validate, render, reconcile dev into its local directory, show status."""
     from reconciler.commands.demo import run_demo
 
-    return emit_outcome(run_demo(path))
+    return emit_outcome(run_demo(path, json=output is Output.json))
 
 
 rollout_app = typer.Typer(name="rollout", no_args_is_help=True,

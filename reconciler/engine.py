@@ -16,9 +16,10 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from reconciler.budget import AppliedBudget, effective_budget
 from reconciler.cluster.base import Cluster, KindRef
@@ -66,6 +67,18 @@ class ApplyOptions:
     keep, shared, not platformctl's); the objects themselves stay untouched."""
     cluster_scoped: frozenset[str] = CLUSTER_SCOPED_ALLOWED
     """Cluster-scoped kinds the environment may own (and so may delete)."""
+    progress: ApplyProgress | None = field(default=None, compare=False, repr=False)
+    """Told how far an apply is as it goes (the CLI's progress bar, the daemon's status page)."""
+
+
+class ApplyProgress(Protocol):
+    """Follows an apply as it happens; called on the reconciling thread (one per cluster)."""
+
+    def started(self, target: Target, total: int) -> None:
+        """The plan is checked and writing begins: ``total`` objects to write or prune."""
+
+    def finished(self, target: Target, change: Change) -> None:
+        """One object's outcome, as soon as it is known (``WRITTEN`` actions count toward ``total``)."""
 
 
 class ChangeAction(StrEnum):
@@ -130,6 +143,27 @@ class Result:
         return self.error is None
 
 
+WRITTEN = frozenset({ChangeAction.CREATED, ChangeAction.CONFIGURED, ChangeAction.REPLACED, ChangeAction.PRUNED,
+                     ChangeAction.FAILED})
+"""The outcomes that count toward an apply's progress (every object written, pruned or failed)."""
+
+
+class _Reported(list[Change]):
+    """The changes of a result that tell an ``ApplyProgress`` about each one as it is added."""
+
+    def __init__(self, target: Target, progress: ApplyProgress) -> None:
+        super().__init__()
+        self._target, self._progress = target, progress
+
+    def append(self, change: Change) -> None:
+        super().append(change)
+        self._progress.finished(self._target, change)
+
+    def extend(self, changes: Iterable[Change]) -> None:
+        for change in changes:
+            self.append(change)
+
+
 _PAST = {Action.CREATE: ChangeAction.CREATED, Action.UPDATE: ChangeAction.CONFIGURED,
          Action.REPLACE: ChangeAction.REPLACED, Action.UNCHANGED: ChangeAction.UNCHANGED,
          Action.PRUNE: ChangeAction.PRUNED, Action.SKIP: ChangeAction.SKIPPED}
@@ -191,6 +225,9 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
             return result
         if not options.apply:
             return result
+        if options.progress is not None and result.plan.has_changes:
+            options.progress.started(target, len(result.plan.writes) + len(result.plan.prunes))
+            result.changes = _Reported(target, options.progress)
         replacer = _Replacer(cluster, kinds, options.replace_timeout)
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
             # 5. Stage one, as flux does: a missing namespace is created first, since nothing inside one can be

@@ -58,8 +58,8 @@ def test_github_format_annotates_the_pull_request(tmp_path: Path, capsys: pytest
 
 
 @pytest.mark.parametrize("argv", [["validate", "/no/such/dir"], ["validate", "--output", "yaml"], ["frobnicate"]])
-def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(argv) == 2
+def test_usage_errors_exit_64_never_the_changes_code_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 64
 
 
 def test_schema_command_writes_every_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

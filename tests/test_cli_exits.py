@@ -1,4 +1,4 @@
-"""One error mapper: spec errors exit 1, usage errors 2, anything else is an internal error (70), never usage."""
+"""One error mapper: spec errors exit 1, usage errors 64 (never 2, plan/diff's "changes"), anything else 70."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_a_key_error_from_a_bug_is_an_internal_error_not_a_usage_error(
     assert err.endswith("this is a bug in platformctl; please report it with the traceback above\n")
 
 
-def test_spec_and_usage_errors_map_to_1_and_2(capsys: pytest.CaptureFixture[str]) -> None:
+def test_spec_and_usage_errors_map_to_1_and_64(capsys: pytest.CaptureFixture[str]) -> None:
     def invalid() -> int:
         raise SpecErrors([SpecError("a.yaml", 3, 5, "bad", "fix it")])
 
@@ -35,7 +35,7 @@ def test_spec_and_usage_errors_map_to_1_and_2(capsys: pytest.CaptureFixture[str]
 
     assert mapped(invalid)() == 1
     assert capsys.readouterr().err == "a.yaml:3:5: bad; fix it\n"
-    assert mapped(unknown)() == 2
+    assert mapped(unknown)() == 64
     assert capsys.readouterr().err == "error: unknown environment 'qa'; known: dev, prod\n"
 
 
@@ -43,12 +43,45 @@ def test_spec_and_usage_errors_map_to_1_and_2(capsys: pytest.CaptureFixture[str]
 def test_an_unknown_environment_is_a_usage_error_listing_the_known_ones(
         command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = copy_platform(tmp_path / "r")
-    assert main([command, "--env", "qa", str(repo)]) == 2
+    assert main([command, "--env", "qa", str(repo)]) == 64
     assert capsys.readouterr().err == "error: unknown environment 'qa'; known: dev, prod-cloud, prod-onprem, staging\n"
 
 
 def test_schedules_names_unknown_environments_and_bad_instants(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["schedules", str(REPO), "--env", "qa"]) == 2
+    assert main(["schedules", str(REPO), "--env", "qa"]) == 64
     assert capsys.readouterr().err == "error: unknown environment 'qa'; known: dev, staging, prod-onprem, prod-cloud\n"
-    assert main(["schedules", str(REPO), "--from", "yesterday"]) == 2
+    assert main(["schedules", str(REPO), "--from", "yesterday"]) == 64
     assert capsys.readouterr().err == "error: Invalid isoformat string: 'yesterday'\n"
+
+
+@pytest.mark.parametrize("argv", [
+    ["plan", "--env", "nope", str(REPO)],          # an unknown environment
+    ["plan", "--env", "dev", "--no-dif", str(REPO)],  # a mistyped flag
+    ["plan", "--env", "dev", "--output", "yaml", str(REPO)],  # a bad value
+    ["plan", str(REPO)],                           # a missing option
+    ["diff", "--base", "HEAD", "--env", "nope", str(REPO)],
+    ["diff", "--bse", "HEAD", str(REPO)],
+    ["--no-such-flag"],
+])
+def test_plan_and_diff_usage_errors_never_exit_2_which_means_changes(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == ExitCode.USAGE == 64
+    assert capsys.readouterr().err
+
+
+def test_help_documents_the_exit_codes_and_version_prints_it(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    assert main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "2 changes present (plan and diff only)" in text and "64 usage error" in text
+    assert "--install-completion" in text
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"platformctl {version('platformctl')}\n"
+
+
+def test_shell_completion_script_is_offered(capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHELL", "/bin/bash")
+    assert main(["--show-completion", "bash"]) == 0
+    assert "_PLATFORMCTL_COMPLETE" in capsys.readouterr().out

@@ -60,7 +60,7 @@ def test_an_unreachable_cluster_is_an_error_not_a_silent_success(repo: Path,
 
 
 def test_unknown_environment_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["apply", "--env", "qa", str(repo), "--yes"]) == 2
+    assert main(["apply", "--env", "qa", str(repo), "--yes"]) == 64
     assert "unknown environment 'qa'" in capsys.readouterr().err
 
 

@@ -65,7 +65,7 @@ def test_the_spec_now_takes_what_only_the_daemon_took(text: str, seconds: float)
 
 @pytest.mark.parametrize("text", [t for t in REFUSED if not t.startswith("P")])
 def test_both_call_sites_keep_their_messages(text: str) -> None:
-    with pytest.raises(ValueError, match="is not a duration \\(use e.g. 30s, 5m, 1h\\)"):
+    with pytest.raises(ValueError, match="is not a duration \\(write e.g. 30s, 5m, 1m30s, 1h or a number of seconds\\)"):
         parse_duration(text)
     with pytest.raises(ValidationError, match="is not a duration; write 90s, 15m, 6h, 1d12h or a number of seconds"):
         Trigger.model_validate({"interval": text})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler import report
+from reconciler.commands.exits import ExitCode
 from reconciler.commands.instants import instant
 from reconciler.commands.outcome import Outcome
 from reconciler.commands.output import json_text
@@ -43,8 +44,8 @@ def run_diff(path: Path, base: str, head: str, environments: list[str], output: 
             return _failure(side, role, output)
     try:
         review = build_review(base_side, head_side, now, environments)
-    except UnknownEnvironment as exc:  # exit 1, not the usage code: for diff, 2 means "changes"
-        return Outcome(1, stderr=f"error: {exc}\n")
+    except UnknownEnvironment as exc:  # the usage code (64), never 2: for diff, 2 means "changes"
+        return Outcome(ExitCode.USAGE, stderr=f"error: {exc}\n")
     text = {"json": review_json, "markdown": review_markdown}.get(output, review_text)(review)
     assert head_side.spec is not None
     breaches = check(head_side.spec, enforced, tuple(environments))

@@ -5,12 +5,13 @@ code    meaning
 ======  =====================================================================================
 0       done: valid, in sync, no change, applied, promoted
 1       failed: an invalid spec or policy, a cluster that failed, a refused promotion
-2       usage: an unknown environment or cluster, a bad argument (``plan`` and ``diff``: changes)
+2       ``plan`` and ``diff`` only: changes present (Terraform's ``-detailed-exitcode``)
+64      usage: an unknown environment or cluster, a mistyped flag, a bad argument (EX_USAGE)
 70      internal error: a bug in platformctl (sysexits' EX_SOFTWARE); the traceback follows
 ======  =====================================================================================
 
-``plan`` and ``diff`` follow Terraform's ``-detailed-exitcode``, so 2 also means "changes
-present" there; ``diff`` reports an unknown environment with 1 for that reason.
+Usage errors never share a code with "changes", so a script can tell ``plan --env typo`` from a
+plan with changes. Argument errors found by the parser itself become 64 in ``UsageCodeGroup``.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import sys
 import traceback
 from collections.abc import Callable
 from enum import IntEnum
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
-import click
+import typer
+from typer.core import TyperGroup
 
 from reconciler import report
 from reconciler.errors import SpecErrors, UsageError
@@ -35,9 +37,36 @@ class ExitCode(IntEnum):
 
     OK = 0
     FAILED = 1
-    USAGE = 2
     CHANGES = 2
+    USAGE = 64
     INTERNAL = 70
+
+
+_USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+"""The parser's usage error (click's, or the copy typer bundles)."""
+_PASS_THROUGH: tuple[type[BaseException], ...] = (
+    typer.Exit, typer.Abort, next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"))
+"""The parser's own signals (a declined prompt, Ctrl-D, an exit code): never a bug."""
+
+
+class UsageCodeGroup(TyperGroup):
+    """The command group; the parser's usage errors (unknown option, bad value, missing argument) exit 64."""
+
+    def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
+        """Parse the group's arguments; a usage error gets exit code 64."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except _USAGE_ERROR as exc:
+            exc.exit_code = ExitCode.USAGE  # type: ignore[attr-defined]
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        """Parse the subcommand's arguments and run it; a usage error gets exit code 64."""
+        try:
+            return super().invoke(ctx)
+        except _USAGE_ERROR as exc:
+            exc.exit_code = ExitCode.USAGE  # type: ignore[attr-defined]
+            raise
 
 
 def mapped(func: Callable[P, int]) -> Callable[P, int]:
@@ -52,8 +81,8 @@ def mapped(func: Callable[P, int]) -> Callable[P, int]:
         except UsageError as exc:
             sys.stderr.write(f"error: {exc}\n")
             return ExitCode.USAGE
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise  # click's own: a declined prompt, Ctrl-D
+        except _PASS_THROUGH:
+            raise  # the parser's own: a declined prompt, Ctrl-D
         except Exception as exc:  # noqa: BLE001 - anything else is a bug: say so, never "usage error"
             sys.stderr.write(internal_error(exc))
             return ExitCode.INTERNAL

@@ -7,6 +7,7 @@ Durations are ``500ms``, ``30s``, ``5m``, ``1h``, ``1d`` or plain seconds.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import re
 import socket
@@ -79,7 +80,8 @@ class DaemonConfig:
     identity: str = ""
     """This replica's holderIdentity; empty: hostname-pid."""
     state_dir: Path | None = None
-    """Clone, file lease; None: <repo>/.platformctl/daemon for a path, ./.platformctl/daemon for a URL."""
+    """Clone, file lease; None: ``default_state_dir`` (outside the repository's work tree, so the daemon never
+    makes the checkout it applies dirty)."""
     cluster_root: Path | None = None
     """Where relative ``directory:`` clusters live; None: the local repository, or the state directory."""
     policy: Path | None = None
@@ -146,7 +148,7 @@ class DaemonConfig:
         """The state directory, defaults applied."""
         if self.state_dir is not None:
             return self.state_dir
-        return Path(".platformctl/daemon") if self.remote else Path(self.repo) / ".platformctl" / "daemon"
+        return default_state_dir(self.repo, remote=self.remote)
 
     def resolved_cluster_root(self) -> Path:
         """The directory relative ``directory:`` clusters resolve against."""
@@ -159,12 +161,21 @@ class DaemonConfig:
         return self.identity or f"{socket.gethostname()}-{os.getpid()}"
 
 
+def default_state_dir(repo: str, *, remote: bool, environ: Mapping[str, str] = os.environ) -> Path:
+    """``$XDG_STATE_HOME/platformctl/<repo name>-<hash>`` (``~/.local/state`` without it): one directory per
+    repository path or URL, never inside a work tree (a file there would stamp renders ``-dirty``)."""
+    key = repo if remote else str(Path(repo).resolve())
+    base = Path(environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "platformctl"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", key.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"))[:40].strip("-.")
+    return base / f"{name or 'repo'}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
 def parse_duration(text: str) -> float:
     """Seconds in ``500ms``, ``30s``, ``5m``, ``1.5h``, ``1d12h``, ``PT1H`` or ``42`` (``reconciler.durations``)."""
     try:
         return float(duration_seconds(text))
     except DurationError:
-        raise ValueError(f"{text!r} is not a duration (use e.g. 30s, 5m, 1h)") from None
+        raise ValueError(f"{text!r} is not a duration (write e.g. 30s, 5m, 1m30s, 1h or a number of seconds)") from None
 
 
 def parse_bool(text: str) -> bool:
@@ -235,6 +246,8 @@ ENVIRONMENT = {
     "log_level": "PLATFORMCTL_LOG_LEVEL",
 }
 """The variable of each setting (the webhook secret is PLATFORMCTL_WEBHOOK_SECRET or ..._FILE)."""
+_FLAGS = {"poll_interval": "--interval", "environments": "--env"}
+"""The command-line flag of a setting whose name differs from ``--<setting>``."""
 
 
 def build_config(flags: Mapping[str, object], environ: Mapping[str, str] = os.environ) -> DaemonConfig:
@@ -246,7 +259,7 @@ def build_config(flags: Mapping[str, object], environ: Mapping[str, str] = os.en
     values: dict[str, Any] = {}
     for name, parse in _PARSERS.items():
         raw = flags.get(name)
-        where = f"--{name.replace('_', '-')}"
+        where = _FLAGS.get(name, f"--{name.replace('_', '-')}")
         if raw is None or raw == () or raw == []:
             env_name = ENVIRONMENT[name]
             if environ.get(env_name, "") == "":

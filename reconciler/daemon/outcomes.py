@@ -36,6 +36,7 @@ class OutcomeRecorder:
         job, result = outcome.job, outcome.result
         revision = job.desired.target.revision
         bound = log.bind(**target_fields(environment=state.environment, cluster=state.cluster, revision=revision))
+        state.applying = None  # the apply is over, one way or the other
         if outcome.refused:
             state.error, state.submitted = f"abandoned: {result.error}", None
             bound.warning("reconcile abandoned", reason=job.reason, error=result.error)

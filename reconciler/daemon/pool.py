@@ -12,7 +12,7 @@ from reconciler.cluster.fence import WriteFence
 from reconciler.daemon.clock import Clock
 from reconciler.daemon.reach import Probe, Reachability
 from reconciler.daemon.revisions import TargetKey
-from reconciler.daemon.status import TargetState
+from reconciler.daemon.status import Applying, TargetState
 from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker
 from reconciler.rollout.driver import RolloutDriver
 
@@ -53,9 +53,15 @@ class WorkerPool:
         worker = TargetWorker(key, connect=self._connect, clock=self._clock, refusal=self._refusal,
                               fence=self._fence, reach=reach, answer_timeout=self._answer_timeout,
                               condition=self._cond, on_done=self._on_done, on_api_error=self._on_api_error,
-                              rollouts=self._rollouts)
+                              rollouts=self._rollouts, on_progress=self._progress)
         self._workers[key] = worker
         worker.start()
+
+    def _progress(self, worker: TargetWorker, applying: Applying | None) -> None:
+        """A worker's apply moved on: shown in its target's state (called holding the condition)."""
+        state = self.state_of(worker)
+        if state is not None:
+            state.applying = applying
 
     def retire(self, key: TargetKey) -> None:
         """A target left the spec: stop its worker (joined on shutdown) and forget its state."""

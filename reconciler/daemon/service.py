@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
+import orjson
 import structlog
 
 from reconciler.cluster.base import Cluster
@@ -195,9 +196,10 @@ def build_announcer(config: DaemonConfig, metrics: Metrics, connect: Connect) ->
                      instance=config.resolved_identity())
 
 
-def run(config: DaemonConfig, *, once: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def run(config: DaemonConfig, *, once: bool = False, out: TextIO | None = None, err: TextIO | None = None,
+        json: bool = False) -> int:
     """``platformctl run``: serve until signalled, or with ``once`` reconcile every target once and exit
-    (0 when every target converged, 1 otherwise)."""
+    (0 when every target converged, 1 otherwise; ``json``: the outcome as a JSON document)."""
     from reconciler.observability.logging import configure_logging
 
     out, err = out or sys.stdout, err or sys.stderr
@@ -208,11 +210,11 @@ def run(config: DaemonConfig, *, once: bool = False, out: TextIO | None = None, 
     service = build_service(config, endpoints=not once)
     if not once:
         return service.run()
-    return _once(service.daemon, out, err)
+    return _once(service.daemon, out, err, json)
 
 
-def _once(daemon: Daemon, out: TextIO, err: TextIO) -> int:
-    from reconciler.changes import apply_text
+def _once(daemon: Daemon, out: TextIO, err: TextIO, json: bool) -> int:
+    from reconciler.changes import apply_text, results_data
 
     try:
         results: list[Result] | None = daemon.run_once()
@@ -225,10 +227,18 @@ def _once(daemon: Daemon, out: TextIO, err: TextIO) -> int:
     if state.rejected:
         err.write(f"error: revision {state.rejected[:12]} rejected ({state.stage}):\n")
         err.writelines(f"{line}\n" for line in state.errors)
-    if results is None:
-        if state.good is not None:
-            err.write(f"error: not applied: another replica holds the lease ({holder or 'unknown'})\n")
-        return 1
-    out.write(f"revision {state.good}\n")
-    out.write(apply_text(results))
-    return 0 if all(r.ok for r in results) and not state.rejected else 1
+    refusal = None
+    if results is None and state.good is not None:
+        refusal = f"not applied: another replica holds the lease ({holder or 'unknown'})"
+        err.write(f"error: {refusal}\n")
+    converged = results is not None and all(r.ok for r in results) and not state.rejected
+    if json:
+        out.write(orjson.dumps({
+            "revision": state.good, "converged": converged, "error": refusal or state.fetch_error,
+            "rejected": {"revision": state.rejected, "stage": state.stage, "errors": list(state.errors)}
+            if state.rejected else None,
+            "targets": results_data(results or [])}, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif results is not None:
+        out.write(f"revision {state.good}\n")
+        out.write(apply_text(results))
+    return 0 if converged else 1

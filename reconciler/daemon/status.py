@@ -47,6 +47,20 @@ class SourceState:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Applying:
+    """An apply in flight on one target: the revision being written and how far it is."""
+
+    revision: str
+    done: int
+    total: int
+    since: datetime
+
+    def advanced(self) -> Applying:
+        """One more object written (or pruned, or failed)."""
+        return dataclasses.replace(self, done=self.done + 1)
+
+
 @dataclass
 class TargetState:
     """One (environment, cluster) as its worker last left it."""
@@ -72,6 +86,8 @@ class TargetState:
     """``file:line:col`` of each change that needs replacement (with ``blocked``)."""
     rollouts: list[RolloutView] = field(default_factory=list)
     """The progressive rollouts of the target's served models, as the last job left them."""
+    applying: Applying | None = None
+    """The apply in flight, while one writes (the status shows it instead of Synced at the old revision)."""
 
     def health(self) -> Health:
         """Worst of the rows; Unknown (with last-seen) while unreachable; Unknown before the first reconcile."""
@@ -82,7 +98,9 @@ class TargetState:
         return worst(r.health for r in self.rows)
 
     def sync(self) -> str:
-        """Synced, OutOfSync, Missing or Unknown for the cluster as a whole."""
+        """Applying (while an apply writes), Synced, OutOfSync or Unknown for the cluster as a whole."""
+        if self.applying is not None:
+            return "Applying"
         if self.reachable is False or not self.rows:
             return "Unknown"
         syncs = {r.sync for r in self.rows}
@@ -131,6 +149,7 @@ def _cluster(state: TargetState) -> dict[str, Any]:
         "health": health.status.value,
         "healthMessage": health.message,
         "revision": state.applied,
+        "applying": _applying(state.applying),
         "lastAttemptedRevision": state.attempted,
         "lastReconcile": _time(state.last_reconcile),
         "lastSuccess": _time(state.last_success),
@@ -147,6 +166,13 @@ def _cluster(state: TargetState) -> dict[str, Any]:
         "components": [{"name": r.component, "sync": r.sync, "health": r.health.status.value,
                         "message": r.health.message, "objects": r.objects} for r in shown_rows(state)],
     }
+
+
+def _applying(applying: Applying | None) -> dict[str, Any] | None:
+    if applying is None:
+        return None
+    return {"revision": applying.revision, "done": applying.done, "total": applying.total,
+            "since": _time(applying.since)}
 
 
 def shown_rows(state: TargetState) -> list[Row]:

@@ -13,6 +13,7 @@ its answer observer, and the daemon's read deadline.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +28,8 @@ from reconciler.daemon.clock import Clock
 from reconciler.daemon.guard import GuardedCluster
 from reconciler.daemon.reach import Probe, Reachability
 from reconciler.daemon.revisions import Desired, TargetKey
-from reconciler.engine import ApplyOptions, Result, reconcile
+from reconciler.daemon.status import Applying
+from reconciler.engine import WRITTEN, ApplyOptions, Change, Result, Target, reconcile
 from reconciler.errors import ClusterError
 from reconciler.rollout.driver import RolloutDriver
 from reconciler.rollout.view import RolloutView
@@ -76,7 +78,8 @@ class TargetWorker:
                  condition: threading.Condition, on_done: Callable[[TargetWorker, Outcome], None],
                  on_api_error: Callable[[str, int], None], fence: WriteFence = OPEN,
                  reach: Reachability | None = None, answer_timeout: float | None = None,
-                 rollouts: RolloutDriver | None = None) -> None:
+                 rollouts: RolloutDriver | None = None,
+                 on_progress: Callable[[TargetWorker, Applying | None], None] | None = None) -> None:
         self.key = key
         self._rollouts = rollouts
         self._connect = connect
@@ -88,6 +91,7 @@ class TargetWorker:
         self._cond = condition
         self._on_done = on_done
         self._on_api_error = on_api_error
+        self._on_progress = on_progress
         self._pending: Job | None = None
         self._busy = False
         self._stopping = False
@@ -160,7 +164,10 @@ class TargetWorker:
             if policies and self._rollouts is not None:
                 # the canary share of a new version is set before the reconcile applies that version
                 self._rollouts.before(guarded, policies)
-            result = reconcile(guarded, job.desired.target, job.options)
+            options = job.options
+            if options.apply and self._on_progress is not None:
+                options = dataclasses.replace(options, progress=_Published(self))
+            result = reconcile(guarded, job.desired.target, options)
             if self._rollouts is not None and job.options.apply and not guarded.refused:
                 # without policies this costs no request, unless a rollout Git stopped asking for is let go
                 views = self._rollouts.after(guarded, policies, environment=self.key[0], cluster_name=self.key[1])
@@ -178,6 +185,16 @@ class TargetWorker:
                        inner.retries if inner is not None else 0,
                        inner.throttled_seconds if inner is not None else 0.0,
                        inner.rate_limit if inner is not None else None, tuple(views))
+
+    def clock_now(self) -> datetime:
+        """The daemon clock's now."""
+        return self._clock.now()
+
+    def publish(self, applying: Applying | None) -> None:
+        """Tell the daemon how far this worker's apply is (taking the shared condition)."""
+        if self._on_progress is not None:
+            with self._cond:
+                self._on_progress(self, applying)
 
     @property
     def probe(self) -> Probe | None:
@@ -201,3 +218,21 @@ class TargetWorker:
         guarded.refused = False
         return guarded
 
+
+class _Published:
+    """An ``engine.ApplyProgress`` that publishes a worker's apply to its target's state (the status page)."""
+
+    def __init__(self, worker: TargetWorker) -> None:
+        self._worker = worker
+        self._applying: Applying | None = None
+
+    def started(self, target: Target, total: int) -> None:
+        """Writing begins."""
+        self._applying = Applying(target.revision, 0, total, self._worker.clock_now())
+        self._worker.publish(self._applying)
+
+    def finished(self, target: Target, change: Change) -> None:
+        """One object done."""
+        if self._applying is not None and change.action in WRITTEN:
+            self._applying = self._applying.advanced()
+            self._worker.publish(self._applying)

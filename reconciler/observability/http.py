@@ -22,6 +22,7 @@ shown; no endpoint ever echoes a request's content back.
 
 from __future__ import annotations
 
+import errno
 import json
 import socket
 import threading
@@ -32,15 +33,27 @@ from typing import Any
 
 import structlog
 
+from reconciler.errors import PlatformctlError
 from reconciler.observability.forges import identify
 from reconciler.observability.logging import scrub
 from reconciler.observability.metrics import Metrics
 from reconciler.observability.statuspage import status_html
 
-__all__ = ["Endpoints", "MAX_WEBHOOK_BYTES"]
+__all__ = ["Endpoints", "ListenError", "MAX_WEBHOOK_BYTES"]
 
 MAX_WEBHOOK_BYTES = 1_048_576
 """Largest webhook body accepted (GitHub caps payloads at 25 MB; pushes are far smaller)."""
+_LISTEN_HINTS = {
+    errno.EADDRINUSE: "the port is already in use (another platformctl, or another program?)",
+    errno.EACCES: "permission denied (ports below 1024 need privileges)",
+    errno.EADDRNOTAVAIL: "this machine has no such address",
+}
+
+
+class ListenError(PlatformctlError):
+    """The endpoints cannot listen where asked; the message says why and what to do."""
+
+
 REQUEST_TIMEOUT = 10.0
 """Seconds a client may take to send a request before its connection is dropped."""
 
@@ -88,7 +101,12 @@ class Endpoints:
         """Bind, listen and serve on a daemon thread."""
         if self._server is not None:
             raise RuntimeError("endpoints already started")
-        self._server = _Server(self)
+        try:
+            self._server = _Server(self)
+        except OSError as exc:
+            why = _LISTEN_HINTS.get(exc.errno or 0, exc.strerror or str(exc))
+            raise ListenError(f"cannot listen on {self.host}:{self._port}: {why}; choose another address with "
+                              f"--listen HOST:PORT (PLATFORMCTL_LISTEN), or --listen off for no endpoints") from None
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"platformctl-http-{self.port}", daemon=True)
         self._thread.start()

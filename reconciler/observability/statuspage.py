@@ -18,7 +18,7 @@ import html
 from collections.abc import Iterable, Mapping
 from typing import Any, TypedDict
 
-__all__ = ["ClusterStatus", "ComponentStatus", "EnvironmentStatus", "StatusDoc", "status_html"]
+__all__ = ["ApplyingStatus", "ClusterStatus", "ComponentStatus", "EnvironmentStatus", "StatusDoc", "status_html"]
 
 
 class ComponentStatus(TypedDict, total=False):
@@ -30,6 +30,15 @@ class ComponentStatus(TypedDict, total=False):
     message: str
 
 
+class ApplyingStatus(TypedDict, total=False):
+    """An apply in flight on one cluster."""
+
+    revision: str
+    done: int
+    total: int
+    since: str
+
+
 class ClusterStatus(TypedDict, total=False):
     """One cluster of one environment: its last reconcile and its components."""
 
@@ -37,6 +46,8 @@ class ClusterStatus(TypedDict, total=False):
     sync: str
     health: str
     revision: str
+    applying: ApplyingStatus | None
+    """The apply in flight: the revision being written and how far it is (sync is then ``Applying``)."""
     lastReconcile: str
     lastError: str | None
     specErrors: list[str]
@@ -70,7 +81,7 @@ _COLUMNS = ("Cluster", "Component", "Sync", "Health", "Message", "Revision", "La
 _STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin-bottom:1.5em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}
-th{background:#f3f3f3}code{font-size:12px}.err{color:#a00}
+th{background:#f3f3f3}code{font-size:12px}.err{color:#a00}.applying{color:#1a4f99;font-weight:600}
 .h-healthy{background:#e6f4e6}.h-progressing{background:#e6eef9}.h-degraded{background:#fbe3e3}
 .h-missing{background:#fbe3e3}.h-suspended{background:#f1f1f1}.h-unknown{background:#fdf3d8}
 """
@@ -102,7 +113,7 @@ def status_html(doc: Mapping[str, Any], *, refresh_seconds: int = 10) -> str:
 
 def _cluster_rows(name: str, cluster: Mapping[str, Any]) -> Iterable[str]:
     errors = [cluster.get("lastError"), *(cluster.get("specErrors") or []), *(cluster.get("refusedDeletes") or [])]
-    tail = (f"<td><code>{_e(_short(cluster.get('revision')))}</code></td><td>{_e(cluster.get('lastReconcile'))}</td>"
+    tail = (f"<td>{_revision_cell(cluster)}</td><td>{_e(cluster.get('lastReconcile'))}</td>"
             f"<td class=\"err\">{'<br>'.join(_e(e) for e in errors if e)}</td>")
     components = _entries(cluster.get("components"))
     if not components:
@@ -144,6 +155,17 @@ def _rollouts(env: Mapping[str, Any]) -> Iterable[str]:
     if rows:
         yield (f"<h3>Rollouts</h3><table><tr>{''.join(f'<th>{c}</th>' for c in _ROLLOUT_COLUMNS)}</tr>"
                + "".join(rows) + "</table>")
+
+
+def _revision_cell(cluster: Mapping[str, Any]) -> str:
+    """The applied revision; during an apply, the one being applied and how far it is."""
+    applied = f"<code>{_e(_short(cluster.get('revision')))}</code>"
+    applying = cluster.get("applying")
+    if not isinstance(applying, Mapping):
+        return applied
+    return (f"<span class=\"applying\">applying <code>{_e(_short(applying.get('revision')))}</code> "
+            f"({_e(applying.get('done'))}/{_e(applying.get('total'))} objects)</span>"
+            f"{' over ' + applied if cluster.get('revision') else ''}")
 
 
 def _health_cell(value: Any) -> str:

@@ -83,6 +83,77 @@ class Promotion:
         return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True, slots=True)
+class PromotionSet:
+    """The promotions of one change: one environment file each, committed together (``--to`` a stage, or
+    several ``--to``); ``left_alone`` names the targets where nothing would change, and why."""
+
+    promotions: tuple[Promotion, ...]
+    label: str
+    """The stage or environment(s) named by ``--to``, for the branch name."""
+    left_alone: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The environments whose files change."""
+        return tuple(p.target for p in self.promotions)
+
+    @property
+    def what(self) -> str:
+        """The release name, or the component names moved anywhere joined with '+'."""
+        names = dict.fromkeys(m.name for p in self.promotions for m in p.moves)
+        return self.promotions[0].release or "+".join(names)
+
+    @property
+    def branch(self) -> str:
+        """``promote/<stage or environments>/<what>``."""
+        return f"promote/{self.label}/{self.what}"
+
+    @property
+    def subject(self) -> str:
+        """The commit's first line (one environment: its promotion's subject)."""
+        if len(self.promotions) == 1:
+            return self.promotions[0].subject
+        first, where = self.promotions[0], ", ".join(self.targets)
+        if first.release:
+            return f"promote release {first.release} to {where}"
+        moves = {(m.name, m.new) for p in self.promotions for m in p.moves}
+        if len(moves) == 1:
+            [(name, new)] = moves
+            return f"promote {name} {new} to {where}" if first.source else f"pin {name} {new} in {where}"
+        return f"promote {self.what.replace('+', ', ')} to {where}"
+
+    @property
+    def message(self) -> str:
+        """Subject, then each environment's lines (as ``Promotion.message`` has them), then the targets left alone."""
+        if len(self.promotions) == 1 and not self.left_alone:
+            return self.promotions[0].message
+        bodies = [p.message.split("\n", 2)[2] for p in self.promotions]
+        text = self.subject + "\n\n" + "\n".join(bodies)
+        if self.left_alone:
+            text += "\nUnchanged:\n\n" + "".join(f"- {env}: {reason}\n" for env, reason in self.left_alone)
+        return text
+
+
+def resolve_targets(spec: Spec, names: Sequence[str]) -> tuple[tuple[str, ...], str]:
+    """The environments ``--to`` names (an environment, or a stage: every environment with that
+    ``spec.stage``), in order without repeats, and the label of the branch name."""
+    stages = {view.model.spec.stage for view in spec.environments.values() if view.model.spec.stage}
+    found: list[str] = []
+    for name in names:
+        if name in spec.environments:
+            found.append(name)
+        elif name in stages:
+            members = [env for env, view in spec.environments.items() if view.model.spec.stage == name]
+            ordered = [env for stage in spec.platform.spec.stages() for env in stage if env in members]
+            found.extend(dict.fromkeys([*ordered, *members]))  # promotion order first
+        else:
+            raise PromotionRefused(f"no environment or stage named '{name}'; environments: "
+                                   f"{', '.join(sorted(spec.environments))}; stages: {', '.join(sorted(stages))}")
+    targets = tuple(dict.fromkeys(found))
+    return targets, names[0] if len(names) == 1 else "+".join(targets)
+
+
 def component_refs(spec: Spec, names: Sequence[str]) -> list[str]:
     """References for names given as ``fraud-detector`` or ``serving/fraud-detector``."""
     refs = []

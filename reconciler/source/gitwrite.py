@@ -59,6 +59,20 @@ class GitWriter:
         self.repo.create_head(branch, commit)
         return str(commit.hexsha)
 
+    def remote_url(self, remote: str = "origin") -> str:
+        """The URL of ``remote``; GitSourceError when there is no such remote."""
+        try:
+            return str(self.repo.remote(remote).url)
+        except ValueError:
+            raise GitSourceError(f"no remote named '{remote}'") from None
+
+    def current_branch(self) -> str:
+        """The branch checked out; GitSourceError on a detached HEAD."""
+        try:
+            return str(self.repo.active_branch.name)
+        except TypeError:
+            raise GitSourceError("HEAD is detached: no branch for the pull request to target") from None
+
     def push(self, branch: str, remote: str = "origin") -> None:
         """Push a local branch to the same name on ``remote``; GitSourceError when it is refused."""
         try:

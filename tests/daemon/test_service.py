@@ -120,7 +120,8 @@ def test_run_once_refuses_while_another_replica_holds_the_lease(
     clock = ManualClock()
     from reconciler.daemon import LeaderElector
 
-    holder = LeaderElector(FileLeaseStore(repo.path / ".platformctl" / "daemon", "platformctl-leader"), "other", clock)
+    state = DaemonConfig(repo=str(repo.path)).resolved_state_dir()
+    holder = LeaderElector(FileLeaseStore(state, "platformctl-leader"), "other", clock)
     assert holder.tick()
 
     assert main(["run", "--repo", str(repo.path), "--env", "dev", "--once"]) == 1
@@ -142,7 +143,9 @@ def test_configuration_comes_from_flags_then_variables_then_defaults(tmp_path: P
         "https://git.example.com/platform.git", "release", 0.5, ("staging", "prod-cloud"))
     assert (config.prune, config.listen, config.webhook_secret, config.lease_namespace) == (False, None, b"s3cret",
                                                                                             "gitops")
-    assert config.remote and config.resolved_state_dir() == Path(".platformctl/daemon")
+    state = config.resolved_state_dir()
+    assert config.remote and state.parent == Path(os.environ["XDG_STATE_HOME"]) / "platformctl"
+    assert state.name.startswith("platform-") and state == build_config({}, environ).resolved_state_dir()
     assert config.signature_policy.enabled and "s3cret" not in repr(config)
     assert DaemonConfig().drift_interval == 300.0 and DaemonConfig().lease == "auto"
     assert build_config({}, {"PLATFORMCTL_WEBHOOK_SECRET": "x"}).webhook_secret == b"x"
@@ -150,7 +153,7 @@ def test_configuration_comes_from_flags_then_variables_then_defaults(tmp_path: P
 
 
 @pytest.mark.parametrize(("flags", "environ", "message"), [
-    ({"poll_interval": "soon"}, {}, "--poll-interval: 'soon' is not a duration"),
+    ({"poll_interval": "soon"}, {}, "--interval: 'soon' is not a duration"),
     ({}, {"PLATFORMCTL_PRUNE": "maybe"}, "PLATFORMCTL_PRUNE: 'maybe' is not a boolean"),
     ({"lease": "zookeeper"}, {}, "lease must be one of auto, kube, file, none"),
     ({"listen": "8080"}, {}, "listen address '8080' is not host:port"),
@@ -164,8 +167,8 @@ def test_bad_settings_are_refused_naming_their_source(flags: dict[str, object], 
 
 
 def test_the_cli_reports_bad_settings_as_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--interval", "soon", "--once"]) == 2
-    assert "error: --poll-interval: 'soon' is not a duration" in capsys.readouterr().err
+    assert main(["run", "--interval", "soon", "--once"]) == 64
+    assert "error: --interval: 'soon' is not a duration (write e.g. 30s, 5m, 1m30s" in capsys.readouterr().err
 
 
 def test_the_read_deadline_is_a_setting() -> None:
@@ -174,3 +177,30 @@ def test_the_read_deadline_is_a_setting() -> None:
     assert build_config({"answer_timeout": "500ms"}, {"PLATFORMCTL_ANSWER_TIMEOUT": "2s"}).answer_timeout == 0.5
     with pytest.raises(ConfigError, match="answer_timeout must be positive"):
         build_config({"answer_timeout": "0"}, {})
+
+
+def test_the_state_directory_defaults_to_outside_the_work_tree(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--repo", str(repo.path), "--env", "dev", "--once", "--listen", "off"]) == 0
+    capsys.readouterr()
+    state = DaemonConfig(repo=str(repo.path)).resolved_state_dir()
+    assert not state.is_relative_to(repo.path) and state.is_dir()
+    assert any(state.iterdir())  # the file lease lives there
+    assert not (repo.path / ".platformctl" / "daemon").exists()
+    assert repo.git("status", "--porcelain", "--ignored", "--", ".", ":!.platformctl/clusters") == ""
+
+
+def test_a_busy_listen_port_is_one_clear_line(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["run", "--repo", str(repo.path), "--env", "dev", "--listen", f"127.0.0.1:{port}"]) == 1
+    err = capsys.readouterr().err
+    assert err.endswith(f"error: cannot listen on 127.0.0.1:{port}: the port is already in use (another "
+                        "platformctl, or another program?); choose another address with --listen HOST:PORT "
+                        "(PLATFORMCTL_LISTEN), or --listen off for no endpoints\n")
+    assert "Traceback" not in err and "OSError" not in err

@@ -188,7 +188,7 @@ def test_leader_election_is_a_role_in_the_daemon_namespace() -> None:
 
 def test_containerfile_runs_as_non_root_and_starts_the_daemon() -> None:
     text = (DEPLOY / "Containerfile").read_text()
-    assert "FROM python:3.11-slim" in text
+    assert "python:3.11-slim@sha256:" in text and "FROM ${BASE}" in text
     assert "pip install" in text and "USER 10001" in text
     assert text.rstrip().endswith('ENTRYPOINT ["platformctl", "run"]')
     pod = one("Deployment")["spec"]["template"]["spec"]

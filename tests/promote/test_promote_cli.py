@@ -247,7 +247,7 @@ def test_push_sends_the_branch_to_origin(repo: Repo, tmp_path: Path, capsys: pyt
 ])
 def test_arguments_that_make_no_sense_are_usage_errors(repo: Repo, capsys: pytest.CaptureFixture[str],
                                                        args: list[str], message: str) -> None:
-    assert promote(repo[0], *args) == 2
+    assert promote(repo[0], *args) == 64
     assert capsys.readouterr().err.startswith(f"error: {message}")
 
 
@@ -295,3 +295,62 @@ def test_require_healthy_reads_the_source_clusters(repo: Repo, capsys: pytest.Ca
 
     assert promote(path, "recsys-ranker", *args[1:]) == 1
     assert "serving/recsys-ranker is Progressing on staging/gke-staging" in capsys.readouterr().err
+
+
+def test_a_stage_name_promotes_every_environment_of_the_stage_in_one_commit(
+        repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    path, git_repo = repo
+    head = git_repo.head.commit.hexsha
+    assert promote(path, "--release", "fraud", "--from", "staging", "--to", "prod") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("created branch promote/prod/fraud at ")
+    commit = git_repo.commit("promote/prod/fraud")
+    assert [p.hexsha for p in commit.parents] == [head]
+    assert sorted(commit.stats.files) == ["environments/prod-cloud.yaml", "environments/prod-onprem.yaml"]
+    assert commit.message.startswith("promote release fraud to prod-onprem, prod-cloud\n\n"
+                                     "Pinned from staging in environments/prod-onprem.yaml (spec.versions):\n\n"
+                                     "- tuning/fraud-xgb-search: 1.3.1 -> 1.4.0\n")
+    assert ("Pinned from staging in environments/prod-cloud.yaml (spec.versions):\n\n"
+            "- serving/fraud-detector: 7 -> 8\n") in commit.message
+    assert 'fraud-detector: "8"' in file_at(git_repo, "promote/prod/fraud", "environments/prod-cloud.yaml")
+    assert 'fraud-xgb-search: "1.4.0"' in file_at(git_repo, "promote/prod/fraud", "environments/prod-onprem.yaml")
+
+
+def test_several_to_options_all_count_none_silently_wins(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    path, git_repo = repo
+    assert promote(path, "--release", "fraud", "--from", "staging", "--to", "prod-onprem", "--to", "prod-cloud") == 0
+    capsys.readouterr()
+    commit = git_repo.commit("promote/prod-onprem+prod-cloud/fraud")
+    assert sorted(commit.stats.files) == ["environments/prod-cloud.yaml", "environments/prod-onprem.yaml"]
+    # an environment of the list that breaks the promotion order refuses the whole change
+    assert promote(path, "fraud-detector", "--from", "dev", "--to", "staging", "--to", "prod-cloud") == 1
+    assert "skips staging" in capsys.readouterr().err
+
+
+def test_a_target_where_nothing_changes_is_named_and_the_others_promoted(
+        repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    path, git_repo = repo
+    assert promote(path, "fraud-detector", "--from", "staging", "--to", "prod") == 0
+    assert ("unchanged: prod-onprem: prod-onprem does not run serving/fraud-detector (not selected by its "
+            "spec.components)\n") in capsys.readouterr().out
+    commit = git_repo.commit("promote/prod/fraud-detector")
+    assert list(commit.stats.files) == ["environments/prod-cloud.yaml"]
+    assert commit.message.endswith("Unchanged:\n\n- prod-onprem: prod-onprem does not run serving/fraud-detector "
+                                   "(not selected by its spec.components)\n")
+
+
+def test_promote_prints_json_for_machines(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    path, _ = repo
+    assert promote(path, "--release", "fraud", "--from", "staging", "--to", "prod", "--dry-run", "-o", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["promoted"] is False and data["dryRun"] is True and data["branch"] == "promote/prod/fraud"
+    assert data["environments"] == ["prod-onprem", "prod-cloud"]
+    assert {"environment": "prod-cloud", "component": "serving/fraud-detector", "from": "7", "to": "8"} in data["moves"]
+    assert data["diff"].count("+++ b/environments/") == 2
+    assert promote(path, "fraud-detector", "--from", "dev", "--to", "prod-cloud", "-o", "json") == 1
+    refused = json.loads(capsys.readouterr().out)
+    assert refused["promoted"] is False and "skips staging" in refused["refused"]
+    assert promote(path, "--from", "staging", "--to", "prod", "-o", "json") == 64
+    assert "name the components" in json.loads(capsys.readouterr().out)["error"]

@@ -106,7 +106,7 @@ def test_render_filters_by_cluster(capsys: pytest.CaptureFixture[str]) -> None:
     (["--cluster", "nowhere"], "error: no environment has a cluster 'nowhere'"),
 ])
 def test_render_refuses_unknown_names(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["render", str(REPO), *argv]) == 2
+    assert main(["render", str(REPO), *argv]) == 64  # usage (2 is plan/diff's "changes")
     assert capsys.readouterr().err == says + "\n"
 
 

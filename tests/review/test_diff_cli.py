@@ -152,7 +152,7 @@ def test_unknown_revisions_and_environments_are_errors(platform_repo: Repo,
     path, _repo = platform_repo
     assert main(["diff", str(path), "--base", "nope"]) == 1
     assert capsys.readouterr().err == "error: unknown revision 'nope'\n"
-    assert main(["diff", str(path), "--base", "HEAD", "--env", "qa"]) == 1
+    assert main(["diff", str(path), "--base", "HEAD", "--env", "qa"]) == 64
     assert capsys.readouterr().err.startswith("error: unknown environment 'qa'; known: dev, staging")
     assert main(["diff", str(path), "--base", "HEAD", "--from", "yesterday"]) == 1
     assert "Invalid isoformat string" in capsys.readouterr().err

@@ -116,7 +116,7 @@ def test_the_pull_request_workflow_validates_and_comments_the_diff() -> None:
     commands = "\n".join(str(step.get("run", "")) + str(step.get("with", {}).get("script", "")) for step in steps)
     assert "make venv" in commands
     assert "platformctl validate --format github" in commands
-    assert 'platformctl diff --base "origin/${{ github.base_ref }}" --output markdown' in commands
+    assert 'platformctl diff --base "origin/$BASE_REF" --output markdown' in commands
     assert MARKER in commands and "updateComment" in commands
 
 

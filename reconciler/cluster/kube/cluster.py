@@ -28,6 +28,7 @@ from reconciler.cluster.fence import WriteFence
 from reconciler.cluster.inventory_codec import decode_inventory, encode_inventory, inventory_name
 from reconciler.cluster.kinds import known_kind, resource_path
 from reconciler.cluster.kube.errors import error_for, is_route_not_found
+from reconciler.cluster.kube.kubeconfig import credential_problem
 from reconciler.cluster.kube.options import KubeOptions
 from reconciler.cluster.kube.stream import Stream
 from reconciler.cluster.kube.transport import Response, Transport
@@ -371,12 +372,15 @@ def _api_client(cluster: str, kubeconfig: str | None, context: str | None, in_cl
     kubeconfig = kubeconfig or os.environ.get("KUBECONFIG") or None
     configuration = Configuration()
     configuration.retries = False
-    configuration.connection_pool_maxsize = options.pool_size
+    configuration.connection_pool_maxsize = options.pool_connections
     try:
         if in_cluster:
             kube_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
             client = ApiClient(configuration=configuration)
         else:
+            problem = credential_problem(kubeconfig, context)
+            if problem is not None:
+                raise ConfigException(problem)
             client = kube_config.new_client_from_config(  # type: ignore[no-untyped-call]
                 config_file=kubeconfig, context=context, client_configuration=configuration)
     except (ConfigException, OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:

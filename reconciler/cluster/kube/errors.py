@@ -92,7 +92,10 @@ def error_for(status: int, headers: Mapping[str, str], raw: bytes, *, key: objec
             message = _truncate(f"cluster {cluster} does not serve {kind.kind} ({kind.api_version}){hint} "
                                 f"({message})")
         return NotFound(message, key=key, status=status)
-    if status in (401, 403):
+    if status == 401:
+        return Forbidden(_truncate(f"cluster {cluster} refused the kubeconfig's credentials ({message}): an expired "
+                                   f"token or certificate, or the wrong user?"), key=key, status=status)
+    if status == 403:
         return Forbidden(message, key=key, status=status)
     if status in (409, 410):
         return Conflict(message, key=key, status=status)

@@ -47,7 +47,10 @@ class KubeOptions:
     attempt counts as no answer (at most ``read_timeout``): a hung server is noticed this soon.
     Writes wait ``read_timeout``: admission webhooks may legitimately take a while."""
     pool_size: int = 32
-    """HTTP connections kept open to the cluster (match the engine's worker threads)."""
+    """Writes in flight at once (the cluster's ``rateLimit.maxInFlight``, the engine's worker threads). The
+    connection pool keeps that many plus ``READ_ROOM`` and ``STREAM_ROOM`` (``pool_connections``), so
+    no connection in use is ever discarded with urllib3's "Connection pool is full" warning."""
+
     page_size: int = 500
     """Objects per LIST page (``limit``); the rest follows with ``continue``."""
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
@@ -60,3 +63,15 @@ class KubeOptions:
     """Until when writes may be sent (a daemon's leader lease); no write, retry or wait past it."""
     observer: AnswerObserver = field(default=IGNORE, repr=False)
     """Told whether each attempt got an answer (reachability)."""
+
+    @property
+    def pool_connections(self) -> int:
+        """Connections the pool keeps: the writes in flight, a reconcile's reads at once, the open watches."""
+        return self.pool_size + READ_ROOM + STREAM_ROOM
+
+
+READ_ROOM = 8
+"""Reads one reconcile sends at once (``reconciler.livestate.READERS``, one LIST per kind)."""
+STREAM_ROOM = 64
+"""Long-lived streams one client may hold open beside them (the daemon's drift watches, one per kind
+and namespace, and its reachability probe). Room costs nothing until used: connections open lazily."""

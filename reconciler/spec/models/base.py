@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from reconciler.quantity import QuantityError, parse_quantity
 
@@ -78,6 +89,12 @@ class Gpu(SpecModel):
         if isinstance(value, int) and not isinstance(value, bool):
             return {"count": value}
         return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """The schema takes what the loader takes: a bare count (``gpu: 1``) or the object."""
+        count = {"type": "integer", "minimum": 0, "maximum": 64, "description": "a count of nvidia.com/gpu"}
+        return {"anyOf": [count, handler(core)]}
 
 
 class Resources(SpecModel):
