@@ -9,6 +9,7 @@ reported as ``file:line:col``. Round-trip editing for people lives in ``spec/edi
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -99,8 +100,6 @@ _FLOW_TOKENS = re.compile(
     rb"""(?:(?<=[\s\[{,:])|^)(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')|(?:(?<=\s)|^)#[^\n]*|[\[\]{}]""",
     re.MULTILINE,
 )
-_BLOCK_PREFIX = re.compile(rb"^([ ]*)((?:[-?:][ ]+)*)", re.MULTILINE)
-_INDICATOR = re.compile(rb"[-?:][ ]")
 MAX_INDENT = 512
 _ALIAS = re.compile(rb"(?:^|[\s\[{,])\*[^\s,\[\]{}]", re.MULTILINE)
 """Where an alias could be; a false match (a cron's ``*/5``) only costs the slower, exact check."""
@@ -117,10 +116,16 @@ def _check_nesting(data: bytes, max_depth: int) -> None:
                 _raise_at(data, match.start(), f"YAML nesting deeper than {max_depth} levels", "flatten the structure")
         elif first in b"]}":
             depth = max(0, depth - 1)
-    for match in _BLOCK_PREFIX.finditer(data):
-        indent, indicators = len(match.group(1)), len(_INDICATOR.findall(match.group(2)))
-        if indent > MAX_INDENT or indicators > max_depth:
-            _raise_at(data, match.start(), f"YAML nesting deeper than {max_depth} levels", "flatten the structure")
+    deep = _deep_block(max_depth).search(data)  # one regex pass, not a Python step per line
+    if deep is not None:
+        _raise_at(data, deep.start(), f"YAML nesting deeper than {max_depth} levels", "flatten the structure")
+
+
+@functools.lru_cache(maxsize=8)
+def _deep_block(max_depth: int) -> re.Pattern[bytes]:
+    """A line indented more than MAX_INDENT, or opening more than ``max_depth`` block items at once
+    (``- - - x``, ``? : x``), in one pattern."""
+    return re.compile(rb"^(?:[ ]{%d}|[ ]*(?:[-?:][ ]+){%d})" % (MAX_INDENT + 1, max_depth + 1), re.MULTILINE)
 
 
 def _raise_at(data: bytes, offset: int, message: str, hint: str) -> None:

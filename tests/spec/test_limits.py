@@ -7,6 +7,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.cli import main
 
@@ -93,3 +95,34 @@ def test_small_aliases_are_allowed(platform_copy: Path, capsys: pytest.CaptureFi
     text = path.read_text().replace("    cpu: \"2\"\n    memory: 4Gi", "    cpu: &cpu \"2\"\n    memory: 4Gi\n    cpuLimit: *cpu")
     path.write_text(text)
     assert main(["validate", str(platform_copy)]) == 0
+
+
+def _deep_block_lines(data: bytes, max_depth: int) -> list[int]:
+    """The per-line reading the one-pattern check replaced: indent over 512, or more block indicators
+    (``- ``, ``? ``, ``: ``) opening a line than ``max_depth``."""
+    import re
+
+    found = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        prefix = re.match(rb"^([ ]*)((?:[-?:][ ]+)*)", line)
+        assert prefix is not None
+        if len(prefix.group(1)) > 512 or len(re.findall(rb"[-?:][ ]", prefix.group(2))) > max_depth:
+            found.append(number)
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 600), st.lists(st.sampled_from(["- ", "? ", ": ", "-  ", "x"]), max_size=8)),
+                min_size=1, max_size=6))
+def test_the_nesting_pattern_flags_the_first_line_the_per_line_reading_flags(
+        lines: list[tuple[int, list[str]]]) -> None:
+    from reconciler.spec.yamlio import YamlParseError, _check_nesting
+
+    data = "\n".join(" " * indent + "".join(parts) + "v" for indent, parts in lines).encode()
+    expected = _deep_block_lines(data, 4)
+    try:
+        _check_nesting(data, 4)
+    except YamlParseError as exc:
+        assert expected and exc.line == expected[0]
+    else:
+        assert expected == []
