@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from reconciler.notify.model import Notifications
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from pydantic_core import core_schema
 
 from reconciler.policy.model import OperatorPolicy
 from reconciler.spec.models import (
@@ -48,11 +49,23 @@ _COMPONENT = "component."
 _OVERRIDE = ".override"
 
 
+class _WithFactoryDefaults(GenerateJsonSchema):
+    """Shows the default of a field whose default is a factory (``Field(default_factory=Resources)``, used so
+    that loading does not deep-copy a default per object) as editors expect: the value it makes, serialised."""
+
+    def get_default_value(self, schema: core_schema.WithDefaultSchema) -> Any:
+        factory = schema.get("default_factory")
+        if factory is not None and not schema.get("default_factory_takes_data"):
+            made = factory()  # type: ignore[call-arg]
+            return made.model_dump(mode="json", by_alias=True) if hasattr(made, "model_dump") else made
+        return super().get_default_value(schema)
+
+
 def schemas() -> dict[str, str]:
     """File name -> JSON text of every schema, deterministic (sorted keys, trailing newline)."""
     out = {}
     for name, model in SCHEMA_MODELS.items():
-        schema = model.model_json_schema(by_alias=True, mode="validation")
+        schema = model.model_json_schema(by_alias=True, mode="validation", schema_generator=_WithFactoryDefaults)
         if model is Environment:
             _type_environment(schema)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -72,7 +85,8 @@ def _type_environment(schema: dict[str, Any]) -> None:
     overrides["patternProperties"] = {ref: {"type": "object"}}  # and, per kind below, that kind's spec
     overrides["additionalProperties"] = False
     _, together = models_json_schema([(model, "validation") for model in OVERRIDABLE.values()], by_alias=True,
-                                     ref_template=f"#/$defs/{_COMPONENT}{{model}}")
+                                     ref_template=f"#/$defs/{_COMPONENT}{{model}}",
+                                     schema_generator=_WithFactoryDefaults)
     for name, definition in together["$defs"].items():
         if name in {model.__name__ for model in OVERRIDABLE.values()}:
             continue  # the component files themselves: only their specs are overridden

@@ -75,7 +75,7 @@ class OperatorPolicySpec(SpecModel):
         default=("default",), description="namespaces no environment may write, besides kube-* and the "
                                           "daemon's own (always reserved)")
     environments: dict[str, EnvironmentRule] = Field(
-        default={}, description="rules per environment name; '*' applies to environments not listed. Empty: "
+        default_factory=dict, description="rules per environment name; '*' applies to environments not listed. Empty: "
                                 "every environment gets the default rule; otherwise an environment without a "
                                 "rule is refused")
 
@@ -92,7 +92,7 @@ class OperatorPolicy(SpecModel):
     api_version: ApiVersion = API_VERSION
     kind: Literal["OperatorPolicy"] = "OperatorPolicy"
     metadata: Metadata | None = None
-    spec: OperatorPolicySpec = OperatorPolicySpec()
+    spec: OperatorPolicySpec = Field(default_factory=OperatorPolicySpec)
 
 
 def reserved(namespace: str, extra: frozenset[str]) -> bool:

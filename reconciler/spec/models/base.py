@@ -107,7 +107,7 @@ class Resources(SpecModel):
 
     cpu: Quantity | None = Field(default="1", description="CPU request; null: none")
     memory: Quantity | None = Field(default="2Gi", description="memory request; null: none")
-    gpu: Gpu = Gpu()
+    gpu: Gpu = Field(default_factory=Gpu)
     cpu_limit: Quantity | None = Field(default=None, description="default: the CPU request (unless limits is false)")
     memory_limit: Quantity | None = Field(default=None,
                                           description="default: the memory request (unless limits is false)")
@@ -149,7 +149,7 @@ class Toleration(SpecModel):
 class Placement(SpecModel):
     """Where pods may run: node labels, tolerations and affinity."""
 
-    node_selector: dict[str, str] = {}
+    node_selector: dict[str, str] = Field(default_factory=dict)
     tolerations: tuple[Toleration, ...] = ()
     affinity: dict[str, Any] | None = Field(
         default=None, description="a core/v1 Affinity (nodeAffinity, podAffinity, podAntiAffinity), rendered as "
@@ -184,7 +184,7 @@ class Metadata(SpecModel):
     name: DnsLabel
     description: str | None = None
     owner: str | None = None
-    labels: dict[str, str] = Field(default={}, description="added to every object the component renders")
+    labels: dict[str, str] = Field(default_factory=dict, description="added to every object the component renders")
 
 
 
@@ -196,7 +196,7 @@ class ComponentMetadata(Metadata):
                                   "the team's namespace, and counts against the team's GPU quota")
 
     annotations: dict[str, str] = Field(
-        default={}, description="added to every object the component renders, e.g. "
+        default_factory=dict, description="added to every object the component renders, e.g. "
                                 "serving.kserve.io/deploymentMode or sidecar.istio.io/inject; keys under "
                                 "platformctl.dev/ are platformctl's own")
 

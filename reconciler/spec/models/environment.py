@@ -76,7 +76,7 @@ class Cluster(SpecModel):
     )
     namespace: NamespaceName | None = Field(default=None, description="overrides the environment's namespace")
     components: tuple[ComponentPattern, ...] = ("*/*",)
-    rate_limit: RateLimit = RateLimit()
+    rate_limit: RateLimit = Field(default_factory=RateLimit)
 
     @model_validator(mode="after")
     def _one_connection(self) -> Cluster:
@@ -122,14 +122,14 @@ class EnvironmentSpec(SpecModel):
     namespace: NamespaceName
     components: tuple[ComponentPattern, ...] = Field(default=("*/*",))
     versions: dict[ComponentRef, Annotated[str, StringConstraints(min_length=1)]] = Field(
-        default={}, description="pinned version per component (what promotion edits)"
+        default_factory=dict, description="pinned version per component (what promotion edits)"
     )
     overrides: dict[ComponentRef, dict[str, Any]] = Field(
-        default={}, description="deep-merged into the component's spec"
+        default_factory=dict, description="deep-merged into the component's spec"
     )
-    policy: Policy = Policy()
-    kfp: KfpSettings = KfpSettings()
-    labels: dict[str, str] = {}
+    policy: Policy = Field(default_factory=Policy)
+    kfp: KfpSettings = Field(default_factory=KfpSettings)
+    labels: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod

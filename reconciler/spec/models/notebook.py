@@ -65,15 +65,15 @@ class NotebookSpec(SpecModel):
     container_name: DnsLabel | None = Field(default=None, description="the notebook container's name; default: "
                                                                     "the notebook's name")
     resources: Resources = container_resources()
-    workspace: Workspace | None = Workspace()
+    workspace: Workspace | None = Field(default_factory=Workspace)
     volumes: tuple[Volume, ...] = ()
-    env: EnvVars = {}
-    placement: Placement = Placement()
+    env: EnvVars = Field(default_factory=dict)
+    placement: Placement = Field(default_factory=Placement)
     service_account: str = "default-editor"
     stopped: bool = False
     pipelines_access: bool = Field(default=True, description="mount KFP credentials (label access-ml-pipeline)")
     pod_default_labels: dict[str, str] = Field(
-        default={}, description="labels that select PodDefaults (each one's spec.selector.matchLabels), set on the "
+        default_factory=dict, description="labels that select PodDefaults (each one's spec.selector.matchLabels), set on the "
                                 "Notebook as the Jupyter web app does; the notebook controller copies them to its pod")
     creator: str | None = None
 

@@ -22,9 +22,9 @@ class PipelineSpec(SpecModel):
     version: VersionName = Field(description="the version the package at 'package' holds")
     package: RepoPath = Field(description="compiled KFP IR YAML, relative to the repository root")
     previous_versions: dict[VersionName, RepoPath] = Field(
-        default={}, description="older compiled packages kept so environments can still pin them"
+        default_factory=dict, description="older compiled packages kept so environments can still pin them"
     )
-    tags: dict[str, str] = {}
+    tags: dict[str, str] = Field(default_factory=dict)
     version_name: Annotated[str, StringConstraints(min_length=1, max_length=253)] | None = Field(
         default=None, description="each PipelineVersion's versionName; '{version}' is replaced by its version; "
                                   "default: the version")

@@ -22,8 +22,8 @@ Glob = Annotated[str, StringConstraints(pattern=r"^[^/\\][^\\]*$", min_length=1)
 class Defaults(SpecModel):
     """Values applied to every rendered object."""
 
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
 
 
 class PlatformSpec(SpecModel):
@@ -36,9 +36,9 @@ class PlatformSpec(SpecModel):
     environments: Glob = "environments/*.yaml"
     components: Glob = "components/**/*.yaml"
     releases: dict[DnsLabel, tuple[ComponentRef, ...]] = Field(
-        default={}, description="groups promoted together, e.g. a model, its pipeline and its schedule"
+        default_factory=dict, description="groups promoted together, e.g. a model, its pipeline and its schedule"
     )
-    defaults: Defaults = Defaults()
+    defaults: Defaults = Field(default_factory=Defaults)
 
     def stages(self) -> list[tuple[str, ...]]:
         """Promotion stages, each a tuple of environment names."""

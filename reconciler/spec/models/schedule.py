@@ -61,7 +61,7 @@ class ScheduleSpec(SpecModel):
     time_zone: str | None = Field(
         default=None, description="must equal the environment's KFP scheduler time zone (KFP has one per cluster)"
     )
-    parameters: dict[str, ParameterValue] = {}
+    parameters: dict[str, ParameterValue] = Field(default_factory=dict)
     max_concurrency: int = Field(default=1, ge=1, le=10)
     max_history: int = Field(default=10, ge=0, le=100)
     enabled: bool = True

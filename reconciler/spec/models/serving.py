@@ -24,7 +24,7 @@ class Model(SpecModel):
     runtime: str | None = Field(default=None, description="a ServingRuntime/ClusterServingRuntime name")
     protocol: Literal["v1", "v2", "grpc-v1", "grpc-v2"] | None = None
     args: tuple[str, ...] = ()
-    env: EnvVars = {}
+    env: EnvVars = Field(default_factory=dict)
 
 
 class Replicas(SpecModel):
@@ -96,7 +96,7 @@ class Canary(SpecModel):
     steps: tuple[int, ...] = Field(default=(), description="canary shares in percent, rising, ending at 100")
     interval: Duration | None = Field(default=None, description="time at each step before it is analysed "
                                                                 "(default 5m)")
-    analysis: Analysis = Analysis()
+    analysis: Analysis = Field(default_factory=Analysis)
 
     @model_validator(mode="after")
     def _one_form(self) -> Canary:
@@ -132,7 +132,7 @@ class Transformer(SpecModel):
 
     image: str = Field(min_length=1)
     args: tuple[str, ...] = ()
-    env: EnvVars = {}
+    env: EnvVars = Field(default_factory=dict)
     resources: Resources = container_resources(Resources(cpu="500m", memory="1Gi"))
 
 
@@ -142,7 +142,7 @@ class PredictorContainer(SpecModel):
     image: str = Field(min_length=1, description="'{version}' is replaced by the pinned version")
     command: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
-    env: EnvVars = {}
+    env: EnvVars = Field(default_factory=dict)
 
 
 class ServingRuntimeDeclaration(SpecModel):
@@ -154,7 +154,7 @@ class ServingRuntimeDeclaration(SpecModel):
     kind: Literal["ServingRuntime", "ClusterServingRuntime"] = "ServingRuntime"
     name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253,
                              description="default: the component's name")
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = Field(default_factory=dict)
     spec: dict[str, Any] = Field(description="checked against the upstream CRD")
 
 
@@ -166,7 +166,7 @@ class ServingSpec(SpecModel):
                                                                          "of 'model'")
     version: str | None = None
     deployment_mode: Literal["Knative", "Standard"] = "Knative"
-    replicas: Replicas = Replicas()
+    replicas: Replicas = Field(default_factory=Replicas)
     autoscaling: Autoscaling | None = None
     resources: Resources = container_resources()
     canary: Canary | None = None
@@ -174,7 +174,7 @@ class ServingSpec(SpecModel):
     explainer: Transformer | None = Field(default=None, description="a custom explainer container")
     batcher: Batcher | None = None
     timeout_seconds: int | None = Field(default=None, ge=1)
-    placement: Placement = Placement()
+    placement: Placement = Field(default_factory=Placement)
     service_account: str | None = None
     serving_runtime: ServingRuntimeDeclaration | None = Field(
         default=None, description="declare the runtime the model is served by (name it in model.runtime)")

@@ -33,7 +33,7 @@ class Owner(SpecModel):
 class ResourceQuota(SpecModel):
     """A core/v1 ResourceQuotaSpec: the profile controller writes it as ResourceQuota ``kf-resource-quota``."""
 
-    hard: ResourceList = Field(default={}, description="limits per resource name, e.g. requests.nvidia.com/gpu: 4")
+    hard: ResourceList = Field(default_factory=dict, description="limits per resource name, e.g. requests.nvidia.com/gpu: 4")
     scopes: tuple[Annotated[str, StringConstraints(min_length=1)], ...] | None = None
     scope_selector: dict[str, Any] | None = Field(
         default=None, description="a core/v1 ScopeSelector, rendered as written and checked against upstream")

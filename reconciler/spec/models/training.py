@@ -172,7 +172,7 @@ class RuntimeDeclaration(SpecModel):
 
     kind: Literal["TrainingRuntime", "ClusterTrainingRuntime"] = "TrainingRuntime"
     name: ObjectName | None = Field(default=None, description="default: the component's name")
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = Field(default_factory=dict)
     spec: dict[str, Any] = Field(description="mlPolicy, podGroupPolicy, template (checked against the CRD)")
 
 

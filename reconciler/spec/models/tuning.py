@@ -45,14 +45,14 @@ class Algorithm(SpecModel):
         "random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "pbt",
         "enas", "darts",
     ]
-    settings: dict[str, str | int | float | bool] = {}
+    settings: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
 class EarlyStopping(SpecModel):
     """Median stopping of trials that fall behind."""
 
     name: Literal["medianstop"] = "medianstop"
-    settings: dict[str, str | int | float] = {}
+    settings: dict[str, str | int | float] = Field(default_factory=dict)
 
 
 class Parameter(SpecModel):
@@ -83,18 +83,18 @@ class TrialTemplate(SpecModel):
     command: tuple[str, ...] = Field(
         min_length=1, description="use ${trialParameters.<name>} where a parameter's value goes"
     )
-    env: EnvVars = {}
+    env: EnvVars = Field(default_factory=dict)
     resources: Resources = container_resources()
     pod_annotations: dict[str, str] = Field(
-        default={}, description="annotations of each trial pod, e.g. sidecar.istio.io/inject: \"false\" "
+        default_factory=dict, description="annotations of each trial pod, e.g. sidecar.istio.io/inject: \"false\" "
                                 "(Katib's advice for trials in an Istio mesh); none by default")
     workers: int = Field(default=1, ge=1, le=64, description="PyTorchJob workers (with the master) / TFJob "
                                                                 "workers / TrainJob nodes")
     primary_pod_labels: dict[str, str] = Field(
-        default={}, description="labels of the pods whose metrics count (Katib's primaryPodLabels), e.g. "
+        default_factory=dict, description="labels of the pods whose metrics count (Katib's primaryPodLabels), e.g. "
                                 "training.kubeflow.org/replica-type: worker; Katib's default when unset")
     runtime: str | None = Field(default=None, description="TrainJob: name of a ClusterTrainingRuntime")
-    placement: Placement = Placement()
+    placement: Placement = Field(default_factory=Placement)
     retain: bool = False
 
 
@@ -112,7 +112,7 @@ class CustomCollector(SpecModel):
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
     command: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
-    env: dict[str, str | SecretRef | FieldRef] = {}
+    env: dict[str, str | SecretRef | FieldRef] = Field(default_factory=dict)
 
 
 class HttpGet(SpecModel):
@@ -167,9 +167,9 @@ class TuningSpec(SpecModel):
     parameters: tuple[Parameter, ...] = Field(default=(), description="the search space; or nas for enas/darts")
     nas: NasConfig | None = Field(default=None, description="neural architecture search (enas, darts) instead "
                                                             "of parameters")
-    trials: TrialCounts = TrialCounts()
+    trials: TrialCounts = Field(default_factory=TrialCounts)
     trial_template: TrialTemplate
-    metrics_collector: MetricsCollector = MetricsCollector()
+    metrics_collector: MetricsCollector = Field(default_factory=MetricsCollector)
     resume_policy: Literal["Never", "LongRunning", "FromVolume"] = "Never"
 
 
