@@ -108,7 +108,9 @@ _ALIAS = re.compile(rb"(?:^|[\s\[{,])\*[^\s,\[\]{}]", re.MULTILINE)
 def _check_nesting(data: bytes, max_depth: int) -> None:
     """Refuse pathological nesting before libyaml's recursive composer sees it."""
     depth = 0
-    for match in _FLOW_TOKENS.finditer(data):
+    # flow nesting cannot go deeper than the number of openers: most files need no token walk
+    openers = data.count(b"[") + data.count(b"{")
+    for match in _FLOW_TOKENS.finditer(data) if openers > max_depth else ():
         first = data[match.start()]
         if first in b"[{":
             depth += 1
