@@ -4,7 +4,9 @@
 ``GET /healthz``       200 ``ok`` while the process serves (liveness)
 ``GET /readyz``        200 when ``ready()`` is true, else 503 (readiness)
 ``GET /metrics``       Prometheus exposition of ``Metrics``
-``GET /``              HTML status page from ``status()`` (environments x clusters x components)
+``GET /``              the dashboard (``dashboard``: its pages, documents and assets); without one, the
+                       status page
+``GET /status``        HTML status page from ``status()`` (environments x clusters x components)
 ``GET /status.json``   the same document as JSON
 ``POST /webhook``      push webhook of GitHub, GitLab or Gitea/Forgejo: ``on_push(ref)``, then 202
 =====================  =======================================================================
@@ -16,6 +18,10 @@ GitHub's default), at most 1 MiB (413). With a secret, the forge's proof (GitHub
 (401), checked in constant time before the body is parsed. ``on_push`` runs on the request thread and must return fast:
 hand the ref to a trigger that coalesces bursts and do the fetch elsewhere.
 
+With a read token, every GET but ``/healthz`` and ``/readyz`` needs ``Authorization: Bearer <token>``
+(compared in constant time; 401 otherwise), so the dashboard, the status and the metrics can be
+exposed; the webhook keeps its own proof.
+
 The status document goes through ``scrub`` (credentials in messages are masked) before it is
 shown; no endpoint ever echoes a request's content back.
 """
@@ -23,6 +29,7 @@ shown; no endpoint ever echoes a request's content back.
 from __future__ import annotations
 
 import errno
+import hmac
 import json
 import socket
 import threading
@@ -34,6 +41,7 @@ from typing import Any
 import structlog
 
 from reconciler.errors import PlatformctlError
+from reconciler.observability.dashboard import DashboardSource, answer, is_dashboard_path
 from reconciler.observability.forges import identify
 from reconciler.observability.logging import scrub
 from reconciler.observability.metrics import Metrics
@@ -60,7 +68,9 @@ REQUEST_TIMEOUT = 10.0
 _log = structlog.get_logger(__name__)
 _SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 _PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-_GET_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/status.json"})
+_GET_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/status", "/status.json"})
+_OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+"""Probes: open even with a read token (the kubelet sends none)."""
 
 
 class Endpoints:
@@ -72,9 +82,12 @@ class Endpoints:
 
     def __init__(self, host: str, port: int, *, metrics: Metrics, ready: Callable[[], bool],
                  status: Callable[[], Mapping[str, Any]], on_push: Callable[[str], None],
-                 webhook_secret: bytes | None, max_body: int = MAX_WEBHOOK_BYTES) -> None:
+                 webhook_secret: bytes | None, max_body: int = MAX_WEBHOOK_BYTES,
+                 dashboard: DashboardSource | None = None, read_token: bytes | None = None) -> None:
         if webhook_secret is not None and not webhook_secret:
             raise ValueError("webhook secret is empty; give a random secret or None to accept unsigned pushes")
+        if read_token is not None and not read_token:
+            raise ValueError("read token is empty; give a random token or None for open reads")
         self.host = host
         self._port = port
         self.metrics = metrics
@@ -83,6 +96,8 @@ class Endpoints:
         self.on_push = on_push
         self.webhook_secret = webhook_secret
         self.max_body = max_body
+        self.dashboard = dashboard
+        self.read_token = read_token
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -154,9 +169,23 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- GET --------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
-        path = urllib.parse.urlsplit(self.path).path
+        split = urllib.parse.urlsplit(self.path)
+        path = split.path
         ep = self.server.endpoints
-        if path == "/healthz":
+        if path not in _OPEN_PATHS and not self._authorized(ep.read_token):
+            self._send(401, b"unauthorized: send Authorization: Bearer <read token>\n",
+                       headers={"WWW-Authenticate": 'Bearer realm="platformctl"'})
+            return
+        if ep.dashboard is not None and is_dashboard_path(path):
+            query = urllib.parse.parse_qs(split.query, max_num_fields=16)
+            dashboard = ep.dashboard
+            ok, found = self._safely(lambda: answer(dashboard, path, query, self.headers.get("If-None-Match")),
+                                     "dashboard failed")
+            if not ok:
+                self._send(500, b"dashboard unavailable\n")
+            else:
+                self._send(found.code, found.body, found.content_type, found.headers)
+        elif path == "/healthz":
             self._send(200, b"ok\n")
         elif path == "/readyz":
             ok, ready = self._safely(ep.ready, "readiness check failed")
@@ -167,11 +196,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/metrics":
             body, content_type = ep.metrics.render()
             self._send(200, body, content_type)
-        elif path in ("/", "/status.json"):
+        elif path in ("/", "/status", "/status.json"):
             ok, doc = self._safely(ep.status, "status failed")
             if not ok or not isinstance(doc, Mapping):
                 self._send(500, b"status unavailable\n")
-            elif path == "/":
+            elif path != "/status.json":
                 page = status_html(scrub(doc)).encode()
                 self._send(200, page, "text/html; charset=utf-8", {"Content-Security-Policy": _PAGE_CSP})
             else:
@@ -186,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         path = urllib.parse.urlsplit(self.path).path
         if path != "/webhook":
-            if path in _GET_PATHS:
+            if path in _GET_PATHS or is_dashboard_path(path):
                 self._send(405, b"use GET\n", headers={"Allow": "GET"})
             else:
                 self._send(404, b"not found\n")
@@ -225,6 +254,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, b"push handler failed\n")
             return
         self._send(202, b"accepted\n")
+
+    def _authorized(self, token: bytes | None) -> bool:
+        """No token configured, or the request's bearer credential is it (constant-time compare)."""
+        if token is None:
+            return True
+        scheme, _, given = self.headers.get("Authorization", "").strip().partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token)
 
     def _body(self, limit: int) -> bytes | None:
         """The request body, or None after answering 411/400/413."""
