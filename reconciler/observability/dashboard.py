@@ -35,7 +35,8 @@ PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 """Only the daemon's own script and style; the script may fetch from the daemon only."""
 _PAGE_HEADERS = {"Content-Security-Policy": PAGE_CSP, "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
 _STATIC = {"/static/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
-           "/static/dashboard.css": ("dashboard.css", "text/css; charset=utf-8")}
+           "/static/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
+           "/static/favicon.svg": ("favicon.svg", "image/svg+xml")}
 _PAGES = ("/", "/cluster", "/component")
 _APIS = ("/api/overview.json", "/api/cluster.json", "/api/component.json")
 

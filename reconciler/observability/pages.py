@@ -30,6 +30,7 @@ def page(title: str, live: str, *, live_url: str, filter_text: str = "", crumbs:
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{_e(title)} · platformctl</title>"
+        "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">"
         "<link rel=\"stylesheet\" href=\"/static/dashboard.css\">"
         "<script src=\"/static/dashboard.js\" defer></script></head><body>"
         "<header><a class=\"brand\" href=\"/\">platformctl</a>"
