@@ -28,7 +28,7 @@ def overview(status: dict[str, Any], history: History, keys: list[TargetKey]) ->
         known = history.known(key)
         if known is not None:
             latest.extend((key, r) for r in known.reconciles)
-    latest.sort(key=lambda kr: kr[1].at, reverse=True)
+    latest.sort(key=lambda kr: (kr[1].at, kr[1].seq), reverse=True)
     return {**status, "reconciles": [reconcile_doc(r, key, changes=False) for key, r in latest[:LATEST]]}
 
 

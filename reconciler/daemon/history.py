@@ -54,6 +54,8 @@ class Reconcile:
     counts: dict[str, int]
     changes: tuple[ObjectChange, ...]
     error: str | None
+    seq: int = 0
+    """Order of the daemon's reconciles (times of two targets may tie)."""
 
     @property
     def changed(self) -> int:
@@ -116,6 +118,7 @@ class History:
 
     def __init__(self) -> None:
         self._targets: dict[TargetKey, TargetHistory] = {}
+        self._seq = 0
 
     def of(self, key: TargetKey) -> TargetHistory:
         """The history of ``key`` (empty before its first reconcile)."""
@@ -146,8 +149,9 @@ class History:
                         for c in result.changes if c.action is not ChangeAction.UNCHANGED)[:MAX_CHANGES]
         outcome_text = ("succeeded" if result.ok else "blocked" if result.permanent else "failed") \
             if job.options.apply else ("checked" if result.ok else "failed")
+        self._seq += 1
         history.reconciles.append(Reconcile(at, revision, job.reason, outcome_text, round(outcome.seconds, 3),
-                                            counts, changes, result.error))
+                                            counts, changes, result.error, self._seq))
         for row in state.rows:
             if row.component == "*":
                 continue

@@ -2,7 +2,8 @@
 API servers, the fraud detector turns Degraded on one of them; the overview shows it, the filter box finds
 it, a click opens its page with the message and the diff, and the page follows the daemon without a reload.
 
-``DASHBOARD_SCREENSHOT=docs/dashboard.png`` also saves the overview as the README's screenshot.
+``DASHBOARD_SCREENSHOTS=docs`` also saves the overview and the component page as the README's screenshots
+(``make screenshots``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def test_a_degraded_component_is_found_and_opened_with_its_message_and_diff(
     endpoints = Endpoints("127.0.0.1", 0, metrics=h.metrics, ready=h.daemon.ready, status=h.daemon.status,
                           on_push=h.daemon.on_push, webhook_secret=None, dashboard=h.daemon.dashboard,
                           read_token=TOKEN.encode())
+    shots = Path(os.environ["DASHBOARD_SCREENSHOTS"]) if os.environ.get("DASHBOARD_SCREENSHOTS") else None
     with endpoints:
         url = endpoints.url
         assert _get(f"{url}/", None) == 401 and _get(f"{url}/status.json", None) == 401
@@ -72,8 +74,8 @@ def test_a_degraded_component_is_found_and_opened_with_its_message_and_diff(
             assert "h-degraded" in (tile.get_attribute("class") or "")
             assert "1 Degraded" in tile.inner_text()
             assert "h-degraded" not in (page.locator("a.tile", has_text="gke-us").get_attribute("class") or "")
-            if os.environ.get("DASHBOARD_SCREENSHOT"):
-                page.screenshot(path=os.environ["DASHBOARD_SCREENSHOT"], full_page=False)
+            if shots:
+                page.screenshot(path=str(shots / "dashboard.png"))
 
             page.fill("#filter", "degraded fraud")
             rows = page.locator("table.components tbody tr:visible")
@@ -91,6 +93,8 @@ def test_a_degraded_component_is_found_and_opened_with_its_message_and_diff(
             assert page.locator("#diff .d-add", has_text="minReplicas: 5").count() == 1
             assert page.locator("#events").get_by_text("Configured").count() >= 1
             assert page.locator("#health-history").get_by_text(new[:12]).count() >= 1
+            if shots:
+                page.screenshot(path=str(shots / "dashboard-component.png"))
 
             # live: the predictor recovers; the page follows without a reload
             page.evaluate("window.notReloaded = true")
