@@ -26,7 +26,10 @@ pytestmark = pytest.mark.browser
 
 TOKEN = "dashboard-read-token-0123456789"
 SERVING = "/apis/serving.kserve.io/v1beta1/namespaces/ml-serving/inferenceservices"
-HOSTILE = "<img src=x onerror=alert(1)> predictor failed: model not found in s3://models/fraud/7"
+HOSTILE = ('Revision "fraud-detector-predictor-00002" failed: <ModelMissing> model not found in '
+           's3://models/fraud/7 & no retries left')
+"""A message as a controller writes it, with something like markup in it: parsed as HTML, ``<ModelMissing>``
+would vanish (cluster and repository text is untrusted; tests/observability/test_dashboard.py has the scripts)."""
 
 
 def _ready(status: str, reason: str = "", message: str = "", generation: int = 1) -> dict[str, Any]:
