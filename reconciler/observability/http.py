@@ -18,9 +18,11 @@ GitHub's default), at most 1 MiB (413). With a secret, the forge's proof (GitHub
 (401), checked in constant time before the body is parsed. ``on_push`` runs on the request thread and must return fast:
 hand the ref to a trigger that coalesces bursts and do the fetch elsewhere.
 
-With a read token, every GET but ``/healthz`` and ``/readyz`` needs ``Authorization: Bearer <token>``
-(compared in constant time; 401 otherwise), so the dashboard, the status and the metrics can be
-exposed; the webhook keeps its own proof.
+With a read token, every GET but ``/healthz``, ``/readyz``, the dashboard's static script and style
+and the sign-in page ``/login`` needs ``Authorization: Bearer <token>`` or the session cookie that
+``POST /login`` sets (``auth``; compared in constant time; 401 otherwise, a dashboard page answering
+with the sign-in form), so the dashboard, the status and the metrics can be exposed; the webhook
+keeps its own proof.
 
 The status document goes through ``scrub`` (credentials in messages are masked) before it is
 shown; no endpoint ever echoes a request's content back.
@@ -29,7 +31,6 @@ shown; no endpoint ever echoes a request's content back.
 from __future__ import annotations
 
 import errno
-import hmac
 import json
 import socket
 import threading
@@ -41,6 +42,7 @@ from typing import Any
 import structlog
 
 from reconciler.errors import PlatformctlError
+from reconciler.observability.auth import LOGIN_CSP, authorized, login_page, next_path, session_cookie, token_given
 from reconciler.observability.dashboard import DashboardSource, answer, is_dashboard_path
 from reconciler.observability.forges import identify
 from reconciler.observability.logging import scrub
@@ -69,8 +71,11 @@ _log = structlog.get_logger(__name__)
 _SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 _PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 _GET_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/status", "/status.json"})
-_OPEN_PATHS = frozenset({"/healthz", "/readyz"})
-"""Probes: open even with a read token (the kubelet sends none)."""
+_OPEN_PATHS = frozenset({"/healthz", "/readyz", "/login", "/static/dashboard.css", "/static/dashboard.js",
+                         "/static/favicon.svg"})
+"""Open even with a read token: the probes (the kubelet sends none), the sign-in page and its assets."""
+_SIGN_IN_PAGES = frozenset({"/", "/cluster", "/component"})
+_LOGIN_HEADERS = {"Content-Security-Policy": LOGIN_CSP, "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 
 
 class Endpoints:
@@ -172,9 +177,20 @@ class _Handler(BaseHTTPRequestHandler):
         split = urllib.parse.urlsplit(self.path)
         path = split.path
         ep = self.server.endpoints
-        if path not in _OPEN_PATHS and not self._authorized(ep.read_token):
-            self._send(401, b"unauthorized: send Authorization: Bearer <read token>\n",
-                       headers={"WWW-Authenticate": 'Bearer realm="platformctl"'})
+        if path not in _OPEN_PATHS and not authorized(ep.read_token, self.headers.get("Authorization"),
+                                                               self.headers.get("Cookie")):
+            challenge = {"WWW-Authenticate": 'Bearer realm="platformctl"'}
+            if ep.dashboard is not None and path in _SIGN_IN_PAGES:
+                self._send(401, login_page(next_path=self.path), "text/html; charset=utf-8",
+                           {**_LOGIN_HEADERS, **challenge})
+            else:
+                self._send(401, b"unauthorized: send Authorization: Bearer <read token>\n", headers=challenge)
+            return
+        if path == "/login":
+            if ep.read_token is None or ep.dashboard is None:
+                self._send(404, b"not found\n")
+            else:
+                self._send(200, login_page(), "text/html; charset=utf-8", _LOGIN_HEADERS)
             return
         if ep.dashboard is not None and is_dashboard_path(path):
             query = urllib.parse.parse_qs(split.query, max_num_fields=16)
@@ -214,6 +230,9 @@ class _Handler(BaseHTTPRequestHandler):
     # --- POST /webhook ----------------------------------------------------------------
     def do_POST(self) -> None:  # noqa: N802
         path = urllib.parse.urlsplit(self.path).path
+        if path == "/login":
+            self._login()
+            return
         if path != "/webhook":
             if path in _GET_PATHS or is_dashboard_path(path):
                 self._send(405, b"use GET\n", headers={"Allow": "GET"})
@@ -255,12 +274,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(202, b"accepted\n")
 
-    def _authorized(self, token: bytes | None) -> bool:
-        """No token configured, or the request's bearer credential is it (constant-time compare)."""
-        if token is None:
-            return True
-        scheme, _, given = self.headers.get("Authorization", "").strip().partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token)
+    def _login(self) -> None:
+        """``POST /login``: the sign-in form's token; a good one gets the session cookie and goes on."""
+        ep = self.server.endpoints
+        if ep.read_token is None or ep.dashboard is None:
+            self._send(404, b"not found\n")
+            return
+        body = self._body(8192)
+        if body is None:
+            return
+        if not token_given(ep.read_token, body):
+            _log.warning("dashboard sign-in refused", client=self.client_address[0])
+            self._send(401, login_page(failed=True, next_path=next_path(body)), "text/html; charset=utf-8",
+                       _LOGIN_HEADERS)
+            return
+        secure = self.headers.get("X-Forwarded-Proto", "").strip().lower() == "https"
+        self._send(303, b"signed in\n", headers={"Location": next_path(body),
+                                                  "Set-Cookie": session_cookie(ep.read_token, secure=secure)})
 
     def _body(self, limit: int) -> bytes | None:
         """The request body, or None after answering 411/400/413."""

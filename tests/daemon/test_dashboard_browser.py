@@ -108,3 +108,24 @@ def test_a_degraded_component_is_found_and_opened_with_its_message_and_diff(
             assert page.evaluate("window.notReloaded") is True
             assert page.locator("#health-history tbody tr").count() >= 2
             assert dialogs == [] and errors == [], (dialogs, errors)
+
+
+def test_a_browser_without_the_header_signs_in_and_stays_live(
+        repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness], tmp_path: Path) -> None:
+    h = make_daemon(repo, fleet.connect)
+    h.step()
+    endpoints = Endpoints("127.0.0.1", 0, metrics=h.metrics, ready=h.daemon.ready, status=h.daemon.status,
+                          on_push=h.daemon.on_push, webhook_secret=None, dashboard=h.daemon.dashboard,
+                          read_token=TOKEN.encode())
+    with endpoints, chromium(tmp_path / "profile") as browser:
+        page = browser.new_page()
+        page.goto(f"{endpoints.url}/cluster?env=prod-cloud&cluster=gke-us")
+        assert page.locator("a.tile").count() == 0 and page.locator("h1").inner_text() == "Sign in"
+        page.fill("#token", "not it")
+        page.click("button[type=submit]")
+        assert page.get_by_text("That is not the read token.").is_visible()
+        page.fill("#token", TOKEN)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/cluster?env=prod-cloud&cluster=gke-us")
+        assert page.locator("h1").inner_text() == "prod-cloud / gke-us"
+        page.locator("#live-state", has_text="live ·").wait_for(timeout=15_000)  # the script's fetches are signed in too

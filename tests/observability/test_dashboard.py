@@ -168,15 +168,62 @@ def test_the_old_status_page_stays_at_status(ep: Endpoints) -> None:
 def test_with_a_read_token_every_read_but_the_probes_needs_it(source: Source) -> None:
     with serve(source, TOKEN) as ep:
         for path in ("/", "/cluster?env=prod-cloud&cluster=gke-eu", "/api/overview.json", "/status.json",
-                     "/status", "/metrics", "/static/dashboard.js", "/nope"):
+                     "/status", "/metrics", "/api/component.json", "/nope"):
             code, headers, body = get(ep, path)
             assert code == 401 and headers["WWW-Authenticate"] == 'Bearer realm="platformctl"', path
-            assert b"prod-cloud" not in body
+            assert b"Degraded" not in body and b"3f2c" not in body  # nothing of the status, at most a sign-in form
             assert get(ep, path, {"Authorization": "Bearer wrong"})[0] == 401
             assert get(ep, path, {"Authorization": "Basic " + TOKEN.decode()})[0] == 401
         for path in ("/", "/status.json", "/metrics", "/api/overview.json"):
             assert get(ep, path, {"Authorization": f"Bearer {TOKEN.decode()}"})[0] == 200, path
         assert get(ep, "/healthz")[0] == 200 and get(ep, "/readyz")[0] == 200
+        assert get(ep, "/static/dashboard.css")[0] == 200  # the sign-in page's style; nothing of the platform
+
+
+def post_form(ep: Endpoints, path: str, fields: Mapping[str, str],
+              headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    request = urllib.request.Request(ep.url + path, data=urllib.parse.urlencode(fields).encode(), method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_a_browser_signs_in_with_the_token_and_gets_a_session_cookie(source: Source) -> None:
+    with serve(source, TOKEN) as ep:
+        code, headers, body = get(ep, "/cluster?env=prod-cloud&cluster=gke-eu")
+        assert code == 401 and b'<form method="post" action="/login">' in body and b"prod-cloud</" not in body
+        assert "script-src" not in headers["Content-Security-Policy"] and "form-action 'self'" in headers[
+            "Content-Security-Policy"]
+        assert b'name="next" value="/cluster?env=prod-cloud&amp;cluster=gke-eu"' in body
+        assert get(ep, "/login")[0] == 200
+
+        code, headers, body = post_form(ep, "/login", {"token": "wrong", "next": "/"})
+        assert code == 401 and b"not the read token" in body and "Set-Cookie" not in headers
+        code, headers, _ = post_form(ep, "/login", {"token": TOKEN.decode(), "next": "/cluster?env=prod-cloud"})
+        assert code == 303 and headers["Location"] == "/cluster?env=prod-cloud"
+        cookie = headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
+        assert TOKEN.decode() not in cookie
+        session = cookie.split(";", 1)[0]
+        assert get(ep, "/", {"Cookie": session})[0] == 200
+        assert get(ep, "/api/overview.json", {"Cookie": f"other=1; {session}"})[0] == 200
+        assert get(ep, "/", {"Cookie": session[:-2] + "00"})[0] == 401
+
+        behind_tls = post_form(ep, "/login", {"token": TOKEN.decode(), "next": "//evil.example/x"},
+                               {"X-Forwarded-Proto": "https"})[1]
+        assert behind_tls["Location"] == "/" and "; Secure" in behind_tls["Set-Cookie"]
+
+
+def test_without_a_read_token_there_is_no_sign_in(ep: Endpoints) -> None:
+    assert get(ep, "/login")[0] == 404
+    assert post_form(ep, "/login", {"token": "x"})[0] == 404
 
 
 def test_an_empty_read_token_is_refused(source: Source) -> None:
