@@ -19,6 +19,8 @@ from reconciler.objects import ObjectKey
 
 LATEST = 30
 """Reconciles of all targets together on the overview."""
+MAX_DIFF_CHARS = 64 * 1024
+"""Characters of a component's diff shown (objects past them keep their name and action)."""
 
 
 def overview(status: dict[str, Any], history: History, keys: list[TargetKey]) -> dict[str, Any]:
@@ -116,7 +118,19 @@ def _objects(name: str, key: TargetKey, state: TargetState | None,
 
 
 def _diff_doc(diff: AppliedDiff | None) -> dict[str, Any] | None:
+    """The last applied diff, computed now, at most ``MAX_DIFF_CHARS`` of it."""
     if diff is None:
         return None
-    return {"at": iso(diff.at), "revision": diff.revision, "truncated": diff.truncated,
-            "objects": [{"object": d.object, "action": d.action, "diff": d.diff} for d in diff.objects]}
+    objects: list[dict[str, Any]] = []
+    budget, truncated = MAX_DIFF_CHARS, False
+    for entry in diff.entries:
+        text = ""
+        if budget > 0:
+            full = entry.diff
+            text = full[:budget]
+            truncated = truncated or len(full) > budget
+            budget -= len(text)
+        else:
+            truncated = True  # past the budget: the object's name and action only
+        objects.append({"object": str(entry.key), "action": entry.action.value, "diff": text})
+    return {"at": iso(diff.at), "revision": diff.revision, "truncated": truncated, "objects": objects}

@@ -3,7 +3,8 @@ changes, its last applied diff and the Events the daemon recorded about it. In m
 
 Called holding the daemon's condition after ``OutcomeRecorder`` updated the target's state; only the
 last ``MAX_RECONCILES`` reconciles per target, ``MAX_HEALTH_CHANGES`` health changes per component,
-``MAX_EVENTS`` Events per target and ``MAX_DIFF_CHARS`` of a component's diff are kept.
+``MAX_EVENTS`` Events per target and the plan entries of each component's last write (at most one
+desired and one live copy per object, as the target's last result holds) are kept.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from reconciler.daemon.worker import Outcome
 from reconciler.engine import ChangeAction
 from reconciler.labels import LABEL_COMPONENT_REF
 from reconciler.objects import Manifest
-from reconciler.plan import Action
+from reconciler.plan import Action, PlanEntry
 
 MAX_RECONCILES = 50
 MAX_HEALTH_CHANGES = 100
 MAX_EVENTS = 100
-MAX_DIFF_CHARS = 64 * 1024
 MAX_CHANGES = 200
 """Object changes kept per reconcile (a first apply of thousands keeps the counts, not every line)."""
 CHANGED = (ChangeAction.CREATED, ChangeAction.CONFIGURED, ChangeAction.REPLACED, ChangeAction.PRUNED)
@@ -74,22 +74,13 @@ class HealthChange:
 
 
 @dataclass(frozen=True, slots=True)
-class ObjectDiff:
-    """The diff of one object as a reconcile applied it."""
-
-    object: str
-    action: str
-    diff: str
-
-
-@dataclass(frozen=True, slots=True)
 class AppliedDiff:
-    """The last reconcile that wrote a component's objects: when, at which revision, what."""
+    """The last reconcile that wrote a component's objects: when, at which revision, and the plan entries
+    it wrote (their diffs are computed when shown: a reconcile never pays for them)."""
 
     at: datetime
     revision: str
-    objects: tuple[ObjectDiff, ...]
-    truncated: bool = False
+    entries: tuple[PlanEntry, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,14 +152,13 @@ class History:
                 changes_of.append(HealthChange(at, row.health.status.value, row.health.message, revision))
         if job.options.apply and result.plan is not None:
             written = {str(c.key) for c in result.changes if c.action in CHANGED or c.action is ChangeAction.FAILED}
-            by_component: dict[str, list[ObjectDiff]] = {}
+            by_component: dict[str, list[PlanEntry]] = {}
             for entry in result.plan.entries:
                 if entry.action in (Action.UNCHANGED, Action.SKIP) or str(entry.key) not in written:
                     continue
-                by_component.setdefault(owner.get(str(entry.key), ""), []).append(
-                    ObjectDiff(str(entry.key), entry.action.value, entry.diff))
-            for component, diffs in by_component.items():
-                history.diffs[component] = _bounded(at, revision, diffs)
+                by_component.setdefault(owner.get(str(entry.key), ""), []).append(entry)
+            for component, entries in by_component.items():
+                history.diffs[component] = AppliedDiff(at, revision, tuple(entries))
 
     def events(self, key: TargetKey, notes: Iterable[EventNote], at: datetime) -> None:
         """Events the daemon recorded about ``key``'s objects."""
@@ -182,16 +172,3 @@ def component_of(manifest: Manifest) -> str:
     labels = (manifest.get("metadata") or {}).get("labels") or {}
     return str(labels.get(LABEL_COMPONENT_REF, "(unknown)")).replace(".", "/", 1)
 
-
-def _bounded(at: datetime, revision: str, diffs: list[ObjectDiff]) -> AppliedDiff:
-    """At most ``MAX_DIFF_CHARS`` of diff text (objects past it keep their name and action only)."""
-    kept: list[ObjectDiff] = []
-    budget, truncated = MAX_DIFF_CHARS, False
-    for item in diffs:
-        if len(item.diff) > budget:
-            kept.append(ObjectDiff(item.object, item.action, item.diff[:max(budget, 0)]))
-            truncated, budget = True, 0
-        else:
-            kept.append(item)
-            budget -= len(item.diff)
-    return AppliedDiff(at, revision, tuple(kept), truncated)

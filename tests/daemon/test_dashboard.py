@@ -11,7 +11,10 @@ import pytest
 
 from reconciler.daemon import build_config, history
 from reconciler.daemon.config import ConfigError
-from reconciler.daemon.history import ObjectDiff, _bounded
+from reconciler.daemon.dashboard import MAX_DIFF_CHARS, _diff_doc
+from reconciler.daemon.history import AppliedDiff
+from reconciler.objects import ObjectKey
+from reconciler.plan import Action, PlanEntry
 from tests.daemon.conftest import Harness, Repo, bump_fraud
 from tests.engine.conftest import Fleet
 
@@ -69,12 +72,20 @@ def test_histories_are_bounded(repo: Repo, fleet: Fleet, make_daemon: Callable[.
     assert cluster is not None and [r["reason"] for r in cluster["reconciles"]] == ["drift", "drift", "drift"]
 
 
-def test_a_long_diff_is_cut_at_the_limit() -> None:
+def test_a_long_diff_is_cut_at_the_limit_when_shown() -> None:
+    def entry(name: str, size: int) -> PlanEntry:
+        desired = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "ml"},
+                   "data": {"x": "y" * size}}
+        return PlanEntry(ObjectKey("", "ConfigMap", "ml", name), Action.CREATE, desired=desired)
+
     at = datetime(2025, 1, 1, tzinfo=timezone.utc)
-    big = "x" * (history.MAX_DIFF_CHARS - 10)
-    kept = _bounded(at, "r1", [ObjectDiff("A", "update", big), ObjectDiff("B", "update", "y" * 100),
-                               ObjectDiff("C", "create", "z")])
-    assert kept.truncated and [len(d.diff) for d in kept.objects] == [len(big), 10, 0]
+    doc = _diff_doc(AppliedDiff(at, "r1", (entry("a", MAX_DIFF_CHARS - 200), entry("b", 1000), entry("c", 1))))
+    assert doc is not None and doc["truncated"]
+    sizes = [len(o["diff"]) for o in doc["objects"]]
+    assert sum(sizes) == MAX_DIFF_CHARS and sizes[2] == 0
+    assert [o["object"] for o in doc["objects"]] == ["ConfigMap/ml/a", "ConfigMap/ml/b", "ConfigMap/ml/c"]
+    small = _diff_doc(AppliedDiff(at, "r1", (entry("a", 10),)))
+    assert small is not None and not small["truncated"] and "+  x: yyyyyyyyyy" in small["objects"][0]["diff"]
 
 
 def test_the_read_token_comes_from_a_file_or_a_variable_never_argv(tmp_path: Path) -> None:
