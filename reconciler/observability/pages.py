@@ -52,7 +52,7 @@ def overview_live(doc: Mapping[str, Any]) -> str:
         parts.append("<section><h2>Environments</h2><div class=\"grid\">")
         for env_name, env in environments:
             tiles = "".join(_tile(env_name, name, cluster) for name, cluster in _entries(env.get("clusters")))
-            parts.append(f"<div class=\"env filterable\" data-filter=\"{_e(_words(env_name, env))}\">"
+            parts.append("<div class=\"env\">"
                          f"<h3>{_e(env_name)}</h3><div class=\"tiles\">{tiles}</div></div>")
         parts.append("</div></section>")
         parts.append(_components_table(environments))
@@ -83,8 +83,9 @@ def _tile(env_name: str, name: str, cluster: Mapping[str, Any]) -> str:
                     f"{_e(applying.get('done'))}/{_e(applying.get('total'))}</div>")
     error = f"<div class=\"err\">{_e(cluster.get('lastError'))}</div>" if cluster.get("lastError") else ""
     href = _url("/cluster", env=env_name, cluster=name)
+    inside = [f"{n} {_text(c.get('health'))}" for n, c in _entries(cluster.get("components"))]
     return (f"<a class=\"tile {_health_class(health)}\" href=\"{_e(href)}\" "
-            f"data-filter=\"{_e(_words(env_name, name, health, cluster.get('sync')))}\">"
+            f"data-filter=\"{_e(_words(env_name, name, health, cluster.get('sync'), *inside))}\">"
             f"<div class=\"tile-name\">{_e(name)}</div><div class=\"tile-health\">{_e(health)} · "
             f"{_e(cluster.get('sync'))}</div><div class=\"counts\">{shown}</div>"
             f"<div class=\"rev\">at <code>{_e(_short(cluster.get('revision')) or '-')}</code> · "
@@ -110,8 +111,8 @@ def _components_table(environments: list[tuple[str, Mapping[str, Any]]]) -> str:
                 health = _text(component.get("health")) or "Unknown"
                 href = _url("/component", env=env_name, cluster=cluster_name, name=name)
                 rows.append(
-                    f"<tr class=\"filterable\" data-filter=\"{_e(_words(env_name, cluster_name, name, health, component.get('sync'), component.get('message')))}\">"
-                    f"<td>{_e(env_name)}</td><td>{_e(cluster_name)}</td>"
+                    _row(env_name, cluster_name, name, health, component.get("sync"), component.get("message"))
+                    + f"<td>{_e(env_name)}</td><td>{_e(cluster_name)}</td>"
                     f"<td><a href=\"{_e(href)}\">{_e(name)}</a></td><td>{_e(component.get('sync'))}</td>"
                     f"{_health_cell(health)}<td class=\"msg\">{_e(component.get('message'))}</td></tr>")
     if not rows:
@@ -137,8 +138,8 @@ def _reconciles_table(reconciles: Any, *, with_target: bool, title: str) -> str:
         counts = _mapping(entry.get("counts"))
         detail = ", ".join(f"{_e(n)} {_e(a)}" for a, n in sorted(counts.items()) if a != "unchanged")
         rows.append(
-            f"<tr class=\"filterable\" data-filter=\"{_e(_words(entry.get('environment'), entry.get('cluster'), outcome, entry.get('revision'), entry.get('reason')))}\">"
-            f"<td>{_e(entry.get('at'))}</td>{target}<td><code>{_e(_short(entry.get('revision')))}</code></td>"
+            _row(entry.get("environment"), entry.get("cluster"), outcome, entry.get("revision"), entry.get("reason"))
+            + f"<td>{_e(entry.get('at'))}</td>{target}<td><code>{_e(_short(entry.get('revision')))}</code></td>"
             f"<td>{_e(entry.get('reason'))}</td><td class=\"h-{css}\">{_e(outcome)}</td>"
             f"<td>{_e(entry.get('changed'))}</td><td>{detail}</td>"
             f"<td class=\"err\">{_e(entry.get('error'))}</td></tr>")
@@ -175,8 +176,8 @@ def cluster_live(doc: Mapping[str, Any]) -> str:
         state = _text(entry.get("health")) or "Unknown"
         label = _e(component) if component == "*" else \
             f"<a href=\"{_e(_url('/component', env=env_name, cluster=name, name=component))}\">{_e(component)}</a>"
-        rows.append(f"<tr class=\"filterable\" data-filter=\"{_e(_words(component, state, entry.get('sync'), entry.get('message')))}\">"
-                    f"<td>{label}</td><td>{_e(entry.get('sync'))}</td>{_health_cell(state)}"
+        rows.append(_row(component, state, entry.get("sync"), entry.get("message"))
+                    + f"<td>{label}</td><td>{_e(entry.get('sync'))}</td>{_health_cell(state)}"
                     f"<td>{_e(entry.get('objects'))}</td><td class=\"msg\">{_e(entry.get('message'))}</td></tr>")
     table = ("<section><h2>Components</h2><table class=\"components\"><thead><tr><th>Component</th><th>Sync</th>"
              "<th>Health</th><th>Objects</th><th>Message</th></tr></thead><tbody>"
@@ -254,8 +255,8 @@ def _objects(objects: Any) -> str:
         health = _text(item.get("health")) or "Unknown"
         manifest = item.get("manifest")
         text = yaml.safe_dump(manifest, sort_keys=False, width=120) if isinstance(manifest, Mapping) else ""
-        rows.append(f"<tr class=\"filterable\" data-filter=\"{_e(_words(item.get('object'), health))}\">"
-                    f"<td><details data-key=\"obj-{_e(item.get('object'))}\"><summary><code>{_e(item.get('object'))}"
+        rows.append(_row(item.get("object"), health)
+                    + f"<td><details data-key=\"obj-{_e(item.get('object'))}\"><summary><code>{_e(item.get('object'))}"
                     f"</code></summary><pre>{_e(text)}</pre></details></td>{_health_cell(health)}"
                     f"<td class=\"msg\">{_e(item.get('message'))}</td></tr>")
     body = "".join(rows) or "<tr><td colspan=\"3\">none rendered</td></tr>"
@@ -272,7 +273,8 @@ def _events(events: Any) -> str:
         rows.append(f"<tr class=\"filterable{' warning' if kind == 'Warning' else ''}\" "
                     f"data-filter=\"{_e(_words(kind, item.get('reason'), item.get('object'), item.get('message')))}\">"
                     f"<td>{_e(item.get('at'))}</td><td>{_e(kind)}</td><td>{_e(item.get('reason'))}</td>"
-                    f"<td><code>{_e(item.get('object'))}</code></td><td class=\"msg\">{_e(item.get('message'))}</td></tr>")
+                    f"<td><code>{_e(item.get('object'))}</code></td>"
+                    f"<td class=\"msg\">{_e(item.get('message'))}</td></tr>")
     body = "".join(rows) or "<tr><td colspan=\"5\">none recorded</td></tr>"
     return ("<section id=\"events\"><h2>Events</h2><p class=\"note\">The latest Events platformctl recorded about "
             "this component's objects (kept in memory by this daemon).</p><table><thead><tr><th>Time</th><th>Type</th>"
@@ -314,6 +316,11 @@ def _health_class(value: str) -> str:
 
 def _url(path: str, **query: Any) -> str:
     return f"{path}?{urllib.parse.urlencode({k: _text(v) for k, v in query.items()})}"
+
+
+def _row(*words: Any) -> str:
+    """A table row's opening tag, found by the filter box through ``words``."""
+    return f"<tr class=\"filterable\" data-filter=\"{_e(_words(*words))}\">"
 
 
 def _words(*values: Any) -> str:

@@ -84,6 +84,7 @@ def test_a_degraded_component_is_found_and_opened_with_its_message_and_diff(
             rows = page.locator("table.components tbody tr:visible")
             rows.first.wait_for()
             assert rows.count() == 1 and "gke-eu" in rows.first.inner_text()
+            assert tile.is_visible() and page.locator("a.tile", has_text="gke-us").is_hidden()
             rows.first.get_by_role("link", name="serving/fraud-detector").click()
 
             page.wait_for_url("**/component?**")

@@ -19,6 +19,10 @@
       const text = row.getAttribute("data-filter") || "";
       row.hidden = !words.every((word) => text.includes(word));
     }
+    for (const group of live.querySelectorAll(".env")) {
+      const tiles = Array.from(group.querySelectorAll("[data-filter]"));
+      group.hidden = tiles.length > 0 && tiles.every((tile) => tile.hidden);
+    }
   }
 
   function openDetails() {
