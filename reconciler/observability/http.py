@@ -25,7 +25,8 @@ with the sign-in form), so the dashboard, the status and the metrics can be expo
 keeps its own proof.
 
 The status document goes through ``scrub`` (credentials in messages are masked) before it is
-shown; no endpoint ever echoes a request's content back.
+shown; no endpoint echoes a request's content back but the dashboard's filter words and the sign-in
+page's path to return to (a local path only), both HTML-escaped.
 """
 
 from __future__ import annotations
