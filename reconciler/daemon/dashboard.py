@@ -60,6 +60,9 @@ def component(status: Mapping[str, Any], history: History, key: TargetKey, name:
     changes = list(known.health.get(name, ()))
     last_change = changes[-1] if changes else None
     reconciles = [r for r in reversed(known.reconciles) if any(c.component == name for c in r.changes)]
+    latest = known.reconciles[-1] if known.reconciles else None
+    failed = [c for c in latest.changes if c.component == name and c.action in ("failed", "refused")] \
+        if latest is not None and latest.outcome in ("failed", "blocked") else []
     return {
         "environment": key[0], "cluster": key[1], "name": name,
         "component": rows.get(name, {}),
@@ -74,6 +77,9 @@ def component(status: Mapping[str, Any], history: History, key: TargetKey, name:
         "healthHistory": [{"at": iso(c.at), "status": c.status, "message": c.message, "revision": c.revision}
                           for c in reversed(changes)],
         "reconciles": [reconcile_doc(r, key, changes=False) for r in reconciles],
+        "lastFailure": {"at": iso(latest.at), "revision": latest.revision, "error": latest.error,
+                        "objects": [{"object": c.object, "action": c.action, "message": c.message} for c in failed]}
+        if latest is not None and failed else None,
     }
 
 

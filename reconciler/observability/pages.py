@@ -219,9 +219,21 @@ def component_live(doc: Mapping[str, Any]) -> str:
         facts.append(("Health changed by", f"<code>{_e(_short(doc.get('changedBy')))}</code> at "
                                            f"{_e(doc.get('changedAt'))}"))
     return (f"<h1>{_e(name)} <small>on {_e(doc.get('environment'))} / {_e(doc.get('cluster'))}</small></h1>"
-            + _facts(facts) + _diff(doc.get("lastDiff")) + _objects(doc.get("objects"))
+            + _facts(facts) + _failure(doc.get("lastFailure")) + _diff(doc.get("lastDiff")) + _objects(doc.get("objects"))
             + _events(doc.get("events")) + _health_history(doc.get("healthHistory"))
             + _reconciles_table(doc.get("reconciles") or [], with_target=False, title="Reconciles that changed it"))
+
+
+def _failure(failure: Any) -> str:
+    """The latest reconcile failed on this component's objects: which, and the server's words."""
+    if not isinstance(failure, Mapping):
+        return ""
+    items = "".join(f"<li><code>{_e(o.get('object'))}</code> {_e(o.get('action'))}: "
+                    f"<span class=\"msg\">{_e(o.get('message'))}</span></li>"
+                    for o in failure.get("objects") or [] if isinstance(o, Mapping))
+    return (f"<section id=\"failure\" class=\"failure\" role=\"alert\"><h2>Last reconcile failed</h2>"
+            f"<p class=\"facts\">revision <code>{_e(_short(failure.get('revision')))}</code> at "
+            f"{_e(failure.get('at'))}</p><ul>{items}</ul></section>")
 
 
 def _diff(last: Any) -> str:

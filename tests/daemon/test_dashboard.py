@@ -101,3 +101,27 @@ def test_the_read_token_comes_from_a_file_or_a_variable_never_argv(tmp_path: Pat
         build_config({"read_token_file": str(tmp_path / "empty")}, {})
     with pytest.raises(ConfigError, match="read token file"):
         build_config({"read_token_file": str(tmp_path / "missing")}, {})
+
+
+def test_a_failed_apply_shows_on_the_component_with_the_servers_words(
+        repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness]) -> None:
+    fleet.servers["gke-us"].faults.fail(403, verb="patch", resource="inferenceservices", times=None,
+                                        message="admission denied by test")
+    h = make_daemon(repo, fleet.connect)
+    h.step()
+    view = h.daemon.dashboard
+    component = view.component("prod-cloud", "gke-us", FRAUD)
+    assert component is not None and component["lastFailure"] is not None
+    [failed] = component["lastFailure"]["objects"]
+    assert failed["object"] == "InferenceService/ml-serving/fraud-detector" and failed["action"] == "failed"
+    assert "admission denied by test" in failed["message"]
+    assert [e["reason"] for e in component["events"]] == ["ApplyFailed"]
+    assert component["lastDiff"]["objects"][0]["action"] == "create"  # what it tried to apply
+    healthy = view.component("prod-cloud", "gke-eu", FRAUD)
+    assert healthy is not None and healthy["lastFailure"] is None
+
+    fleet.servers["gke-us"].faults.clear()
+    h.tick(5)  # the retry succeeds
+    component = view.component("prod-cloud", "gke-us", FRAUD)
+    assert component is not None and component["lastFailure"] is None
+    assert [e["reason"] for e in component["events"]] == ["Created", "ApplyFailed"]

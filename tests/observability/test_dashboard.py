@@ -47,7 +47,9 @@ def _component() -> dict[str, Any]:
             "events": [{"at": "2025-01-01T00:00:00Z", "type": "Warning", "reason": "ApplyFailed",
                         "object": "InferenceService/ml/x", "message": HOSTILE}],
             "healthHistory": [{"at": "2025-01-01T00:00:00Z", "status": "Degraded", "message": HOSTILE,
-                               "revision": "3f2c" * 10}]}
+                               "revision": "3f2c" * 10}],
+            "lastFailure": {"at": "2025-01-01T00:00:00Z", "revision": "3f2c" * 10, "error": "1 failed",
+                            "objects": [{"object": "InferenceService/ml/x", "action": "failed", "message": HOSTILE}]}}
 
 
 class Source:
@@ -111,9 +113,10 @@ def test_the_overview_escapes_everything_and_allows_no_inline_code(ep: Endpoints
 
 def test_the_component_page_shows_message_diff_objects_events_and_history_escaped() -> None:
     live = component_live(_component())
-    assert HOSTILE not in live and live.count(ESCAPED) >= 5
+    assert HOSTILE not in live and live.count(ESCAPED) >= 6
     assert '<span class="d-add">+  a: ' in live and '<span class="d-del">-  a: 1</span>' in live
-    for section in ('id="diff"', 'id="objects"', 'id="events"', 'id="health-history"', 'id="message"'):
+    for section in ('id="diff"', 'id="objects"', 'id="events"', 'id="health-history"', 'id="message"',
+                    'id="failure"'):
         assert section in live, section
 
 
