@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast kube-binaries prometheus venv schema golden bench clean
+.PHONY: demo test test-fast kube-binaries prometheus chromium screenshots venv schema golden bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,21 @@ prometheus:
 	}
 	@prometheus --version 2>&1 | head -1
 
+## Chromium for the dashboard's browser test (tests/daemon/test_dashboard_browser.py drives it headless through
+## Playwright, a dev extra; never a browser Playwright downloads): Debian's package, installed only when missing.
+chromium:
+	@[ -x /usr/bin/chromium ] || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
+	}
+	@/usr/bin/chromium --version 2>/dev/null | head -1
+
+## The README's dashboard screenshots (docs/dashboard.png, docs/dashboard-component.png), by the browser test.
+screenshots: $(STAMP) chromium
+	DASHBOARD_SCREENSHOTS=docs $(BIN)/pytest -q -p no:logging tests/daemon/test_dashboard_browser.py
+
 ## The whole test suite: type check, layer contracts, tests (the real-server tier included).
-test: $(STAMP) kube-binaries prometheus
+test: $(STAMP) kube-binaries prometheus chromium
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2

@@ -314,6 +314,9 @@ def _run(
                                                                         "[PLATFORMCTL_GNUPGHOME]")] = None,
     webhook_secret_file: Annotated[str | None, typer.Option("--webhook-secret-file", help="file holding the "
                                                             "webhook HMAC secret [PLATFORMCTL_WEBHOOK_SECRET(_FILE)]")] = None,
+    read_token_file: Annotated[str | None, typer.Option("--read-token-file", help="file holding the bearer token "
+                                                        "the dashboard, /status.json and /metrics then need "
+                                                        "[PLATFORMCTL_READ_TOKEN(_FILE); open]")] = None,
     identity: Annotated[str | None, typer.Option("--identity", help="lease holder identity "
                                                                     "[PLATFORMCTL_IDENTITY; host-pid]")] = None,
     log_format: Annotated[str | None, typer.Option("--log-format", help="json, console or auto "
@@ -348,6 +351,7 @@ def _run(
              "watch": watch, "lease": lease, "lease_namespace": lease_namespace, "state_dir": state_dir,
              "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity,
              "log_format": log_format, "webhook_secret_file": webhook_secret_file, "policy": policy,
+             "read_token_file": read_token_file,
              "own_namespace": own_namespace, "answer_timeout": answer_timeout, "prometheus_url": prometheus_url,
              "promote_after_rollout": promote_after_rollout, "notifications": notifications, "events": events}
     if output is Output.json and not once:

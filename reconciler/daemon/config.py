@@ -56,6 +56,9 @@ class DaemonConfig:
     """host:port of /healthz, /readyz, /metrics, the status page and /webhook; None: no endpoints."""
     webhook_secret: bytes | None = dataclasses.field(default=None, repr=False)
     """HMAC secret of GitHub push webhooks; None accepts unsigned pushes (local use only)."""
+    read_token: bytes | None = dataclasses.field(default=None, repr=False)
+    """Bearer token every read of the endpoints needs (dashboard, status, metrics; not the probes), so they
+    can be exposed; None: open reads (keep the listen address private then)."""
     allowed_signers: Path | None = None
     """SSH allowed_signers file: when set, only commits signed by a listed key are applied."""
     gnupg_home: Path | None = None
@@ -245,7 +248,8 @@ ENVIRONMENT = {
     "events": "PLATFORMCTL_EVENTS",
     "log_level": "PLATFORMCTL_LOG_LEVEL",
 }
-"""The variable of each setting (the webhook secret is PLATFORMCTL_WEBHOOK_SECRET or ..._FILE)."""
+"""The variable of each setting (the webhook secret is PLATFORMCTL_WEBHOOK_SECRET or ..._FILE, the read token
+PLATFORMCTL_READ_TOKEN or ..._FILE)."""
 _FLAGS = {"poll_interval": "--interval", "environments": "--env"}
 """The command-line flag of a setting whose name differs from ``--<setting>``."""
 
@@ -253,8 +257,8 @@ _FLAGS = {"poll_interval": "--interval", "environments": "--env"}
 def build_config(flags: Mapping[str, object], environ: Mapping[str, str] = os.environ) -> DaemonConfig:
     """A DaemonConfig from flags (field name -> value, None when not given) over variables over defaults.
 
-    Flag values may be strings (parsed like variables) or already typed. ``webhook_secret_file``
-    is accepted as a flag; the secret itself only from a file or a variable, never argv.
+    Flag values may be strings (parsed like variables) or already typed. ``webhook_secret_file`` and
+    ``read_token_file`` are accepted as flags; the secrets themselves only from a file or a variable, never argv.
     """
     values: dict[str, Any] = {}
     for name, parse in _PARSERS.items():
@@ -270,7 +274,9 @@ def build_config(flags: Mapping[str, object], environ: Mapping[str, str] = os.en
                 tuple(str(v) for v in raw) if isinstance(raw, (list, tuple)) else raw)
         except ValueError as exc:
             raise ConfigError(f"{where}: {exc}") from None
-    values["webhook_secret"] = _webhook_secret(flags.get("webhook_secret_file"), environ)
+    values["webhook_secret"] = _secret("webhook secret", flags.get("webhook_secret_file"), environ,
+                                       "PLATFORMCTL_WEBHOOK_SECRET")
+    values["read_token"] = _secret("read token", flags.get("read_token_file"), environ, "PLATFORMCTL_READ_TOKEN")
     try:
         return DaemonConfig(**values)
     except ConfigError:
@@ -279,15 +285,16 @@ def build_config(flags: Mapping[str, object], environ: Mapping[str, str] = os.en
         raise ConfigError(str(exc)) from None
 
 
-def _webhook_secret(flag_file: object, environ: Mapping[str, str]) -> bytes | None:
-    path = flag_file or environ.get("PLATFORMCTL_WEBHOOK_SECRET_FILE")
+def _secret(what: str, flag_file: object, environ: Mapping[str, str], variable: str) -> bytes | None:
+    """A secret from the flag's file, else ``<variable>_FILE``, else ``<variable>`` itself; None when unset."""
+    path = flag_file or environ.get(f"{variable}_FILE")
     if path:
         try:
             secret = Path(str(path)).read_bytes().strip()
         except OSError as exc:
-            raise ConfigError(f"webhook secret file {path}: {exc.strerror or exc}") from None
+            raise ConfigError(f"{what} file {path}: {exc.strerror or exc}") from None
         if not secret:
-            raise ConfigError(f"webhook secret file {path} is empty")
+            raise ConfigError(f"{what} file {path} is empty")
         return secret
-    value = environ.get("PLATFORMCTL_WEBHOOK_SECRET", "")
+    value = environ.get(variable, "").strip()
     return value.encode() if value else None

@@ -36,11 +36,14 @@ from reconciler.daemon.alerts import view
 from reconciler.daemon.announce import Announcer
 from reconciler.daemon.clock import Clock, Scheduler, SystemClock
 from reconciler.daemon.config import DaemonConfig
+from reconciler.daemon import dashboard
 from reconciler.daemon.deadlines import TargetDeadlines
 from reconciler.daemon.election.elector import AlwaysLeader, Leadership
 from reconciler.daemon.election.relay import PushRelay
 from reconciler.daemon.guard import DaemonFence
+from reconciler.daemon.eventnotes import outcome_notes, rejected_notes
 from reconciler.daemon.handoffs import HandoffQueue
+from reconciler.daemon.history import History
 from reconciler.daemon.outcomes import OutcomeRecorder
 from reconciler.daemon.pool import WorkerPool
 from reconciler.daemon.reachability import TargetReachability
@@ -123,6 +126,10 @@ class Daemon:
         self.handoffs = HandoffQueue(enabled=config.promote_after_rollout, push=config.remote)
         self.announcer = announcer or Announcer(metrics=metrics)
         """Alerts (notifications) and Kubernetes Events; by default neither (``service`` wires them)."""
+        self.history = History()
+        """Each target's recent reconciles, health changes, applied diffs and Events (the dashboard's)."""
+        self.dashboard = DashboardView(self)
+        """What the dashboard reads (``reconciler.observability.dashboard.DashboardSource``)."""
 
     @property
     def source(self) -> Source:
@@ -291,6 +298,7 @@ class Daemon:
                         cluster=key[1])
             self.pool.retire(key)
             self.announcer.forget(key)
+            self.history.forget(key)
             self.reach.forget(key)
             self.deadlines.clear([key])
             self.metrics.forget(*key)
@@ -344,6 +352,10 @@ class Daemon:
             if self.good is not None:
                 self.handoffs.note(worker.key, self.good, self.pool.states)
             self.announcer.outcome(worker.key, before, state, outcome)
+            now = self.clock.now()
+            self.history.record(worker.key, state, outcome, now)
+            if outcome.job.options.apply and not outcome.refused:
+                self.history.events(worker.key, outcome_notes(outcome), now)
 
     def _announce_source(self, loaded: str | None, rejected: str | None, was_rejected: str | None) -> None:
         """Alert (and record Events) about a rejected head, or a good load after a rejected one."""
@@ -351,5 +363,34 @@ class Daemon:
             good = self.good
             if rejected is not None:
                 self.announcer.rejected(self.source_state, good.desired if good is not None else {})
+                for desired, note in rejected_notes(self.source_state, (good.desired if good else {}).values()):
+                    self.history.events((desired.target.environment, desired.cluster.name), [note],
+                                        self.clock.now())
             elif loaded is not None and was_rejected is not None:
                 self.announcer.source_recovered(self.source_state)
+
+
+class DashboardView:
+    """The daemon as the dashboard reads it: each document built holding the daemon's lock."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self._daemon = daemon
+
+    def overview(self) -> dict[str, Any]:
+        """The status document with every target's latest reconciles."""
+        d = self._daemon
+        with d._cond:  # noqa: SLF001 - the daemon's own part
+            return dashboard.overview(d.status(), d.history, list(d.pool.keys()))
+
+    def cluster(self, environment: str, cluster: str) -> dict[str, Any] | None:
+        """One target, or None when not managed."""
+        d = self._daemon
+        with d._cond:  # noqa: SLF001
+            return dashboard.cluster(d.status(), d.history, (environment, cluster))
+
+    def component(self, environment: str, cluster: str, name: str) -> dict[str, Any] | None:
+        """One component on one target, or None when not known there."""
+        d = self._daemon
+        key = (environment, cluster)
+        with d._cond:  # noqa: SLF001
+            return dashboard.component(d.status(), d.history, key, name, d.pool.states.get(key), d.good)

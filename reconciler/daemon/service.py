@@ -176,7 +176,8 @@ def build_service(config: DaemonConfig, *, source: Source | None = None, connect
     if endpoints and config.listen is not None:
         host, port = listen_address(config.listen)
         served = Endpoints(host, port, metrics=metrics, ready=daemon.ready, status=daemon.status,
-                           on_push=daemon.on_push, webhook_secret=config.webhook_secret)
+                           on_push=daemon.on_push, webhook_secret=config.webhook_secret,
+                           dashboard=daemon.dashboard, read_token=config.read_token)
     paths = source.watch_paths() if config.watch else []
     watcher = RefWatcher(paths, daemon.trigger) if paths else None
     return Service(daemon, endpoints=served, watcher=watcher)

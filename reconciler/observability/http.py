@@ -4,7 +4,9 @@
 ``GET /healthz``       200 ``ok`` while the process serves (liveness)
 ``GET /readyz``        200 when ``ready()`` is true, else 503 (readiness)
 ``GET /metrics``       Prometheus exposition of ``Metrics``
-``GET /``              HTML status page from ``status()`` (environments x clusters x components)
+``GET /``              the dashboard (``dashboard``: its pages, documents and assets); without one, the
+                       status page
+``GET /status``        HTML status page from ``status()`` (environments x clusters x components)
 ``GET /status.json``   the same document as JSON
 ``POST /webhook``      push webhook of GitHub, GitLab or Gitea/Forgejo: ``on_push(ref)``, then 202
 =====================  =======================================================================
@@ -16,8 +18,15 @@ GitHub's default), at most 1 MiB (413). With a secret, the forge's proof (GitHub
 (401), checked in constant time before the body is parsed. ``on_push`` runs on the request thread and must return fast:
 hand the ref to a trigger that coalesces bursts and do the fetch elsewhere.
 
+With a read token, every GET but ``/healthz``, ``/readyz``, the dashboard's static script and style
+and the sign-in page ``/login`` needs ``Authorization: Bearer <token>`` or the session cookie that
+``POST /login`` sets (``auth``; compared in constant time; 401 otherwise, a dashboard page answering
+with the sign-in form), so the dashboard, the status and the metrics can be exposed; the webhook
+keeps its own proof.
+
 The status document goes through ``scrub`` (credentials in messages are masked) before it is
-shown; no endpoint ever echoes a request's content back.
+shown; no endpoint echoes a request's content back but the dashboard's filter words and the sign-in
+page's path to return to (a local path only), both HTML-escaped.
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ from typing import Any
 import structlog
 
 from reconciler.errors import PlatformctlError
+from reconciler.observability.auth import LOGIN_CSP, authorized, login_page, next_path, session_cookie, token_given
+from reconciler.observability.dashboard import DashboardSource, answer, is_dashboard_path
 from reconciler.observability.forges import identify
 from reconciler.observability.logging import scrub
 from reconciler.observability.metrics import Metrics
@@ -60,7 +71,12 @@ REQUEST_TIMEOUT = 10.0
 _log = structlog.get_logger(__name__)
 _SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 _PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-_GET_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/status.json"})
+_GET_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/status", "/status.json"})
+_OPEN_PATHS = frozenset({"/healthz", "/readyz", "/login", "/static/dashboard.css", "/static/dashboard.js",
+                         "/static/favicon.svg"})
+"""Open even with a read token: the probes (the kubelet sends none), the sign-in page and its assets."""
+_SIGN_IN_PAGES = frozenset({"/", "/cluster", "/component"})
+_LOGIN_HEADERS = {"Content-Security-Policy": LOGIN_CSP, "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 
 
 class Endpoints:
@@ -72,9 +88,12 @@ class Endpoints:
 
     def __init__(self, host: str, port: int, *, metrics: Metrics, ready: Callable[[], bool],
                  status: Callable[[], Mapping[str, Any]], on_push: Callable[[str], None],
-                 webhook_secret: bytes | None, max_body: int = MAX_WEBHOOK_BYTES) -> None:
+                 webhook_secret: bytes | None, max_body: int = MAX_WEBHOOK_BYTES,
+                 dashboard: DashboardSource | None = None, read_token: bytes | None = None) -> None:
         if webhook_secret is not None and not webhook_secret:
             raise ValueError("webhook secret is empty; give a random secret or None to accept unsigned pushes")
+        if read_token is not None and not read_token:
+            raise ValueError("read token is empty; give a random token or None for open reads")
         self.host = host
         self._port = port
         self.metrics = metrics
@@ -83,6 +102,8 @@ class Endpoints:
         self.on_push = on_push
         self.webhook_secret = webhook_secret
         self.max_body = max_body
+        self.dashboard = dashboard
+        self.read_token = read_token
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -154,9 +175,34 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- GET --------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
-        path = urllib.parse.urlsplit(self.path).path
+        split = urllib.parse.urlsplit(self.path)
+        path = split.path
         ep = self.server.endpoints
-        if path == "/healthz":
+        if path not in _OPEN_PATHS and not authorized(ep.read_token, self.headers.get("Authorization"),
+                                                               self.headers.get("Cookie")):
+            challenge = {"WWW-Authenticate": 'Bearer realm="platformctl"'}
+            if ep.dashboard is not None and path in _SIGN_IN_PAGES:
+                self._send(401, login_page(next_path=self.path), "text/html; charset=utf-8",
+                           {**_LOGIN_HEADERS, **challenge})
+            else:
+                self._send(401, b"unauthorized: send Authorization: Bearer <read token>\n", headers=challenge)
+            return
+        if path == "/login":
+            if ep.read_token is None or ep.dashboard is None:
+                self._send(404, b"not found\n")
+            else:
+                self._send(200, login_page(), "text/html; charset=utf-8", _LOGIN_HEADERS)
+            return
+        if ep.dashboard is not None and is_dashboard_path(path):
+            query = urllib.parse.parse_qs(split.query, max_num_fields=16)
+            dashboard = ep.dashboard
+            ok, found = self._safely(lambda: answer(dashboard, path, query, self.headers.get("If-None-Match")),
+                                     "dashboard failed")
+            if not ok:
+                self._send(500, b"dashboard unavailable\n")
+            else:
+                self._send(found.code, found.body, found.content_type, found.headers)
+        elif path == "/healthz":
             self._send(200, b"ok\n")
         elif path == "/readyz":
             ok, ready = self._safely(ep.ready, "readiness check failed")
@@ -167,11 +213,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/metrics":
             body, content_type = ep.metrics.render()
             self._send(200, body, content_type)
-        elif path in ("/", "/status.json"):
+        elif path in ("/", "/status", "/status.json"):
             ok, doc = self._safely(ep.status, "status failed")
             if not ok or not isinstance(doc, Mapping):
                 self._send(500, b"status unavailable\n")
-            elif path == "/":
+            elif path != "/status.json":
                 page = status_html(scrub(doc)).encode()
                 self._send(200, page, "text/html; charset=utf-8", {"Content-Security-Policy": _PAGE_CSP})
             else:
@@ -185,8 +231,11 @@ class _Handler(BaseHTTPRequestHandler):
     # --- POST /webhook ----------------------------------------------------------------
     def do_POST(self) -> None:  # noqa: N802
         path = urllib.parse.urlsplit(self.path).path
+        if path == "/login":
+            self._login()
+            return
         if path != "/webhook":
-            if path in _GET_PATHS:
+            if path in _GET_PATHS or is_dashboard_path(path):
                 self._send(405, b"use GET\n", headers={"Allow": "GET"})
             else:
                 self._send(404, b"not found\n")
@@ -225,6 +274,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, b"push handler failed\n")
             return
         self._send(202, b"accepted\n")
+
+    def _login(self) -> None:
+        """``POST /login``: the sign-in form's token; a good one gets the session cookie and goes on."""
+        ep = self.server.endpoints
+        if ep.read_token is None or ep.dashboard is None:
+            self._send(404, b"not found\n")
+            return
+        body = self._body(8192)
+        if body is None:
+            return
+        if not token_given(ep.read_token, body):
+            _log.warning("dashboard sign-in refused", client=self.client_address[0])
+            self._send(401, login_page(failed=True, next_path=next_path(body)), "text/html; charset=utf-8",
+                       _LOGIN_HEADERS)
+            return
+        secure = self.headers.get("X-Forwarded-Proto", "").strip().lower() == "https"
+        self._send(303, b"signed in\n", headers={"Location": next_path(body),
+                                                  "Set-Cookie": session_cookie(ep.read_token, secure=secure)})
 
     def _body(self, limit: int) -> bytes | None:
         """The request body, or None after answering 411/400/413."""
