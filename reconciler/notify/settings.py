@@ -12,15 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from pydantic import ValidationError
-
 from reconciler.errors import SpecError, SpecErrors
 from reconciler.notify.model import DEFAULT_ADDRESSES, Notifications, NotificationsSpec, Provider
-from reconciler.spec.diagnose import problems
 from reconciler.spec.document import Document
-from reconciler.spec.yamlio import YamlParseError, parse_yaml, to_plain
+from reconciler.spec.standalone import parse_kind
 
-_START = "start the file with 'apiVersion: platformctl.dev/v1alpha1' and 'kind: Notifications'"
 
 
 @dataclass(frozen=True)
@@ -53,19 +49,7 @@ def parse_notifications(data: bytes, path: str) -> Notifications:
 
 
 def _parse(data: bytes, path: str) -> tuple[Notifications, Document]:
-    try:
-        tree = parse_yaml(data)
-    except YamlParseError as exc:
-        raise SpecErrors([SpecError(path, exc.line, exc.col, exc.message, exc.hint)]) from None
-    doc = Document(path, tree)
-    if not isinstance(tree, dict):
-        raise SpecErrors([doc.error((), "a notifications file must be a mapping", _START)])
-    if tree.get("kind") != "Notifications":
-        raise SpecErrors([doc.error(("kind",), f"kind is {tree.get('kind')!r}; expected Notifications", _START)])
-    try:
-        return Notifications.model_validate(to_plain(tree)), doc
-    except ValidationError as exc:
-        raise SpecErrors([doc.error(p.loc, p.message, p.hint) for p in problems(exc, Notifications)]) from None
+    return parse_kind(data, path, Notifications, "Notifications", "a notifications file")
 
 
 def load_settings(path: Path) -> Settings:

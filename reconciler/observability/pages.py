@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from reconciler.observability.statuspage import named_entries
+
 __all__ = ["cluster_live", "component_live", "not_found_live", "overview_live", "page", "HEALTHS"]
 
 HEALTHS = ("Healthy", "Progressing", "Degraded", "Missing", "Suspended", "Unknown")
@@ -45,13 +47,13 @@ def page(title: str, live: str, *, live_url: str, filter_text: str = "", crumbs:
 def overview_live(doc: Mapping[str, Any]) -> str:
     """Source facts, the environments x clusters grid, every component, the latest reconciles."""
     parts = [_source(doc)]
-    environments = _entries(doc.get("environments"))
+    environments = named_entries(doc.get("environments"))
     if not environments:
         parts.append("<p class=\"empty\">No environments reconciled yet.</p>")
     else:
         parts.append("<section><h2>Environments</h2><div class=\"grid\">")
         for env_name, env in environments:
-            tiles = "".join(_tile(env_name, name, cluster) for name, cluster in _entries(env.get("clusters")))
+            tiles = "".join(_tile(env_name, name, cluster) for name, cluster in named_entries(env.get("clusters")))
             parts.append("<div class=\"env\">"
                          f"<h3>{_e(env_name)}</h3><div class=\"tiles\">{tiles}</div></div>")
         parts.append("</div></section>")
@@ -83,7 +85,7 @@ def _tile(env_name: str, name: str, cluster: Mapping[str, Any]) -> str:
                     f"{_e(applying.get('done'))}/{_e(applying.get('total'))}</div>")
     error = f"<div class=\"err\">{_e(cluster.get('lastError'))}</div>" if cluster.get("lastError") else ""
     href = _url("/cluster", env=env_name, cluster=name)
-    inside = [f"{n} {_text(c.get('health'))}" for n, c in _entries(cluster.get("components"))]
+    inside = [f"{n} {_text(c.get('health'))}" for n, c in named_entries(cluster.get("components"))]
     return (f"<a class=\"tile {_health_class(health)}\" href=\"{_e(href)}\" "
             f"data-filter=\"{_e(_words(env_name, name, health, cluster.get('sync'), *inside))}\">"
             f"<div class=\"tile-name\">{_e(name)}</div><div class=\"tile-health\">{_e(health)} · "
@@ -95,7 +97,7 @@ def _tile(env_name: str, name: str, cluster: Mapping[str, Any]) -> str:
 def health_counts(components: Any) -> dict[str, int]:
     """How many components are in each health state (known states first, in ``HEALTHS`` order)."""
     counts = dict.fromkeys(HEALTHS, 0)
-    for _name, component in _entries(components):
+    for _name, component in named_entries(components):
         state = _text(component.get("health")) or "Unknown"
         counts[state if state in counts else "Unknown"] += 1
     return counts
@@ -104,8 +106,8 @@ def health_counts(components: Any) -> dict[str, int]:
 def _components_table(environments: list[tuple[str, Mapping[str, Any]]]) -> str:
     rows = []
     for env_name, env in environments:
-        for cluster_name, cluster in _entries(env.get("clusters")):
-            for name, component in _entries(cluster.get("components")):
+        for cluster_name, cluster in named_entries(env.get("clusters")):
+            for name, component in named_entries(cluster.get("components")):
                 if name == "*":
                     continue
                 health = _text(component.get("health")) or "Unknown"
@@ -172,7 +174,7 @@ def cluster_live(doc: Mapping[str, Any]) -> str:
     if any(errors):
         facts.append(("Errors", "<br>".join(f"<span class=\"err\">{_e(e)}</span>" for e in errors if e)))
     rows = []
-    for component, entry in _entries(cluster.get("components")):
+    for component, entry in named_entries(cluster.get("components")):
         state = _text(entry.get("health")) or "Unknown"
         label = _e(component) if component == "*" else \
             f"<a href=\"{_e(_url('/component', env=env_name, cluster=name, name=component))}\">{_e(component)}</a>"
@@ -337,15 +339,6 @@ def _row(*words: Any) -> str:
 
 def _words(*values: Any) -> str:
     return " ".join(_text(v) for v in values if v).lower()
-
-
-def _entries(value: Any) -> list[tuple[str, Mapping[str, Any]]]:
-    """(name, entry) pairs from a list of ``{name: ...}`` mappings or a mapping of name to entry."""
-    if isinstance(value, Mapping):
-        return [(str(k), v if isinstance(v, Mapping) else {}) for k, v in value.items()]
-    if isinstance(value, (list, tuple)):
-        return [(str(v.get("name", "?")), v) for v in value if isinstance(v, Mapping)]
-    return []
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -98,12 +98,12 @@ def status_html(doc: Mapping[str, Any], *, refresh_seconds: int = 10) -> str:
     parts.append(f"<p>{' &middot; '.join(facts)}</p>")
     if doc.get("sourceError"):
         parts.append(f"<p class=\"err\">source error: {_e(doc['sourceError'])}</p>")
-    environments = _entries(doc.get("environments"))
+    environments = named_entries(doc.get("environments"))
     if not environments:
         parts.append("<p>No environments reconciled yet.</p>")
     for env_name, env in environments:
         parts.append(f"<h2>{_e(env_name)}</h2><table><tr>{''.join(f'<th>{c}</th>' for c in _COLUMNS)}</tr>")
-        for cluster_name, cluster in _entries(env.get("clusters")):
+        for cluster_name, cluster in named_entries(env.get("clusters")):
             parts.extend(_cluster_rows(cluster_name, cluster))
         parts.append("</table>")
         parts.extend(_rollouts(env))
@@ -115,7 +115,7 @@ def _cluster_rows(name: str, cluster: Mapping[str, Any]) -> Iterable[str]:
     errors = [cluster.get("lastError"), *(cluster.get("specErrors") or []), *(cluster.get("refusedDeletes") or [])]
     tail = (f"<td>{_revision_cell(cluster)}</td><td>{_e(cluster.get('lastReconcile'))}</td>"
             f"<td class=\"err\">{'<br>'.join(_e(e) for e in errors if e)}</td>")
-    components = _entries(cluster.get("components"))
+    components = named_entries(cluster.get("components"))
     if not components:
         yield (f"<tr><td>{_e(name)}</td><td>-</td><td>{_e(cluster.get('sync'))}</td>"
                f"{_health_cell(cluster.get('health'))}<td></td>{tail}</tr>")
@@ -132,7 +132,7 @@ _ROLLOUT_COLUMNS = ("Cluster", "Component", "Versions", "Phase", "Step", "Share"
 def _rollouts(env: Mapping[str, Any]) -> Iterable[str]:
     """A table of the environment's progressive rollouts (none: nothing)."""
     rows = []
-    for cluster_name, cluster in _entries(env.get("clusters")):
+    for cluster_name, cluster in named_entries(env.get("clusters")):
         for rollout in cluster.get("rollouts") or []:
             if not isinstance(rollout, Mapping):
                 continue
@@ -174,7 +174,7 @@ def _health_cell(value: Any) -> str:
     return f"<td class=\"{css}\">{_e(text)}</td>"
 
 
-def _entries(value: Any) -> list[tuple[str, Mapping[str, Any]]]:
+def named_entries(value: Any) -> list[tuple[str, Mapping[str, Any]]]:
     """(name, entry) pairs from a list of ``{name: ...}`` mappings or a mapping of name to entry."""
     if isinstance(value, Mapping):
         return [(str(k), v if isinstance(v, Mapping) else {}) for k, v in value.items()]

@@ -4,32 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from reconciler.errors import SpecError, SpecErrors
 from reconciler.policy.model import OperatorPolicy
-from reconciler.spec.diagnose import problems
-from reconciler.spec.document import Document
-from reconciler.spec.yamlio import YamlParseError, parse_yaml, to_plain
-
-_START = "start the file with 'apiVersion: platformctl.dev/v1alpha1' and 'kind: OperatorPolicy'"
-
+from reconciler.spec.standalone import parse_kind
 
 def parse_policy(data: bytes, path: str) -> OperatorPolicy:
     """The policy in ``data`` (the text of ``path``); SpecErrors listing every problem."""
-    try:
-        tree = parse_yaml(data)
-    except YamlParseError as exc:
-        raise SpecErrors([SpecError(path, exc.line, exc.col, exc.message, exc.hint)]) from None
-    doc = Document(path, tree)
-    if not isinstance(tree, dict):
-        raise SpecErrors([doc.error((), "an operator policy must be a mapping", _START)])
-    if tree.get("kind") != "OperatorPolicy":
-        raise SpecErrors([doc.error(("kind",), f"kind is {tree.get('kind')!r}; expected OperatorPolicy", _START)])
-    try:
-        return OperatorPolicy.model_validate(to_plain(tree))
-    except ValidationError as exc:
-        raise SpecErrors([doc.error(p.loc, p.message, p.hint) for p in problems(exc, OperatorPolicy)]) from None
+    return parse_kind(data, path, OperatorPolicy, "OperatorPolicy", "an operator policy")[0]
 
 
 def read_policy(path: Path) -> OperatorPolicy:
