@@ -1,0 +1,146 @@
+"""Sharding across replicas: the pure ring (hypothesis), member liveness, and shard leases handed between
+replicas (file leases, a manual clock)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.daemon import ManualClock
+from reconciler.daemon.election.elector import LeaderElector
+from reconciler.daemon.election.filestore import FileLeaseStore
+from reconciler.daemon.election.members import FileMemberStore, MemberLiveness
+from reconciler.daemon.election.record import LeaseRecord
+from reconciler.daemon.election.ring import placement, preferred, shard_of
+from reconciler.daemon.election.sharded import ShardedLeadership
+
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-0123456789", min_size=1, max_size=12)
+member_sets = st.sets(names, min_size=1, max_size=8)
+
+
+@given(environment=names, cluster=names, shards=st.integers(1, 64))
+def test_a_target_has_one_shard_in_range_always_the_same(environment: str, cluster: str, shards: int) -> None:
+    shard = shard_of(environment, cluster, shards)
+    assert 0 <= shard < shards and shard == shard_of(environment, cluster, shards)
+
+
+@given(members=member_sets, shard=st.integers(0, 63))
+def test_the_preferred_member_is_a_member_and_does_not_depend_on_order(members: set[str], shard: int) -> None:
+    ordered = sorted(members)
+    owner = preferred(shard, ordered)
+    assert owner in members
+    assert preferred(shard, reversed(ordered)) == owner
+
+
+@given(members=member_sets, gone=names, shards=st.integers(1, 32))
+def test_a_member_leaving_moves_only_its_own_shards(members: set[str], gone: str, shards: int) -> None:
+    before = placement(shards, members | {gone})
+    after = placement(shards, members - {gone} or {"survivor"})
+    if not members - {gone}:
+        return
+    for shard in range(shards):
+        if before[shard] != gone:
+            assert after[shard] == before[shard]
+        else:
+            assert after[shard] != gone
+
+
+@given(members=member_sets, joined=names, shards=st.integers(1, 32))
+def test_a_member_joining_takes_shards_only_from_others_and_only_for_itself(
+    members: set[str], joined: str, shards: int
+) -> None:
+    before, after = placement(shards, members), placement(shards, members | {joined})
+    assert all(after[s] in (before[s], joined) for s in range(shards))
+
+
+def test_three_members_share_thirty_shards_roughly_evenly() -> None:
+    counts = Counter(placement(30, ["replica-a", "replica-b", "replica-c"]).values())
+    assert set(counts) == {"replica-a", "replica-b", "replica-c"} and min(counts.values()) >= 5
+
+
+def test_no_members_no_owner() -> None:
+    assert preferred(3, []) is None
+
+
+def test_liveness_is_judged_on_the_local_clock() -> None:
+    clock = ManualClock()
+    live = MemberLiveness(clock, 15.0)
+    a, b = LeaseRecord("a", 15, version="1"), LeaseRecord("b", 15, version="1")
+    assert live.observe([a, b]) == {"a", "b"}
+    clock.advance(10)
+    assert live.observe([LeaseRecord("a", 15, version="2"), b]) == {"a", "b"}
+    clock.advance(5)  # b unchanged for 15 s: gone; a renewed 5 s ago
+    assert live.observe([LeaseRecord("a", 15, version="2"), b]) == {"a"}
+    assert live.observe([LeaseRecord("", 1, version="3")]) == set()  # released
+
+
+def replica(tmp_path: Path, identity: str, clock: ManualClock, shards: int = 6) -> ShardedLeadership:
+    directory = tmp_path / "state"
+    members = FileMemberStore(directory, "leader")
+    return ShardedLeadership(
+        identity, clock, member=LeaderElector(members.own(identity), identity, clock), members=members,
+        shards=[LeaderElector(FileLeaseStore(directory, f"leader-shard-{i}"), identity, clock) for i in range(shards)])
+
+
+def holders(replicas: list[ShardedLeadership], shards: int = 6) -> list[list[str]]:
+    """Who may write each shard now, per the replicas themselves: never more than one."""
+    found = [[r.identity for r in replicas if r.writes(s)] for s in range(shards)]
+    assert all(len(h) <= 1 for h in found), found
+    return found
+
+
+def test_replicas_share_shards_hand_them_over_on_join_and_take_them_over_on_death(tmp_path: Path) -> None:
+    clock = ManualClock()
+    a = replica(tmp_path, "a", clock)
+    assert a.tick() and a.held() == frozenset(range(6))  # alone: every shard
+
+    b = replica(tmp_path, "b", clock)
+    b.tick()
+    assert b.held() == frozenset()  # a holds them all: b waits for the hand-over
+    clock.advance(2)
+    a.tick()
+    given_up = a.handing_off()
+    wanted = {s for s in range(6) if preferred(s, ["a", "b"]) == "b"}
+    assert given_up == wanted and wanted
+    assert all(not a.owns(s) and a.writes(s) for s in given_up)  # no new jobs, writes in flight still fenced open
+    holders([a, b])
+    for shard in given_up:  # the daemon releases once no write of the shard is in flight
+        a.release_shard(shard)
+    holders([a, b])
+    clock.advance(2)
+    b.tick()
+    a.tick()
+    assert b.held() == frozenset(wanted) and a.held() == frozenset(range(6)) - wanted
+    assert [h for h in holders([a, b])] == [["b"] if s in wanted else ["a"] for s in range(6)]
+
+    # b dies without releasing: its shards stay fenced until a has seen them unchanged for the lease duration
+    died = clock.monotonic()
+    while a.held() != frozenset(range(6)):
+        clock.advance(2)
+        a.tick()
+        holders([a, b])
+        assert clock.monotonic() - died <= 15 + 2 * 2, "a never took b's shards"
+    assert clock.monotonic() - died > 15 - 2
+    assert not any(b.writes(s) for s in range(6))  # b's own fence had shut at its renew deadline
+
+
+def test_shutdown_releases_every_shard_for_the_others_at_once(tmp_path: Path) -> None:
+    clock = ManualClock()
+    a, b = replica(tmp_path, "a", clock), replica(tmp_path, "b", clock)
+    a.tick()
+    b.tick()
+    clock.advance(2)
+    a.tick()
+    for shard in a.handing_off():
+        a.release_shard(shard)
+    b.tick()
+    assert a.held() and b.held()
+    b.release()
+    clock.advance(2)
+    a.tick()  # b's member lease is released: gone at once; its shards are free
+    clock.advance(2)
+    a.tick()
+    assert a.held() == frozenset(range(6)) and b.describe()["leader"] is False
