@@ -4,15 +4,21 @@ replicas (file leases, a manual clock)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kubeserver import kubeconfig
+from kubeserver.server import KubeServer
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.options import KubeOptions
 from reconciler.daemon import ManualClock
 from reconciler.daemon.election.elector import LeaderElector
 from reconciler.daemon.election.filestore import FileLeaseStore
-from reconciler.daemon.election.members import FileMemberStore, MemberLiveness
+from reconciler.daemon.election.kubestore import GROUP_LABEL, KubeMemberStore
+from reconciler.daemon.election.members import FileMemberStore, MemberLiveness, member_slug
 from reconciler.daemon.election.record import LeaseRecord
 from reconciler.daemon.election.ring import placement, preferred, shard_of
 from reconciler.daemon.election.sharded import ShardedLeadership
@@ -144,3 +150,53 @@ def test_shutdown_releases_every_shard_for_the_others_at_once(tmp_path: Path) ->
     clock.advance(2)
     a.tick()
     assert a.held() == frozenset(range(6)) and b.describe()["leader"] is False
+
+
+def test_shards_is_a_setting_that_needs_leases(tmp_path: Path) -> None:
+    from reconciler.daemon.config import ConfigError, DaemonConfig, build_config
+    from reconciler.daemon.service import build_leadership
+
+    assert DaemonConfig().shards == 0  # one leader unless asked
+    assert build_config({"shards": "4"}, {}).shards == 4
+    assert build_config({}, {"PLATFORMCTL_SHARDS": "3"}).shards == 3
+    for flags, message in (({"shards": "2", "lease": "none"}, "sharding needs leases"),
+                           ({"shards": "-1"}, "shards must not be negative")):
+        try:
+            build_config(flags, {})
+        except ConfigError as exc:
+            assert message in str(exc)
+        else:
+            raise AssertionError(f"{flags} accepted")
+    config = build_config({"shards": "4", "lease": "file", "state_dir": str(tmp_path), "identity": "r1"}, {})
+    leadership = build_leadership(config, ManualClock())
+    assert isinstance(leadership, ShardedLeadership) and leadership.shard_count == 4
+    assert leadership.tick() and leadership.held() == frozenset(range(4))
+    assert sorted(p.name for p in tmp_path.glob("*.lease.json"))[:2] == [
+        "platformctl-leader-shard-0.lease.json", "platformctl-leader-shard-1.lease.json"]
+
+
+def test_member_leases_on_a_cluster_are_listed_by_their_group_label(
+    kube_cluster_factory: Callable[..., KubeServer], tmp_path: Path
+) -> None:
+    server = kube_cluster_factory("lease-holder")
+    config = kubeconfig.write(tmp_path / "lease-kubeconfig", {"lease": server})
+    cluster = KubeCluster("lease", kubeconfig=str(config), context="lease",
+                          options=KubeOptions(sleep=lambda _s: None, max_retries=0))
+    members, others = KubeMemberStore(cluster, "default", "leader"), KubeMemberStore(cluster, "default", "other")
+    clock = ManualClock()
+    for identity in ("replica-a", "replica-b"):
+        assert LeaderElector(members.own(identity), identity, clock).tick()
+    assert LeaderElector(others.own("replica-z"), "replica-z", clock).tick()
+    assert sorted(r.holder for r in members.list()) == ["replica-a", "replica-b"]
+    lease = server.get_object("coordination.k8s.io", "leases", f"leader-member-{member_slug('replica-a')}", "default")
+    assert lease is not None and lease["metadata"]["labels"][GROUP_LABEL] == "leader"
+
+
+def test_the_status_page_shows_who_owns_each_cluster() -> None:
+    from reconciler.observability.statuspage import status_html
+
+    doc = {"revision": "abc", "leader": True, "environments": [{"name": "prod", "clusters": [
+        {"name": "c01", "sync": "Synced", "health": "Healthy", "shard": 3, "owner": "replica-b", "components": []},
+        {"name": "c02", "sync": "Unknown", "health": "Unknown", "shard": 5, "owner": None, "components": []}]}]}
+    page = status_html(doc)
+    assert "c01<br><small>shard 3: replica-b</small>" in page and "shard 5: no owner" in page
