@@ -200,3 +200,13 @@ def test_the_status_page_shows_who_owns_each_cluster() -> None:
         {"name": "c02", "sync": "Unknown", "health": "Unknown", "shard": 5, "owner": None, "components": []}]}]}
     page = status_html(doc)
     assert "c01<br><small>shard 3: replica-b</small>" in page and "shard 5: no owner" in page
+
+
+def test_the_dashboard_shows_who_owns_each_cluster() -> None:
+    from reconciler.observability.pages import cluster_live, overview_live
+
+    cluster = {"name": "c01", "sync": "Synced", "health": "Healthy", "shard": 3, "owner": "replica-b",
+               "components": []}
+    overview = overview_live({"revision": "abc", "environments": [{"name": "prod", "clusters": [cluster]}]})
+    assert "<div class=\"owner\">shard 3 · replica-b</div>" in overview
+    assert "shard 3 · replica-b" in cluster_live({"environment": "prod", "cluster": cluster})
