@@ -52,6 +52,25 @@ class Writes:
         return record.holder if record is not None else ""
 
 
+class HeldBack:
+    """Writes held back at a replica's fence (as a slow request would hold them) until released."""
+
+    def __init__(self) -> None:
+        self.clusters: list[str] = []
+        self.released = threading.Event()
+        self._cond = threading.Condition()
+
+    def hold(self, cluster: str) -> None:
+        with self._cond:
+            self.clusters.append(cluster)
+            self._cond.notify_all()
+        assert self.released.wait(WAIT), "never released"
+
+    def wait_for(self, count: int) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self.clusters) >= count, WAIT)
+
+
 class RecordingFence:
     """The replica's fence for one target, asked before every write: records the writes it lets through;
     ``gate`` (when set) holds a write back there, as a slow request would, before the deadline is asked."""
@@ -107,12 +126,11 @@ def test_three_replicas_share_thirty_clusters_and_survive_losing_one_mid_apply(
     repo.commit("thirty clusters", {"environments/prod-cloud.yaml": thirty_clusters})
     fleet = make_fleet(load(DirectorySource(repo.path)), ENV)
     clock, state, writes = ManualClock(), tmp_path / "leases", Writes(tmp_path / "leases")
-    blocked, release, held_back = threading.Event(), threading.Event(), []
+    blocked, held_back = threading.Event(), HeldBack()
 
     def gate(identity: str, cluster: str) -> None:
         if identity == "replica-c" and blocked.is_set():  # c is killed mid-apply: its writes hang here
-            held_back.append(cluster)
-            release.wait(WAIT)
+            held_back.hold(cluster)
 
     replicas = {name: make_daemon(repo, recording(fleet, name, writes, clock, gate), clock=clock,
                                   leadership=sharded(state, name, clock), drift_watch=False)
@@ -151,7 +169,7 @@ def test_three_replicas_share_thirty_clusters_and_survive_losing_one_mid_apply(
         clock.advance(0.1)
         report = replica.daemon.step()
     assert {t[1] for t in report.submitted} == set(c_targets)
-    assert c.daemon.wait_until(lambda: len(held_back) == len(c_targets), WAIT)
+    assert held_back.wait_for(len(c_targets)) and sorted(held_back.clusters) == sorted(c_targets)
     assert a.daemon.wait_idle(WAIT) and b.daemon.wait_idle(WAIT)
     killed = clock.monotonic()
     assert all(revision_on(fleet.servers[cl]) == head for cl in c_targets)
@@ -166,10 +184,62 @@ def test_three_replicas_share_thirty_clusters_and_survive_losing_one_mid_apply(
     assert set(c_targets) <= moved
 
     # c's hung writes go on now: its fence shut at its renew deadline, so none reaches a server.
-    release.set()
+    held_back.released.set()
     assert c.daemon.wait_idle(WAIT)
     assert all(ident != "replica-c" for ident, _cl, at in writes.sent if at >= killed)
     assert {cl for ident, cl in writes.fenced if ident == "replica-c"} == set(c_targets)
     assert writes.violations == []
     assert all(revision_on(s) == new for s in fleet.servers.values())
     assert all(c.daemon.target(ENV, cl).applied != new for cl in c_targets)  # abandoned, not applied, by c
+
+
+def test_a_joining_replica_gets_a_shard_only_after_the_write_in_flight_on_it_ends(
+    repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness], tmp_path: Path
+) -> None:
+    moving = "gke-eu"
+    newcomer = next(f"replica-{i}" for i in range(100)
+                    if placement(SHARDS, ["replica-a", f"replica-{i}"])[shard_of(ENV, moving, SHARDS)] != "replica-a")
+    clock, state, writes = ManualClock(), tmp_path / "leases", Writes(tmp_path / "leases")
+    hold, held_back = threading.Event(), HeldBack()
+
+    def gate(identity: str, cluster: str) -> None:
+        if identity == "replica-a" and cluster == moving and hold.is_set():
+            held_back.hold(cluster)
+
+    a = make_daemon(repo, recording(fleet, "replica-a", writes, clock, gate), clock=clock,
+                    leadership=sharded(state, "replica-a", clock), drift_watch=False)
+    assert a.step().leader and all(revision_on(s) == repo.head() for s in fleet.servers.values())
+
+    new = repo.commit("fraud-detector: 5", bump_fraud())
+    hold.set()
+    a.daemon.trigger.fire("test")
+    clock.advance(2)
+    a.daemon.step()
+    assert held_back.wait_for(1) and held_back.clusters == [moving]  # a's write to gke-eu is in flight
+
+    c = make_daemon(repo, recording(fleet, newcomer, writes, clock, gate), clock=clock,
+                    leadership=sharded(state, newcomer, clock), drift_watch=False)
+    for _ in range(3):  # c joins; a hands the shard over but keeps it while its write is in flight
+        clock.advance(2)
+        c.step()
+        a.daemon.step()
+    shard = shard_of(ENV, moving, SHARDS)
+    assert isinstance(a.daemon.leadership, ShardedLeadership) and isinstance(c.daemon.leadership, ShardedLeadership)
+    assert shard in a.daemon.leadership.handing_off() and a.daemon.leadership.writes(shard), (
+        a.daemon.leadership.describe(), c.daemon.leadership.describe(), shard, newcomer)
+    assert not c.daemon.leadership.writes(shard) and c.daemon.target(ENV, moving).attempted is None
+
+    held_back.released.set()  # the write goes on under a's lease, then a lets the shard go and c takes it
+    assert a.daemon.wait_idle(WAIT)
+    hold.clear()
+    assert revision_on(fleet.servers[moving]) == new
+    a.tick(2)
+    assert not a.daemon.leadership.writes(shard)
+    c.tick(2)
+    assert c.daemon.leadership.writes(shard) and c.daemon.target(ENV, moving).attempted == new  # resynced once
+    assert writes.violations == []
+    assert [(ident, cl) for ident, cl, _at in writes.sent if cl == moving][-1][0] == "replica-a"  # c had nothing to write
+    owners = {cl["name"]: cl["owner"] for cl in c.daemon.status()["environments"][0]["clusters"]}
+    assert owners[moving] == newcomer
+    rendered = a.metrics.render()[0].decode()
+    assert "platformctl_shard_moves_total{direction=\"lost\"}" in rendered, [l for l in rendered.splitlines() if "shard" in l]
