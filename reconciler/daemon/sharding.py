@@ -36,6 +36,7 @@ class ShardedTargets:
         self._stop = stop
         self._abandon = abandon
         self._owned: set[TargetKey] = set()
+        self._known: set[TargetKey] = set()
         self._held: frozenset[int] = frozenset()
         metrics.shards_moved(0, 0, 0)
 
@@ -75,8 +76,9 @@ class ShardedTargets:
         keys = list(pool.states)
         owned = {k for k in keys if self.owns(k)}
         let_go = [k for k in self._owned if k not in owned]
-        pool.let_go([*let_go, *(k for k in owned if k not in self._owned)])
-        self._owned = owned
+        # a target known before and gained now is reconciled once; a new target gets its first job anyway
+        pool.let_go([*let_go, *(k for k in owned if k not in self._owned and k in self._known)])
+        self._owned, self._known = owned, set(keys)
         releasable = [s for s in sorted(self.leadership.handing_off())
                       if not pool.running([k for k in keys if self.shard(k) == s])]
         return let_go, releasable
