@@ -7,7 +7,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kubeserver import kubeconfig
@@ -22,6 +23,7 @@ from reconciler.daemon.election.members import FileMemberStore, MemberLiveness, 
 from reconciler.daemon.election.record import LeaseRecord
 from reconciler.daemon.election.ring import placement, preferred, shard_of
 from reconciler.daemon.election.sharded import ShardedLeadership
+from tests.daemon.conftest import Repo
 
 names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-0123456789", min_size=1, max_size=12)
 member_sets = st.sets(names, min_size=1, max_size=8)
@@ -210,3 +212,17 @@ def test_the_dashboard_shows_who_owns_each_cluster() -> None:
     overview = overview_live({"revision": "abc", "environments": [{"name": "prod", "clusters": [cluster]}]})
     assert "<div class=\"owner\">shard 3 · replica-b</div>" in overview
     assert "shard 3 · replica-b" in cluster_live({"environment": "prod", "cluster": cluster})
+
+
+def test_run_once_sharded_alone_applies_every_target_and_hands_the_shards_back(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.cli import main
+    from reconciler.daemon import DaemonConfig
+
+    assert main(["run", "--repo", str(repo.path), "--env", "dev", "--once", "--shards", "3", "--lease", "file",
+                 "--identity", "solo"]) == 0
+    assert "22 created" in capsys.readouterr().out
+    state = DaemonConfig(repo=str(repo.path)).resolved_state_dir()
+    shards = [FileLeaseStore(state, f"platformctl-leader-shard-{i}").get() for i in range(3)]
+    assert all(s is not None and s.holder == "" for s in shards)  # released on the way out
