@@ -21,7 +21,7 @@ from reconciler.daemon.election.filestore import FileLeaseStore
 from reconciler.daemon.election.kubestore import GROUP_LABEL, KubeMemberStore
 from reconciler.daemon.election.members import FileMemberStore, MemberLiveness, member_slug
 from reconciler.daemon.election.record import LeaseRecord
-from reconciler.daemon.election.ring import placement, preferred, shard_of
+from reconciler.daemon.election.ring import owner, placement, preferred, shard_of
 from reconciler.daemon.election.sharded import ShardedLeadership
 from tests.daemon.conftest import Repo
 
@@ -62,6 +62,17 @@ def test_a_member_joining_takes_shards_only_from_others_and_only_for_itself(
 ) -> None:
     before, after = placement(shards, members), placement(shards, members | {joined})
     assert all(after[s] in (before[s], joined) for s in range(shards))
+
+
+@given(targets=st.lists(st.tuples(names, names), min_size=1, max_size=40, unique=True), members=member_sets,
+       shards=st.integers(1, 32))
+def test_every_target_has_exactly_one_owner_among_the_members(
+    targets: list[tuple[str, str]], members: set[str], shards: int
+) -> None:
+    owners = {t: owner(*t, shards, members) for t in targets}
+    assert all(o in members for o in owners.values())
+    assert owners == {t: owner(*t, shards, sorted(members, reverse=True)) for t in targets}  # same on every replica
+    assert all(owners[t] == placement(shards, members)[shard_of(*t, shards)] for t in targets)
 
 
 def test_three_members_share_thirty_shards_roughly_evenly() -> None:

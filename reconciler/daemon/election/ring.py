@@ -35,6 +35,11 @@ def preferred(shard: int, members: Iterable[str]) -> str | None:
     return best[1] if best is not None else None
 
 
+def owner(environment: str, cluster: str, shards: int, members: Iterable[str]) -> str | None:
+    """The member that should write a target: the preferred member of the target's shard."""
+    return preferred(shard_of(environment, cluster, shards), members)
+
+
 def placement(shards: int, members: Iterable[str]) -> dict[int, str | None]:
     """Every shard's preferred member."""
     ring = sorted(set(members))
