@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubeserver import kubeconfig
@@ -237,3 +237,51 @@ def test_run_once_sharded_alone_applies_every_target_and_hands_the_shards_back(
     state = DaemonConfig(repo=str(repo.path)).resolved_state_dir()
     shards = [FileLeaseStore(state, f"platformctl-leader-shard-{i}").get() for i in range(3)]
     assert all(s is not None and s.holder == "" for s in shards)  # released on the way out
+
+
+rounds = st.lists(st.tuples(st.sampled_from([0.5, 2.0, 4.0, 7.0]), st.lists(
+    st.sampled_from(["start", "tick", "tick", "skip", "hand-over", "kill", "shutdown"]), min_size=3, max_size=3)),
+    max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=rounds)
+def test_no_two_replicas_may_write_one_shard_at_any_moment(steps: list[tuple[float, list[str]]]) -> None:
+    """Rounds of time passing, then each of three replica slots starts, ticks, skips a tick, hands shards
+    over, dies or shuts down: at no moment may two replicas write one shard, and once the live ones have
+    ticked for a while every shard is held by the live member the ring prefers."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        clock, base = ManualClock(), Path(directory)
+        alive: dict[int, ShardedLeadership] = {}
+        every: list[ShardedLeadership] = []
+        for seconds, acts in steps:
+            clock.advance(seconds)
+            for slot, what in enumerate(acts):
+                r = alive.get(slot)
+                if what == "start" and r is None:
+                    alive[slot] = replica(base, f"r{slot}-{len(every)}", clock)
+                    every.append(alive[slot])
+                elif r is not None and what == "tick":
+                    r.tick()
+                elif r is not None and what == "hand-over":
+                    for shard in r.handing_off():
+                        r.release_shard(shard)
+                elif r is not None and what == "kill":
+                    del alive[slot]  # never ticks again, never releases
+                elif r is not None and what == "shutdown":
+                    r.release()
+                    del alive[slot]
+                holders(every)
+        if not alive:
+            return
+        for _ in range(20):  # the survivors settle
+            clock.advance(2)
+            for r in alive.values():
+                r.tick()
+                for shard in r.handing_off():
+                    r.release_shard(shard)
+                holders(every)
+        live = [r.identity for r in alive.values()]
+        assert [h[0] if h else None for h in holders(every)] == [preferred(s, live) for s in range(6)]
