@@ -130,13 +130,13 @@ def build_sharded(config: DaemonConfig, clock: Clock, backend: str) -> ShardedLe
     stores: list[LeaseStore]
     if backend == "file":
         directory = config.resolved_state_dir()
-        members = FileMemberStore(directory, config.lease_name)
+        members = FileMemberStore(directory, config.lease_name, config.shards)
         stores = [FileLeaseStore(directory, f"{config.lease_name}-shard-{i}") for i in range(config.shards)]
     else:
         from reconciler.daemon.election.kubestore import KubeLeaseStore, KubeMemberStore
 
         cluster = _lease_cluster(config)
-        members = KubeMemberStore(cluster, config.lease_namespace, config.lease_name)
+        members = KubeMemberStore(cluster, config.lease_namespace, config.lease_name, config.shards)
         stores = [KubeLeaseStore(cluster, config.lease_namespace, f"{config.lease_name}-shard-{i}")
                   for i in range(config.shards)]
 

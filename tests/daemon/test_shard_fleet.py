@@ -114,7 +114,7 @@ def recording(fleet: Fleet, identity: str, writes: Writes, clock: ManualClock,
 
 
 def sharded(state: Path, identity: str, clock: ManualClock) -> ShardedLeadership:
-    members = FileMemberStore(state, "leader")
+    members = FileMemberStore(state, "leader", SHARDS)
     return ShardedLeadership(
         identity, clock, member=LeaderElector(members.own(identity), identity, clock), members=members,
         shards=[LeaderElector(FileLeaseStore(state, f"leader-shard-{i}"), identity, clock) for i in range(SHARDS)])

@@ -98,7 +98,7 @@ def test_liveness_is_judged_on_the_local_clock() -> None:
 
 def replica(tmp_path: Path, identity: str, clock: ManualClock, shards: int = 6) -> ShardedLeadership:
     directory = tmp_path / "state"
-    members = FileMemberStore(directory, "leader")
+    members = FileMemberStore(directory, "leader", shards)
     return ShardedLeadership(
         identity, clock, member=LeaderElector(members.own(identity), identity, clock), members=members,
         shards=[LeaderElector(FileLeaseStore(directory, f"leader-shard-{i}"), identity, clock) for i in range(shards)])
@@ -144,6 +144,24 @@ def test_replicas_share_shards_hand_them_over_on_join_and_take_them_over_on_deat
         assert clock.monotonic() - died <= 15 + 2 * 2, "a never took b's shards"
     assert clock.monotonic() - died > 15 - 2
     assert not any(b.writes(s) for s in range(6))  # b's own fence had shut at its renew deadline
+
+
+def test_replicas_that_disagree_on_the_shard_count_take_no_shard_until_they_agree(tmp_path: Path) -> None:
+    clock = ManualClock()
+    old = replica(tmp_path, "old", clock, shards=6)
+    assert old.tick() and old.held() == frozenset(range(6))
+    new = replica(tmp_path, "new", clock, shards=4)  # one target would be in two shard Leases at once
+    assert not new.tick() and "old run with another shard count than 4" in str(new.describe()["error"])
+    clock.advance(2)
+    old.tick()
+    assert old.handing_off() == frozenset(range(6))  # old stops starting jobs; new takes nothing
+    for shard in old.handing_off():
+        old.release_shard(shard)
+    clock.advance(2)
+    assert not new.tick() and not old.tick()
+    old.release()  # the rolling update ends: old is gone, new takes every shard
+    clock.advance(2)
+    assert new.tick() and new.held() == frozenset(range(4))
 
 
 def test_shutdown_releases_every_shard_for_the_others_at_once(tmp_path: Path) -> None:
@@ -195,12 +213,12 @@ def test_member_leases_on_a_cluster_are_listed_by_their_group_label(
     config = kubeconfig.write(tmp_path / "lease-kubeconfig", {"lease": server})
     cluster = KubeCluster("lease", kubeconfig=str(config), context="lease",
                           options=KubeOptions(sleep=lambda _s: None, max_retries=0))
-    members, others = KubeMemberStore(cluster, "default", "leader"), KubeMemberStore(cluster, "default", "other")
+    members, others = KubeMemberStore(cluster, "default", "leader", 4), KubeMemberStore(cluster, "default", "other", 4)
     clock = ManualClock()
     for identity in ("replica-a", "replica-b"):
         assert LeaderElector(members.own(identity), identity, clock).tick()
     assert LeaderElector(others.own("replica-z"), "replica-z", clock).tick()
-    assert sorted(r.holder for r in members.list()) == ["replica-a", "replica-b"]
+    assert sorted((m.record.holder, m.shards) for m in members.list()) == [("replica-a", 4), ("replica-b", 4)]
     lease = server.get_object("coordination.k8s.io", "leases", f"leader-member-{member_slug('replica-a')}", "default")
     assert lease is not None and lease["metadata"]["labels"][GROUP_LABEL] == "leader"
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.cluster.base import KindRef
 from reconciler.cluster.kinds import resource_path
 from reconciler.cluster.kube.errors import error_for
-from reconciler.daemon.election.members import member_slug
+from reconciler.daemon.election.members import Member, member_slug
 from reconciler.daemon.election.record import LeaseConflict, LeaseRecord, format_micro_time, parse_micro_time
 from reconciler.errors import ClusterError
 from reconciler.objects import ObjectKey
@@ -27,6 +27,8 @@ LEASE_KIND = KindRef("coordination.k8s.io/v1", "Lease", "leases", True)
 
 GROUP_LABEL = "platformctl.dev/lease-group"
 """The label that gathers the member Leases of a sharded daemon's replicas."""
+SHARDS_LABEL = "platformctl.dev/shards"
+"""The label of a member Lease: the shard count its replica runs with."""
 
 
 def lease_manifest(record: LeaseRecord, namespace: str, name: str,
@@ -103,21 +105,26 @@ class KubeLeaseStore:
 class KubeMemberStore:
     """The member Leases of a sharded daemon: ``<name>-member-<slug>``, labelled with the group, listed by it."""
 
-    def __init__(self, cluster: KubeCluster, namespace: str, name: str) -> None:
+    def __init__(self, cluster: KubeCluster, namespace: str, name: str, shards: int) -> None:
         self._cluster = cluster
         self._namespace = namespace
         self._name = name
+        self._shards = shards
         self.description = f"member Leases {namespace}/{name}-member-* on cluster {cluster.name}"
 
     def own(self, identity: str) -> KubeLeaseStore:
         """The member Lease of ``identity``."""
         return KubeLeaseStore(self._cluster, self._namespace, f"{self._name}-member-{member_slug(identity)}",
-                              {GROUP_LABEL: self._name})
+                              {GROUP_LABEL: self._name, SHARDS_LABEL: str(self._shards)})
 
-    def list(self) -> list[LeaseRecord]:
+    def list(self) -> list[Member]:
         """One LIST of the group's Leases."""
         found = self._cluster.list(LEASE_KIND, self._namespace, f"{GROUP_LABEL}={self._name}")
-        return [record_of(lease) for lease in found]
+        members = []
+        for lease in found:
+            shards = str(((lease.get("metadata") or {}).get("labels") or {}).get(SHARDS_LABEL, ""))
+            members.append(Member(record_of(lease), int(shards) if shards.isdigit() else 0))
+        return members
 
 
 _CONFIGMAP = KindRef("v1", "ConfigMap", "configmaps", True)

@@ -2,13 +2,16 @@
 
 A replica renews its own member lease every tick (with a ``LeaderElector`` over
 ``MemberStore.own(identity)``: nobody else ever writes it); ``MemberStore.list`` reads every
-member lease of the group. Whether a member is alive is judged on the reader's own clock
-(``MemberLiveness``): a record unchanged for its lease duration is a dead replica's.
+member lease of the group, each with the shard count its replica runs with (replicas that
+disagree on it would map one target to two shard Leases: ``ShardedLeadership`` then takes none).
+Whether a member is alive is judged on the reader's own clock (``MemberLiveness``): a record
+unchanged for its lease duration is a dead replica's.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +25,14 @@ def member_slug(identity: str) -> str:
     return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
 
 
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One member lease and the shard count its replica runs with."""
+
+    record: LeaseRecord
+    shards: int
+
+
 class MemberStore(Protocol):
     """The member leases of one group of replicas."""
 
@@ -31,32 +42,34 @@ class MemberStore(Protocol):
         """The lease of ``identity`` (written only by that replica)."""
         ...
 
-    def list(self) -> list[LeaseRecord]:
+    def list(self) -> list[Member]:
         """Every member lease of the group (released ones included: their holder is empty)."""
         ...
 
 
 class FileMemberStore:
-    """Member leases as ``<state dir>/<name>.member.<slug>.lease.json`` files."""
+    """Member leases as ``<state dir>/<name>.member.<shards>.<slug>.lease.json`` files."""
 
-    def __init__(self, directory: Path, name: str) -> None:
+    def __init__(self, directory: Path, name: str, shards: int) -> None:
         self._directory = directory
         self._name = name
+        self._shards = shards
         self.description = f"member leases {directory}/{name}.member.*"
 
     def own(self, identity: str) -> LeaseStore:
         """A file lease for ``identity``."""
-        return FileLeaseStore(self._directory, self._lease_name(member_slug(identity)))
+        return FileLeaseStore(self._directory, self._lease_name(f"{self._shards}.{member_slug(identity)}"))
 
-    def list(self) -> list[LeaseRecord]:
+    def list(self) -> list[Member]:
         """Every member file that can be read."""
-        records: list[LeaseRecord] = []
+        members: list[Member] = []
         for path in sorted(self._directory.glob(f"{self._name}.member.*.lease.json")):
-            slug = path.name[len(f"{self._name}.member."):-len(".lease.json")]
-            record = FileLeaseStore(self._directory, self._lease_name(slug)).get()
-            if record is not None:
-                records.append(record)
-        return records
+            part = path.name[len(f"{self._name}.member."):-len(".lease.json")]
+            shards, _, slug = part.partition(".")
+            record = FileLeaseStore(self._directory, self._lease_name(part)).get()
+            if record is not None and shards.isdigit() and slug:
+                members.append(Member(record, int(shards)))
+        return members
 
     def _lease_name(self, slug: str) -> str:
         return f"{self._name}.member.{slug}"

@@ -55,13 +55,19 @@ class ShardedLeadership:
         """Renew the membership, read the members, acquire, renew or start handing over each shard."""
         member = self._member.tick()
         try:
-            records = self._members.list()
+            members = self._members.list()
             self._error = ""
         except (ClusterError, OSError, ValueError, TypeError) as exc:
             self._error = f"cannot list {self._members.description}: {exc}"
-            records = []
+            members = []
             member = False  # without the membership nothing new is acquired; held shards are handed over
-        live = set(self._liveness.observe(records))
+        live = set(self._liveness.observe([m.record for m in members]))
+        others = sorted({m.record.holder for m in members
+                         if m.record.holder in live - {self.identity} and m.shards != len(self._shards)})
+        if others:  # one target would map to two shard Leases: nobody takes any until the replicas agree
+            self._error = (f"{', '.join(others)} run with another shard count than {len(self._shards)}: no shard is "
+                           "taken until every replica runs with the same --shards")
+            member = False
         if member:
             live.add(self.identity)
         else:
