@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubeserver.faults import RequestRecord
 from reconciler.cluster.base import Cluster
 from reconciler.cluster.fence import WriteFence
 from reconciler.daemon import ManualClock
@@ -21,7 +22,8 @@ from reconciler.source.directory import DirectorySource
 from reconciler.spec.load import load
 from reconciler.spec.models import Cluster as ClusterSpec
 from tests.daemon.conftest import WAIT, Harness, Repo, bump_fraud, only_fraud, revision_on
-from tests.engine.conftest import Fleet
+from tests.engine.conftest import Fleet, writes as server_writes
+from kubeserver.server import KubeServer
 
 SHARDS = 10
 CLUSTERS = [f"c{i:02d}" for i in range(30)]
@@ -105,12 +107,18 @@ def recording(fleet: Fleet, identity: str, writes: Writes, clock: ManualClock,
 
         def supervised(*, fence: WriteFence | None = None, **kwargs: object) -> None:
             assert fence is not None
-            supervise(fence=RecordingFence(fence, identity, spec.name, writes, clock, gate), **kwargs)  # type: ignore[arg-type]
+            recorded = RecordingFence(fence, identity, spec.name, writes, clock, gate)
+            supervise(fence=recorded, **kwargs)  # type: ignore[arg-type]
 
         cluster.supervise = supervised  # type: ignore[method-assign]
         return cluster
 
     return connect
+
+
+def writes_to(server: KubeServer, resource: str) -> list[RequestRecord]:
+    """The real writes a server answered to one resource."""
+    return [w for w in server_writes(server) if w.resource.startswith(resource)]
 
 
 def sharded(state: Path, identity: str, clock: ManualClock) -> ShardedLeadership:
@@ -173,6 +181,7 @@ def test_three_replicas_share_thirty_clusters_and_survive_losing_one_mid_apply(
     assert a.daemon.wait_idle(WAIT) and b.daemon.wait_idle(WAIT)
     killed = clock.monotonic()
     assert all(revision_on(fleet.servers[cl]) == head for cl in c_targets)
+    fleet.reset_requests()
 
     # a and b take c's shards over once its leases have stayed unchanged for the lease duration, and apply them.
     while not all(revision_on(s) == new for s in fleet.servers.values()):
@@ -190,6 +199,8 @@ def test_three_replicas_share_thirty_clusters_and_survive_losing_one_mid_apply(
     assert {cl for ident, cl in writes.fenced if ident == "replica-c"} == set(c_targets)
     assert writes.violations == []
     assert all(revision_on(s) == new for s in fleet.servers.values())
+    for cl in c_targets:  # each of c's clusters got the new revision exactly once, from its new owner
+        assert [w.verb for w in writes_to(fleet.servers[cl], "inferenceservices")] == ["patch"], cl
     assert all(c.daemon.target(ENV, cl).applied != new for cl in c_targets)  # abandoned, not applied, by c
 
 
@@ -238,8 +249,11 @@ def test_a_joining_replica_gets_a_shard_only_after_the_write_in_flight_on_it_end
     c.tick(2)
     assert c.daemon.leadership.writes(shard) and c.daemon.target(ENV, moving).attempted == new  # resynced once
     assert writes.violations == []
-    assert [(ident, cl) for ident, cl, _at in writes.sent if cl == moving][-1][0] == "replica-a"  # c had nothing to write
+    assert [ident for ident, cl, _at in writes.sent if cl == moving][-1] == "replica-a"  # c had nothing to write
     owners = {cl["name"]: cl["owner"] for cl in c.daemon.status()["environments"][0]["clusters"]}
     assert owners[moving] == newcomer
     rendered = a.metrics.render()[0].decode()
-    assert "platformctl_shard_moves_total{direction=\"lost\"}" in rendered, [l for l in rendered.splitlines() if "shard" in l]
+    given = sum(1 for s in range(SHARDS) if placement(SHARDS, ["replica-a", newcomer])[s] == newcomer)
+    assert f'platformctl_shard_moves_total{{direction="gained"}} {SHARDS}.0' in rendered
+    assert f'platformctl_shard_moves_total{{direction="lost"}} {given}.0' in rendered
+    assert f"platformctl_shards_held {SHARDS - given}.0" in rendered
