@@ -66,13 +66,7 @@ class ShardedTargets:
     def settle(self, pool: WorkerPool) -> tuple[list[TargetKey], list[int]]:
         """After a lease tick: the targets let go (their watches to stop) and the shards that may be released
         now (release them with ``release`` outside the condition)."""
-        held = self.leadership.held()
-        gained, lost = held - self._held, self._held - held
-        if gained or lost or held != self._held:
-            log.info("shards moved", identity=self.leadership.identity, gained=sorted(gained), lost=sorted(lost),
-                     held=sorted(held))
-        self._metrics.shards_moved(len(gained), len(lost), len(held))
-        self._held = held
+        self._count()
         keys = list(pool.states)
         owned = {k for k in keys if self.owns(k)}
         let_go = [k for k in self._owned if k not in owned]
@@ -83,10 +77,22 @@ class ShardedTargets:
                       if not pool.running([k for k in keys if self.shard(k) == s])]
         return let_go, releasable
 
-    def release(self, shards: Iterable[int]) -> None:
-        """Hand shards over (lease writes: call without holding the condition)."""
+    def release(self, shards: list[int]) -> None:
+        """Hand shards over (lease writes: call without holding the condition; on the loop's thread)."""
         for shard in shards:
             self.leadership.release_shard(shard)
+        if shards:
+            self._count()
+
+    def _count(self) -> None:
+        """Count the shards gained and lost since the last look (on the loop's thread)."""
+        held = self.leadership.held()
+        gained, lost = held - self._held, self._held - held
+        if gained or lost:
+            log.info("shards moved", identity=self.leadership.identity, gained=sorted(gained), lost=sorted(lost),
+                     held=sorted(held))
+        self._metrics.shards_moved(len(gained), len(lost), len(held))
+        self._held = held
 
     def owners(self, keys: Iterable[TargetKey]) -> dict[TargetKey, dict[str, Any]]:
         """Each target's shard and the replica holding its Lease (as last read here)."""
