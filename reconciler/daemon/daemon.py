@@ -19,7 +19,9 @@ next deadline or a trigger.
 ``LeaderRole`` (lease ticks, relayed pushes, the write refusal), ``SourceRefresher`` (the branch,
 the last good revision, rejections), ``WorkerPool`` (workers and target states),
 ``TargetDeadlines`` (retry backoff, drift checks), ``DriftWatches``, ``TargetReachability``
-and ``OutcomeRecorder`` (a finished job into its target's state).
+and ``OutcomeRecorder`` (a finished job into its target's state); sharded (``--shards``),
+``ShardedTargets``: only the targets of the shards this replica holds get jobs, each worker
+fenced by its own shard's Lease.
 """
 
 from __future__ import annotations
