@@ -319,6 +319,8 @@ def _run(
                                                         "[PLATFORMCTL_READ_TOKEN(_FILE); open]")] = None,
     identity: Annotated[str | None, typer.Option("--identity", help="lease holder identity "
                                                                     "[PLATFORMCTL_IDENTITY; host-pid]")] = None,
+    shards: Annotated[int | None, typer.Option("--shards", help="spread the clusters over the replicas in this "
+                                               "many shards, one Lease each [PLATFORMCTL_SHARDS; 0: one leader]")] = None,
     log_format: Annotated[str | None, typer.Option("--log-format", help="json, console or auto "
                                                                         "[PLATFORMCTL_LOG_FORMAT]")] = None,
     policy: Annotated[str | None, typer.Option("--policy", help="operator policy file, e.g. a mounted ConfigMap "
@@ -349,7 +351,7 @@ def _run(
     flags = {"repo": repo, "branch": branch, "environments": env, "poll_interval": interval,
              "drift_interval": drift_interval, "drift_watch": drift_watch, "listen": listen, "prune": prune, "self_heal": self_heal,
              "watch": watch, "lease": lease, "lease_namespace": lease_namespace, "state_dir": state_dir,
-             "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity,
+             "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity, "shards": shards,
              "log_format": log_format, "webhook_secret_file": webhook_secret_file, "policy": policy,
              "read_token_file": read_token_file,
              "own_namespace": own_namespace, "answer_timeout": answer_timeout, "prometheus_url": prometheus_url,

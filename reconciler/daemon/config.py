@@ -80,6 +80,9 @@ class DaemonConfig:
     """The leader stops applying when it has not renewed for this long (< lease_duration)."""
     retry_period: float = 2.0
     """Seconds between lease acquire/renew attempts."""
+    shards: int = 0
+    """Spread the targets over the replicas in this many shards, one Lease each (``<lease_name>-shard-<i>``,
+    with a member Lease per replica); 0: one leader writes every target."""
     identity: str = ""
     """This replica's holderIdentity; empty: hostname-pid."""
     state_dir: Path | None = None
@@ -130,6 +133,10 @@ class DaemonConfig:
             raise ConfigError(f"lease must be one of {', '.join(LEASE_BACKENDS)}, not {self.lease!r}")
         if not 0 < self.retry_period < self.renew_deadline < self.lease_duration:
             raise ConfigError("need 0 < retry_period < renew_deadline < lease_duration")
+        if self.shards < 0:
+            raise ConfigError("shards must not be negative")
+        if self.shards and self.lease == "none":
+            raise ConfigError("sharding needs leases: --shards with --lease none")
         if self.log_format not in ("auto", "json", "console"):
             raise ConfigError(f"log format must be auto, json or console, not {self.log_format!r}")
         if self.listen is not None:
@@ -223,7 +230,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "listen": _optional_listen, "allowed_signers": Path, "gnupg_home": Path, "lease": str,
     "lease_namespace": str, "lease_name": str, "lease_kubeconfig": str, "lease_context": str,
     "lease_duration": parse_duration, "renew_deadline": parse_duration, "retry_period": parse_duration,
-    "identity": str, "state_dir": Path, "cluster_root": Path, "policy": Path, "own_namespace": str, "backoff_base": parse_duration,
+    "shards": int, "identity": str, "state_dir": Path, "cluster_root": Path, "policy": Path, "own_namespace": str, "backoff_base": parse_duration,
     "backoff_cap": parse_duration, "shutdown_grace": parse_duration, "answer_timeout": parse_duration,
     "log_format": str, "log_level": str, "prometheus_url": _optional_url,
     "promote_after_rollout": parse_bool, "notifications": Path, "events": parse_bool,
@@ -239,6 +246,7 @@ ENVIRONMENT = {
     "lease_kubeconfig": "PLATFORMCTL_LEASE_KUBECONFIG", "lease_context": "PLATFORMCTL_LEASE_CONTEXT",
     "lease_duration": "PLATFORMCTL_LEASE_DURATION", "renew_deadline": "PLATFORMCTL_LEASE_RENEW_DEADLINE",
     "retry_period": "PLATFORMCTL_LEASE_RETRY_PERIOD", "identity": "PLATFORMCTL_IDENTITY",
+    "shards": "PLATFORMCTL_SHARDS",
     "state_dir": "PLATFORMCTL_STATE_DIR", "cluster_root": "PLATFORMCTL_CLUSTER_ROOT",
     "policy": "PLATFORMCTL_POLICY", "own_namespace": "PLATFORMCTL_OWN_NAMESPACE",
     "backoff_base": "PLATFORMCTL_BACKOFF_BASE", "backoff_cap": "PLATFORMCTL_BACKOFF_CAP",

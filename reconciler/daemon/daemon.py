@@ -19,7 +19,9 @@ next deadline or a trigger.
 ``LeaderRole`` (lease ticks, relayed pushes, the write refusal), ``SourceRefresher`` (the branch,
 the last good revision, rejections), ``WorkerPool`` (workers and target states),
 ``TargetDeadlines`` (retry backoff, drift checks), ``DriftWatches``, ``TargetReachability``
-and ``OutcomeRecorder`` (a finished job into its target's state).
+and ``OutcomeRecorder`` (a finished job into its target's state); sharded (``--shards``),
+``ShardedTargets``: only the targets of the shards this replica holds get jobs, each worker
+fenced by its own shard's Lease.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from reconciler.daemon import dashboard
 from reconciler.daemon.deadlines import TargetDeadlines
 from reconciler.daemon.election.elector import AlwaysLeader, Leadership
 from reconciler.daemon.election.relay import PushRelay
+from reconciler.daemon.election.sharded import ShardedLeadership
 from reconciler.daemon.guard import DaemonFence
 from reconciler.daemon.eventnotes import outcome_notes, rejected_notes
 from reconciler.daemon.handoffs import HandoffQueue
@@ -50,6 +53,7 @@ from reconciler.daemon.reachability import TargetReachability
 from reconciler.daemon.refresh import SourceRefresher
 from reconciler.daemon.revisions import Desired, LoadedRevision, TargetKey
 from reconciler.daemon.role import LeaderRole
+from reconciler.daemon.sharding import ShardedTargets
 from reconciler.daemon.status import SourceState, TargetState, document
 from reconciler.daemon.triggers import CoalescingTrigger, push_handler
 from reconciler.daemon.watches import DriftWatches
@@ -106,6 +110,9 @@ class Daemon:
                                          condition=self._cond)
         self.deadlines = TargetDeadlines(self.scheduler, config, rand)
         self.trigger.fire("start")
+        self.shards = (ShardedTargets(self.leadership, metrics=metrics, stop=self._stop, abandon=self._abandon)
+                       if isinstance(self.leadership, ShardedLeadership) else None)
+        """Sharded: which targets this replica writes, each behind its shard's Lease; None: one leader."""
         self.role = LeaderRole(self.leadership, scheduler=self.scheduler, trigger=self.trigger, metrics=metrics,
                                branch=config.branch, stop=self._stop, abandon=self._abandon, relay=relay)
         self.pool = WorkerPool(connect=connect, clock=self.clock, refusal=self.refusal,
@@ -115,7 +122,8 @@ class Daemon:
                                rollouts=RolloutDriver(
                                    now=lambda: self.clock.now().timestamp(),
                                    query=Prometheus(config.prometheus_url).query if config.prometheus_url else None,
-                                   instance=self.leadership.identity))
+                                   instance=self.leadership.identity),
+                               guard_for=self.shards.guard if self.shards is not None else None)
         self.reach = TargetReachability(clock=self.clock, condition=self._cond, metrics=metrics,
                                         deadlines=self.deadlines, states=self.pool.states, probe=self.pool.probe,
                                         answer_timeout=config.answer_timeout, stop=self._stop, wake=self._wake)
@@ -153,7 +161,7 @@ class Daemon:
         if leading and not self._stop.is_set():
             self.handoffs.open_pending(self.source.path, self._cond)
         reasons = self.trigger.take()
-        if reasons.get("webhook") and not leading:
+        if reasons.get("webhook") and (not leading or self.shards is not None):
             self.role.forward_push()
         if self.scheduler.pop_due("poll"):
             reasons["poll"] = reasons.get("poll", 0) + 1
@@ -169,6 +177,8 @@ class Daemon:
         with self._cond:
             self._sync_targets()
             if leading and not self._stop.is_set():
+                if self.shards is not None:  # targets of shards held elsewhere: no deadline keeps the loop spinning
+                    self.deadlines.clear([k for k in self.pool.states if not self.shards.owns(k)])
                 submitted = self._submit(force)
             else:
                 self.deadlines.clear(self.pool.states)  # not leading: no deadline keeps the loop spinning
@@ -255,7 +265,8 @@ class Daemon:
         """The status document for the status page and /status.json."""
         with self._cond:
             doc = document(self.source_state, list(self.pool.states.values()), leader=self.role.leading,
-                           ready=self.ready(), election=self.leadership.describe())
+                           ready=self.ready(), election=self.leadership.describe(),
+                           owners=self.shards.owners(self.pool.states) if self.shards is not None else None)
             doc["promotionsOpened"] = self.handoffs.document()
             return doc
 
@@ -276,13 +287,25 @@ class Daemon:
     def _lead(self) -> bool:
         """Tick the election; on gaining the lead reconcile everything once, on losing it stop the watches."""
         leading, changed = self.role.tick()
-        if changed:
+        if self.shards is not None:
+            self._settle_shards(self.shards)
+        elif changed:
             with self._cond:
                 self.pool.lead_changed(leading)
                 stopped = [] if leading else self.watches.forget_all()
             for watch in stopped:
                 watch.stop(timeout=0)
         return leading
+
+    def _settle_shards(self, shards: ShardedTargets) -> None:
+        """Sharded: targets gained are reconciled once, targets lost get no new job and no watch, shards being
+        handed over are released once none of their reconciles is in flight."""
+        with self._cond:
+            let_go, releasable = shards.settle(self.pool)
+            stopped = self.watches.forget(let_go)
+        for watch in stopped:
+            watch.stop(timeout=0)
+        shards.release(releasable)
 
     def _sync_targets(self) -> None:
         """A worker for each target of the good revision; targets that left the spec let go (caller holds
@@ -313,7 +336,7 @@ class Daemon:
         for key, desired in (good.desired.items() if good is not None else []):
             state = self.pool.states[key]
             reason = "once" if force else self.deadlines.reason(key, state, desired)
-            if reason is None:
+            if reason is None or (self.shards is not None and not self.shards.owns(key)):
                 continue
             self.deadlines.clear([key])
             state.submitted, state.next_retry = desired.target.revision, None
@@ -334,7 +357,8 @@ class Daemon:
         """A watch saw an object leave Git's line (called on the watch's thread)."""
         with self._cond:
             state = self.pool.states.get(key)
-            if self._stop.is_set() or not self.role.leading or state is None:
+            if self._stop.is_set() or not self.role.leading or state is None or (
+                    self.shards is not None and not self.shards.owns(key)):
                 return
             if not self.deadlines.drift_seen(key, state):
                 return

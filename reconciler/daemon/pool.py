@@ -25,7 +25,8 @@ class WorkerPool:
     def __init__(self, *, connect: Connect, clock: Clock, refusal: Callable[[], str | None], fence: WriteFence,
                  answer_timeout: float, condition: threading.Condition,
                  on_done: Callable[[TargetWorker, Outcome], None],
-                 on_api_error: Callable[[str, int], None], rollouts: RolloutDriver | None = None) -> None:
+                 on_api_error: Callable[[str, int], None], rollouts: RolloutDriver | None = None,
+                 guard_for: Callable[[TargetKey], tuple[Callable[[], str | None], WriteFence]] | None = None) -> None:
         self._connect = connect
         self._rollouts = rollouts
         self._clock = clock
@@ -35,6 +36,8 @@ class WorkerPool:
         self._cond = condition
         self._on_done = on_done
         self._on_api_error = on_api_error
+        self._guard_for = guard_for
+        """Sharded: each target's own refusal and fence (its shard's Lease) instead of the leader's."""
         self.states: dict[TargetKey, TargetState] = {}
         """Every managed target's state, in spec order."""
         self._workers: dict[TargetKey, TargetWorker] = {}
@@ -50,8 +53,9 @@ class WorkerPool:
     def start(self, key: TargetKey, reach: Reachability) -> None:
         """Start the worker of a new target (its state kept when it had one)."""
         self.states.setdefault(key, TargetState(*key))
-        worker = TargetWorker(key, connect=self._connect, clock=self._clock, refusal=self._refusal,
-                              fence=self._fence, reach=reach, answer_timeout=self._answer_timeout,
+        refusal, fence = self._guard_for(key) if self._guard_for is not None else (self._refusal, self._fence)
+        worker = TargetWorker(key, connect=self._connect, clock=self._clock, refusal=refusal,
+                              fence=fence, reach=reach, answer_timeout=self._answer_timeout,
                               condition=self._cond, on_done=self._on_done, on_api_error=self._on_api_error,
                               rollouts=self._rollouts, on_progress=self._progress)
         self._workers[key] = worker
@@ -87,6 +91,18 @@ class WorkerPool:
             state.submitted = None
             if not leading:
                 self._workers[key].drop_pending()
+
+    def let_go(self, keys: list[TargetKey]) -> None:
+        """Targets now written by another replica: drop their queued jobs, reconcile them once when regained."""
+        for key in keys:
+            if key in self._workers:
+                self._workers[key].drop_pending()
+            if key in self.states:
+                self.states[key].submitted = None
+
+    def running(self, keys: list[TargetKey]) -> bool:
+        """Whether a reconcile of any of ``keys`` is in flight."""
+        return any(self._workers[k].running for k in keys if k in self._workers)
 
     def drop_pending(self) -> None:
         """Forget every queued job."""

@@ -29,7 +29,9 @@ from reconciler.daemon.config import DaemonConfig, listen_address
 from reconciler.daemon.daemon import Daemon
 from reconciler.daemon.election.elector import AlwaysLeader, LeaderElector, Leadership
 from reconciler.daemon.election.filestore import FileLeaseStore
+from reconciler.daemon.election.members import FileMemberStore, MemberStore
 from reconciler.daemon.election.record import LeaseStore
+from reconciler.daemon.election.sharded import ShardedLeadership
 from reconciler.daemon.election.relay import FilePushRelay, PushRelay
 from reconciler.daemon.triggers import RefWatcher
 from reconciler.daemon.worker import Connect
@@ -107,6 +109,8 @@ def build_leadership(config: DaemonConfig, clock: Clock, environ: dict[str, str]
     identity = config.resolved_identity()
     if backend == "none":
         return AlwaysLeader(identity)
+    if config.shards:
+        return build_sharded(config, clock, backend)
     store: LeaseStore
     if backend == "file":
         store = FileLeaseStore(config.resolved_state_dir(), config.lease_name)
@@ -116,6 +120,32 @@ def build_leadership(config: DaemonConfig, clock: Clock, environ: dict[str, str]
         store = KubeLeaseStore(_lease_cluster(config), config.lease_namespace, config.lease_name)
     return LeaderElector(store, identity, clock, lease_duration=config.lease_duration,
                          renew_deadline=config.renew_deadline, retry_period=config.retry_period)
+
+
+def build_sharded(config: DaemonConfig, clock: Clock, backend: str) -> ShardedLeadership:
+    """``config.shards`` shard Leases ``<lease_name>-shard-<i>`` and a member Lease per replica, in the state
+    directory (``file``) or the lease namespace (``kube``)."""
+    identity = config.resolved_identity()
+    members: MemberStore
+    stores: list[LeaseStore]
+    if backend == "file":
+        directory = config.resolved_state_dir()
+        members = FileMemberStore(directory, config.lease_name, config.shards)
+        stores = [FileLeaseStore(directory, f"{config.lease_name}-shard-{i}") for i in range(config.shards)]
+    else:
+        from reconciler.daemon.election.kubestore import KubeLeaseStore, KubeMemberStore
+
+        cluster = _lease_cluster(config)
+        members = KubeMemberStore(cluster, config.lease_namespace, config.lease_name, config.shards)
+        stores = [KubeLeaseStore(cluster, config.lease_namespace, f"{config.lease_name}-shard-{i}")
+                  for i in range(config.shards)]
+
+    def elector(store: LeaseStore) -> LeaderElector:
+        return LeaderElector(store, identity, clock, lease_duration=config.lease_duration,
+                             renew_deadline=config.renew_deadline, retry_period=config.retry_period)
+
+    return ShardedLeadership(identity, clock, member=elector(members.own(identity)), members=members,
+                             shards=[elector(store) for store in stores])
 
 
 def build_push_relay(config: DaemonConfig, environ: dict[str, str] | None = None) -> PushRelay | None:

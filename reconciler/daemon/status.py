@@ -119,11 +119,16 @@ def rows_after(result: Result, *, applied: bool, reachable: bool | None, last_se
 
 
 def document(source: SourceState, states: list[TargetState], *, leader: bool, ready: bool,
-             election: dict[str, object]) -> dict[str, Any]:
-    """The status document (``StatusDoc`` keys plus the daemon's)."""
+             election: dict[str, object], owners: dict[tuple[str, str], dict[str, Any]] | None = None
+             ) -> dict[str, Any]:
+    """The status document (``StatusDoc`` keys plus the daemon's); sharded, each cluster's ``shard`` and
+    ``owner`` (the replica holding the shard's Lease) from ``owners``."""
     environments: dict[str, list[dict[str, Any]]] = {}
     for state in states:
-        environments.setdefault(state.environment, []).append(_cluster(state))
+        entry = _cluster(state)
+        if owners is not None:
+            entry.update(owners.get((state.environment, state.cluster), {}))
+        environments.setdefault(state.environment, []).append(entry)
     return {
         "revision": source.good,
         "sourceError": source.error_text(),

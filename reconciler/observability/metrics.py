@@ -94,6 +94,10 @@ class Metrics:
                             "Revision of the source last loaded and whether it loaded (value 1).", registry=r)
         self._leader = Gauge("platformctl_leader", "1 while this replica holds the leader lease.", registry=r)
         self._leader.set(0)
+        self._shard_moves = Counter("platformctl_shard_moves_total",
+                                    "Shards (sharded replicas: one Lease each) this replica gained or lost.",
+                                    ["direction"], registry=r)
+        self._shards_held = Gauge("platformctl_shards_held", "Shards whose Lease this replica holds.", registry=r)
         rollout = [*target, "component"]
         self._rollout_share = Gauge("platformctl_rollout_share_percent",
                                     "Share of traffic (percent) a progressive rollout gives the new version.",
@@ -263,6 +267,14 @@ class Metrics:
     def leader(self, is_leader: bool) -> None:
         """This replica gained or lost the leader lease."""
         self._leader.set(1 if is_leader else 0)
+
+    def shards_moved(self, gained: int, lost: int, held: int) -> None:
+        """Sharded: this replica gained and lost shards since the last look; it holds ``held`` now."""
+        if gained:
+            self._shard_moves.labels("gained").inc(gained)
+        if lost:
+            self._shard_moves.labels("lost").inc(lost)
+        self._shards_held.set(held)
 
     # --- notifications and Events ---------------------------------------------------
     def notification_sent(self, provider: str, ok: bool) -> None:

@@ -86,12 +86,21 @@ def _tile(env_name: str, name: str, cluster: Mapping[str, Any]) -> str:
     error = f"<div class=\"err\">{_e(cluster.get('lastError'))}</div>" if cluster.get("lastError") else ""
     href = _url("/cluster", env=env_name, cluster=name)
     inside = [f"{n} {_text(c.get('health'))}" for n, c in named_entries(cluster.get("components"))]
+    owner = ""
+    if "shard" in cluster:  # sharded replicas: the one that writes this cluster
+        owner = f"<div class=\"owner\">{_e(_owner(cluster))}</div>"
+        inside.append(_text(cluster.get("owner")))
     return (f"<a class=\"tile {_health_class(health)}\" href=\"{_e(href)}\" "
             f"data-filter=\"{_e(_words(env_name, name, health, cluster.get('sync'), *inside))}\">"
             f"<div class=\"tile-name\">{_e(name)}</div><div class=\"tile-health\">{_e(health)} · "
             f"{_e(cluster.get('sync'))}</div><div class=\"counts\">{shown}</div>"
             f"<div class=\"rev\">at <code>{_e(_short(cluster.get('revision')) or '-')}</code> · "
-            f"{_e(cluster.get('lastReconcile') or 'never')}</div>{progress}{error}</a>")
+            f"{_e(cluster.get('lastReconcile') or 'never')}</div>{owner}{progress}{error}</a>")
+
+
+def _owner(cluster: Mapping[str, Any]) -> str:
+    """Sharded: the shard of a cluster and the replica holding its Lease."""
+    return f"shard {_text(cluster.get('shard'))} · {_text(cluster.get('owner')) or 'no owner'}"
 
 
 def health_counts(components: Any) -> dict[str, int]:
@@ -164,6 +173,8 @@ def cluster_live(doc: Mapping[str, Any]) -> str:
              ("Applied revision", f"<code>{_e(cluster.get('revision') or '-')}</code>"),
              ("Last reconcile", _e(cluster.get("lastReconcile") or "never")),
              ("Last success", _e(cluster.get("lastSuccess") or "never"))]
+    if "shard" in cluster:
+        facts.append(("Written by", _e(_owner(cluster))))
     if isinstance(cluster.get("applying"), Mapping):
         applying = cluster["applying"]
         facts.append(("Applying", f"<code>{_e(applying.get('revision'))}</code> {_e(applying.get('done'))}/"

@@ -57,6 +57,10 @@ class ClusterStatus(TypedDict, total=False):
     components: list[ComponentStatus]
     rollouts: list[dict[str, Any]]
     """Progressive rollouts of served models (``reconciler.rollout.view.as_document``)."""
+    shard: int
+    """Sharded replicas only: the shard (one Lease) the cluster belongs to."""
+    owner: str | None
+    """Sharded replicas only: the replica holding that shard's Lease, the only one that may write the cluster."""
 
 
 class EnvironmentStatus(TypedDict, total=False):
@@ -112,16 +116,19 @@ def status_html(doc: Mapping[str, Any], *, refresh_seconds: int = 10) -> str:
 
 
 def _cluster_rows(name: str, cluster: Mapping[str, Any]) -> Iterable[str]:
+    shown = _e(name)
+    if "shard" in cluster:  # sharded replicas: who may write this cluster
+        shown += f"<br><small>shard {_e(cluster.get('shard'))}: {_e(cluster.get('owner') or 'no owner')}</small>"
     errors = [cluster.get("lastError"), *(cluster.get("specErrors") or []), *(cluster.get("refusedDeletes") or [])]
     tail = (f"<td>{_revision_cell(cluster)}</td><td>{_e(cluster.get('lastReconcile'))}</td>"
             f"<td class=\"err\">{'<br>'.join(_e(e) for e in errors if e)}</td>")
     components = named_entries(cluster.get("components"))
     if not components:
-        yield (f"<tr><td>{_e(name)}</td><td>-</td><td>{_e(cluster.get('sync'))}</td>"
+        yield (f"<tr><td>{shown}</td><td>-</td><td>{_e(cluster.get('sync'))}</td>"
                f"{_health_cell(cluster.get('health'))}<td></td>{tail}</tr>")
         return
     for component_name, component in components:
-        yield (f"<tr><td>{_e(name)}</td><td>{_e(component_name)}</td><td>{_e(component.get('sync'))}</td>"
+        yield (f"<tr><td>{shown}</td><td>{_e(component_name)}</td><td>{_e(component.get('sync'))}</td>"
                f"{_health_cell(component.get('health'))}<td>{_e(component.get('message'))}</td>{tail}</tr>")
 
 

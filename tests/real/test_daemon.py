@@ -8,3 +8,5 @@ from tests.daemon.test_pushrelay import *  # noqa: F403 - collected again agains
 from tests.daemon.test_resilience import *  # noqa: F403 - collected again against a real kube-apiserver
 from tests.daemon.test_service import *  # noqa: F403 - collected again against a real kube-apiserver
 from tests.daemon.test_replacement import *  # noqa: F403 - collected again against a real kube-apiserver
+from tests.daemon.test_shards import *  # noqa: F403 - collected again against a real kube-apiserver
+from tests.daemon.test_shard_fleet import *  # noqa: F403 - collected again against a real kube-apiserver

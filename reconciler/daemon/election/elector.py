@@ -105,14 +105,17 @@ class LeaderElector:
         self._observed_at = 0.0
         self._error = ""
 
-    def tick(self) -> bool:
-        """One round: read the lease, then create, renew or take it over when allowed."""
+    def tick(self, *, acquire: bool = True) -> bool:
+        """One round: read the lease, then create, renew or take it over when allowed (with ``acquire``
+        false only renew a lease already held, still watching the holder's record age)."""
         try:
             record = self.store.get()
         except (ClusterError, OSError, ValueError, TypeError) as exc:  # unreachable, or a record we cannot parse
             return self._failed(f"cannot read {self.store.description}: {exc}")
         now = self.clock.monotonic()
         if record is None:
+            if not acquire:
+                return self._set(False, "not acquiring")
             return self._write(self.store.create, self._fresh(transitions=0), "acquired (created)")
         if (record.holder, record.version) != self._observed:
             self._observed, self._observed_at = (record.holder, record.version), now
@@ -122,7 +125,7 @@ class LeaderElector:
             renewed = dataclasses.replace(record, renew_time=wall, duration=int(self.lease_duration))
             return self._write(self.store.update, renewed, "renewed")
         duration = record.duration or self.lease_duration
-        if not record.holder or now >= self._observed_at + duration:
+        if acquire and (not record.holder or now >= self._observed_at + duration):
             taken = dataclasses.replace(self._fresh(record.transitions + 1), version=record.version)
             return self._write(self.store.update, taken, f"acquired (from {record.holder or 'nobody'})")
         return self._set(False, f"standby; {record.holder} holds the lease")
@@ -151,6 +154,20 @@ class LeaderElector:
             log.info("lease released", lease=self.store.description, identity=self.identity)
         except (LeaseConflict, ClusterError, OSError) as exc:
             log.warning("lease not released", lease=self.store.description, error=str(exc))
+
+    def holder(self) -> str:
+        """The holder of the record read last ("" when none or released)."""
+        record = self._record
+        return record.holder if record is not None else ""
+
+    def expired(self) -> bool:
+        """Whether the record read last has stayed unchanged for its lease duration on the local clock (or has
+        no holder): its holder is gone and the lease may be taken over."""
+        record = self._record
+        if record is None or not record.holder:
+            return True
+        duration = record.duration or self.lease_duration
+        return self.clock.monotonic() >= self._observed_at + duration
 
     def describe(self) -> dict[str, object]:
         """Identity, leadership, the holder seen last and the last error."""

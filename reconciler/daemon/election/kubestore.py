@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.cluster.base import KindRef
 from reconciler.cluster.kinds import resource_path
 from reconciler.cluster.kube.errors import error_for
+from reconciler.daemon.election.members import Member, member_slug
 from reconciler.daemon.election.record import LeaseConflict, LeaseRecord, format_micro_time, parse_micro_time
 from reconciler.errors import ClusterError
 from reconciler.objects import ObjectKey
@@ -24,10 +25,17 @@ if TYPE_CHECKING:  # the stores must not pull in the Kubernetes client
 LEASE_KIND = KindRef("coordination.k8s.io/v1", "Lease", "leases", True)
 
 
-def lease_manifest(record: LeaseRecord, namespace: str, name: str) -> dict[str, Any]:
+GROUP_LABEL = "platformctl.dev/lease-group"
+"""The label that gathers the member Leases of a sharded daemon's replicas."""
+SHARDS_LABEL = "platformctl.dev/shards"
+"""The label of a member Lease: the shard count its replica runs with."""
+
+
+def lease_manifest(record: LeaseRecord, namespace: str, name: str,
+                   labels: dict[str, str] | None = None) -> dict[str, Any]:
     """The Lease object for a record (with its resourceVersion when it has one)."""
     metadata: dict[str, Any] = {"name": name, "namespace": namespace,
-                                "labels": {"app.kubernetes.io/managed-by": "platformctl"}}
+                                "labels": {"app.kubernetes.io/managed-by": "platformctl", **(labels or {})}}
     if record.version:
         metadata["resourceVersion"] = record.version
     spec: dict[str, Any] = {"leaseDurationSeconds": record.duration, "leaseTransitions": record.transitions,
@@ -55,10 +63,12 @@ def record_of(lease: dict[str, Any]) -> LeaseRecord:
 class KubeLeaseStore:
     """A Lease in a namespace of a cluster, written with POST (create) and PUT (conditional update)."""
 
-    def __init__(self, cluster: KubeCluster, namespace: str, name: str) -> None:
+    def __init__(self, cluster: KubeCluster, namespace: str, name: str,
+                 labels: dict[str, str] | None = None) -> None:
         self._cluster = cluster
         self._namespace = namespace
         self._name = name
+        self._labels = labels
         self._key = ObjectKey("coordination.k8s.io", "Lease", namespace, name)
         self.description = f"Lease {namespace}/{name} on cluster {cluster.name}"
 
@@ -69,14 +79,14 @@ class KubeLeaseStore:
 
     def create(self, record: LeaseRecord) -> LeaseRecord:
         """POST the Lease; 409 AlreadyExists is a LeaseConflict."""
-        body = lease_manifest(dataclasses.replace(record, version=""), self._namespace, self._name)
+        body = lease_manifest(dataclasses.replace(record, version=""), self._namespace, self._name, self._labels)
         return self._send("POST", resource_path(LEASE_KIND, self._namespace), "create", body)
 
     def update(self, record: LeaseRecord) -> LeaseRecord:
         """PUT the Lease with the read resourceVersion; 409 Conflict is a LeaseConflict."""
         if not record.version:
             raise ValueError("an update needs the resourceVersion that was read")
-        body = lease_manifest(record, self._namespace, self._name)
+        body = lease_manifest(record, self._namespace, self._name, self._labels)
         return self._send("PUT", resource_path(LEASE_KIND, self._namespace, self._name), "update", body)
 
     def _send(self, method: str, path: str, verb: str, body: dict[str, Any]) -> LeaseRecord:
@@ -90,6 +100,31 @@ class KubeLeaseStore:
         if not isinstance(stored, dict):
             raise ClusterError(f"{self.description}: the server answered without an object")
         return record_of(stored)
+
+
+class KubeMemberStore:
+    """The member Leases of a sharded daemon: ``<name>-member-<slug>``, labelled with the group, listed by it."""
+
+    def __init__(self, cluster: KubeCluster, namespace: str, name: str, shards: int) -> None:
+        self._cluster = cluster
+        self._namespace = namespace
+        self._name = name
+        self._shards = shards
+        self.description = f"member Leases {namespace}/{name}-member-* on cluster {cluster.name}"
+
+    def own(self, identity: str) -> KubeLeaseStore:
+        """The member Lease of ``identity``."""
+        return KubeLeaseStore(self._cluster, self._namespace, f"{self._name}-member-{member_slug(identity)}",
+                              {GROUP_LABEL: self._name, SHARDS_LABEL: str(self._shards)})
+
+    def list(self) -> list[Member]:
+        """One LIST of the group's Leases."""
+        found = self._cluster.list(LEASE_KIND, self._namespace, f"{GROUP_LABEL}={self._name}")
+        members = []
+        for lease in found:
+            shards = str(((lease.get("metadata") or {}).get("labels") or {}).get(SHARDS_LABEL, ""))
+            members.append(Member(record_of(lease), int(shards) if shards.isdigit() else 0))
+        return members
 
 
 _CONFIGMAP = KindRef("v1", "ConfigMap", "configmaps", True)
