@@ -210,6 +210,10 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
                                 release=options.release)
         if not options.prune:
             result.plan = _without_prunes(result.plan)
+        if result.plan.prunes and _read_fresh(cluster):
+            # Read from a watch cache: a deletion is decided only on what the server answers now.
+            result.held = ""
+            return _reconcile(cluster, target, options, result)
         # 4. The deletion budget: refuse plans that delete too much.
         # The budget of the revision the stored inventory records (an adopted one is rebuilt just now).
         refusal = budget_refusal(result.plan, _budget(options, stored), override=options.allow_mass_prune)
@@ -268,6 +272,13 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
     except ClusterError as exc:
         result.error = str(exc)
     return result
+
+
+def _read_fresh(cluster: Cluster) -> bool:
+    """Send the cluster's later reads to the server; True when some were answered by a watch cache
+    (``cluster.kube.cached``), so what was read must be read again. A plain client: False."""
+    switch: Callable[[], bool] | None = getattr(cluster, "read_fresh", None)
+    return switch() if switch is not None else False
 
 
 def _stage_one(entry: PlanEntry) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.informer import Informer
 from reconciler.daemon.driftwatch import DriftWatch, Watchable
 from reconciler.daemon.reach import Reachability
 from reconciler.daemon.revisions import Desired, TargetKey
@@ -18,8 +20,9 @@ class DriftWatches:
     watches ``forget`` hands back outside it)."""
 
     def __init__(self, *, connect: Connect, metrics: Metrics, answer_timeout: float,
-                 on_drift: Callable[[TargetKey, str], None]) -> None:
+                 on_drift: Callable[[TargetKey, str], None], cache: bool = False) -> None:
         self._connect = connect
+        self._cache = cache
         self._metrics = metrics
         self._answer_timeout = answer_timeout
         self._on_drift = on_drift
@@ -35,7 +38,8 @@ class DriftWatches:
             client = self._connect(desired.cluster)
             client.supervise(fence=None, observer=reach, answer_timeout=self._answer_timeout)
             if isinstance(client, Watchable):
-                current = (desired.cluster, DriftWatch(key, client, self._on_drift))
+                informer = Informer(client) if self._cache and isinstance(client, KubeCluster) else None
+                current = (desired.cluster, DriftWatch(key, client, self._on_drift, informer=informer))
             else:
                 client.close()
                 current = (desired.cluster, None)
@@ -43,6 +47,12 @@ class DriftWatches:
         if current[1] is not None:
             current[1].update(desired.target.manifests)
         self._metrics.drift_watches(*key, len(current[1].groups) if current[1] is not None else 0)
+
+    def informer(self, key: TargetKey) -> Informer | None:
+        """The target's watch cache (None: off, not opened yet, or a cluster that cannot watch); called
+        from the target's worker thread without the daemon's condition (one dict read)."""
+        current = self._watches.get(key)
+        return current[1].informer if current is not None and current[1] is not None else None
 
     def forget(self, keys: list[TargetKey]) -> list[DriftWatch]:
         """Forget the watches of ``keys``; the caller stops them outside the lock."""
