@@ -122,7 +122,8 @@ class Daemon:
                                         deadlines=self.deadlines, states=self.pool.states, probe=self.pool.probe,
                                         answer_timeout=config.answer_timeout, stop=self._stop, wake=self._wake)
         self.watches = DriftWatches(connect=connect, metrics=metrics, answer_timeout=config.answer_timeout,
-                                    on_drift=self._drift_seen, cache=config.watch_cache)
+                                    on_drift=self._drift_seen, cache=config.watch_cache,
+                                    watch_timeout=config.watch_timeout)
         self.outcomes = OutcomeRecorder(clock=self.clock, deadlines=self.deadlines, metrics=metrics,
                                         located=self.refresher.located)
         self.handoffs = HandoffQueue(enabled=config.promote_after_rollout, push=config.remote)

@@ -20,8 +20,10 @@ class DriftWatches:
     watches ``forget`` hands back outside it)."""
 
     def __init__(self, *, connect: Connect, metrics: Metrics, answer_timeout: float,
-                 on_drift: Callable[[TargetKey, str], None], cache: bool = False) -> None:
+                 on_drift: Callable[[TargetKey, str], None], cache: bool = False,
+                 watch_timeout: float = 300.0) -> None:
         self._connect = connect
+        self._timeout = max(1, int(watch_timeout))
         self._cache = cache
         self._metrics = metrics
         self._answer_timeout = answer_timeout
@@ -38,8 +40,10 @@ class DriftWatches:
             client = self._connect(desired.cluster)
             client.supervise(fence=None, observer=reach, answer_timeout=self._answer_timeout)
             if isinstance(client, Watchable):
-                informer = Informer(client) if self._cache and isinstance(client, KubeCluster) else None
-                current = (desired.cluster, DriftWatch(key, client, self._on_drift, informer=informer))
+                informer = (Informer(client, timeout_seconds=self._timeout)
+                            if self._cache and isinstance(client, KubeCluster) else None)
+                current = (desired.cluster, DriftWatch(key, client, self._on_drift, timeout_seconds=self._timeout,
+                                                       informer=informer))
             else:
                 client.close()
                 current = (desired.cluster, None)

@@ -43,7 +43,8 @@ class CachedCluster:
     def read_fresh(self) -> bool:
         """From now on every read goes to the server; True when an earlier read came from the cache
         (the caller then reads again what it decided on)."""
-        served, self._fresh = self.served > 0, True
+        served = self.served > 0 and not self._fresh
+        self._fresh, self.served = True, 0
         return served
 
     # --- reads --------------------------------------------------------------------
