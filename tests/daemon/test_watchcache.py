@@ -154,3 +154,17 @@ def test_a_lagging_cache_never_prunes_an_object_another_owner_now_applies(
     assert kept is not None, "pruned on the word of a stale cache"
     assert server.get_object("serving.kserve.io", "inferenceservices", "churn-predictor", "ml-serving") is None
     assert server.count("list", ISVC_RESOURCE) >= 1  # deciding the prunes read the server
+
+
+def test_a_namespace_the_role_may_not_watch_is_read_by_get(repo: Repo, fleet: Fleet,
+                                                           make_daemon: Callable[..., Harness]) -> None:
+    for server in fleet.servers.values():  # the shipped role: get, create, patch on namespaces; no list, watch
+        server.faults.fail(403, verb="list", resource="namespaces", times=None)
+    h = _warm(repo, fleet, make_daemon)
+    fleet.reset_requests()
+
+    h.tick(60.0)
+
+    for server in fleet.servers.values():
+        assert [(r.verb, r.resource, r.name) for r in server.requests] == [("get", "namespaces", "ml-serving")]
+    assert h.daemon.target(*KEY).error is None

