@@ -56,6 +56,14 @@ def _packed(obj: Manifest) -> bytes:
     return orjson.dumps(slimmed(obj))
 
 
+def packed(items: list[Manifest], into: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """Objects by name as the store holds them (a LIST read page by page packs each page as it comes)."""
+    found = into if into is not None else {}
+    for obj in items:
+        found[_name(obj)] = _packed(obj)
+    return found
+
+
 @dataclass(slots=True)
 class _Entry:
     objects: dict[str, bytes] = field(default_factory=dict)
@@ -91,15 +99,16 @@ class WatchStore:
         self._events = 0
 
     # --- fed by the watches ---------------------------------------------------------
-    def replace(self, group: Group, items: list[Manifest], version: str) -> None:
-        """A LIST's answer: the group's whole content at ``version``."""
+    def replace(self, group: Group, items: list[Manifest] | dict[str, bytes], version: str) -> None:
+        """A LIST's answer: the group's whole content at ``version`` (objects, or already ``packed``)."""
         number = _number(version)
+        objects = items if isinstance(items, dict) else packed(items)
         with self._lock:
             entry = self._groups.setdefault(group, _Entry())
             if entry.synced or entry.version:
                 self._relists += 1
             self._lists += 1
-            entry.objects = {_name(o): _packed(o) for o in items}
+            entry.objects = objects
             if number is None:
                 entry.synced = False
                 return

@@ -100,6 +100,15 @@ class KubeCluster:
         """Like ``list``, with the collection's resourceVersion (the first page's: the snapshot a
         continued LIST keeps), where a WATCH of every later change starts."""
         items: list[Manifest] = []
+        version = ""
+        for page, version in self.list_pages(kind, namespace, label_selector, field_selector):
+            items.extend(page)
+        return items, version
+
+    def list_pages(self, kind: KindRef, namespace: str | None, label_selector: str = "",
+                   field_selector: str = "") -> Iterator[tuple[list[Manifest], str]]:
+        """A paged LIST as it arrives: each page's items with the collection's resourceVersion (so a
+        caller can shrink a page before the next is read)."""
         token = ""
         version = ""
         while True:
@@ -113,14 +122,15 @@ class KubeCluster:
             response = self._transport.request("GET", resource_path(kind, namespace), verb="list",
                                                query=query, kind=kind)
             body = self._ok(response, None, kind)
-            for item in body.get("items") or []:
-                # LIST items come without apiVersion/kind; fill them so they read like a GET.
-                items.append({"apiVersion": kind.api_version, "kind": kind.kind, **item})
+            # LIST items come without apiVersion/kind; fill them so they read like a GET.
+            page = [{"apiVersion": kind.api_version, "kind": kind.kind, **item} for item in body.get("items") or []]
             metadata = body.get("metadata") or {}
             version = version or str(metadata.get("resourceVersion") or "")
             token = str(metadata.get("continue") or "")
+            del body
+            yield page, version
             if not token:
-                return items, version
+                return
 
     def list(self, kind: KindRef, namespace: str | None, label_selector: str = "") -> list[Manifest]:
         """Every object of a kind, in pages of ``options.page_size``; items carry apiVersion and kind."""

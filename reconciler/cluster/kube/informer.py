@@ -17,7 +17,7 @@ from typing import Protocol
 
 import structlog
 
-from reconciler.cluster.kube.cachestore import Group, WatchStore
+from reconciler.cluster.kube.cachestore import Group, WatchStore, packed
 from reconciler.cluster.kube.cluster import KubeCluster, WatchEvent
 from reconciler.errors import ClusterError, Expired, Forbidden
 
@@ -112,10 +112,12 @@ class Informer:
             try:
                 kind = self.client.kind(api_version, kind_name)
                 if not version:
-                    items, version = self.client.list_with_version(kind, namespace or None, field_selector=selector)
+                    objects: dict[str, bytes] = {}
+                    for page, version in self.client.list_pages(kind, namespace or None, field_selector=selector):
+                        packed(page, objects)  # a page at a time: never the whole LIST decoded at once
                     if stop.is_set():
                         return
-                    self.store.replace(group, items, version)
+                    self.store.replace(group, objects, version)
                     if why:
                         self._tell(lambda listener: listener.relisted(group, why))
                         why = ""
