@@ -210,8 +210,9 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
                                 release=options.release)
         if not options.prune:
             result.plan = _without_prunes(result.plan)
-        if result.plan.prunes and _read_fresh(cluster):
-            # Read from a watch cache: a deletion is decided only on what the server answers now.
+        if (result.plan.prunes or result.plan.replacements) and _read_fresh(cluster):
+            # Read from a watch cache: a deletion (a prune, or the delete half of a replacement) is
+            # decided only on what the server answers now.
             result.held = ""
             return _reconcile(cluster, target, options, result)
         # 4. The deletion budget: refuse plans that delete too much.
@@ -391,15 +392,18 @@ def _apply(cluster: Cluster, result: Result, entries: list[PlanEntry], pool: con
     live = result.live
     wanted = [e for e in entries if e.desired is not None and e.action is not Action.SKIP]  # a run not re-run
 
-    def write(entry: PlanEntry) -> Manifest | None:
-        return replacer(entry) if entry.action is Action.REPLACE else _apply_one(cluster, entry, live)
+    def write(entry: PlanEntry, uids: Mapping[tuple[str, str], str]) -> Manifest | None:
+        return replacer(entry) if entry.action is Action.REPLACE else _apply_one(cluster, entry, uids)
 
     for _rank, group in itertools.groupby(wanted, key=lambda e: apply_rank(e.desired or {})):
         batch = list(group)
+        # The live pipelines' IDs, taken once per rank on this thread: the writes of a rank run while
+        # this thread adds their answers to ``live`` (pipelines come in an earlier rank than their users).
+        uids = pipeline_uids(live.values()) if any(by_kind(e.key.kind).binds_pipeline_ids for e in batch) else {}
         for entry in batch:
             if entry.action is Action.UNCHANGED and not by_kind(entry.key.kind).binds_pipeline_ids:
                 result.changes.append(Change(entry.key, ChangeAction.UNCHANGED))  # costs no request
-        submitted = [(e, pool.submit(write, e)) for e in batch
+        submitted = [(e, pool.submit(write, e, uids)) for e in batch
                      if e.action is not Action.UNCHANGED or by_kind(e.key.kind).binds_pipeline_ids]
         for entry, future in submitted:
             try:
@@ -423,10 +427,10 @@ def _replaced_note(entry: PlanEntry) -> str:
     return f"deleted and created again to change {fields}{lost}"
 
 
-def _apply_one(cluster: Cluster, entry: PlanEntry, live: Mapping[ObjectKey, Manifest]) -> Manifest | None:
+def _apply_one(cluster: Cluster, entry: PlanEntry, uids: Mapping[tuple[str, str], str]) -> Manifest | None:
     manifest = entry.desired or {}
     if by_kind(entry.key.kind).binds_pipeline_ids:
-        manifest = _bind_pipeline_ids([manifest], live)[0]
+        manifest = bind_pipeline_ids(manifest, uids)
         if entry.action is Action.UNCHANGED and entry.live is not None and same_pipeline_ids(manifest, entry.live):
             return None
     elif entry.action is Action.UNCHANGED:
