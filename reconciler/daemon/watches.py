@@ -51,6 +51,10 @@ class DriftWatches:
         if current[1] is not None:
             current[1].update(desired.target.manifests)
         self._metrics.drift_watches(*key, len(current[1].groups) if current[1] is not None else 0)
+        informer = current[1].informer if current[1] is not None else None
+        if informer is not None:
+            counts = informer.store.counts()
+            self._metrics.watch_cache(*key, counts.objects, counts.bytes, counts.relists)
 
     def informer(self, key: TargetKey) -> Informer | None:
         """The target's watch cache (None: off, not opened yet, or a cluster that cannot watch); called
@@ -63,6 +67,8 @@ class DriftWatches:
         stopped = [watch for key in keys if (watch := self._watches.pop(key, (None, None))[1]) is not None]
         for watch in stopped:
             self._metrics.drift_watches(*watch.key, 0)
+            if watch.informer is not None:
+                self._metrics.watch_cache(*watch.key, 0, 0, 0)
         return stopped
 
     def forget_all(self) -> list[DriftWatch]:

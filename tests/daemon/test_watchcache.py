@@ -58,6 +58,9 @@ def test_a_no_op_reconcile_sends_no_request(repo: Repo, fleet: Fleet, make_daemo
     for server in fleet.servers.values():
         assert server.requests == [], [(r.verb, r.path) for r in server.requests]
     assert h.daemon.target(*KEY).error is None
+    text = h.metrics.render()[0].decode()  # counted when the drift checks were submitted
+    assert 'platformctl_watch_cache_objects{cluster="gke-eu",environment="prod-cloud"} 5.0' in text, [
+        line for line in text.splitlines() if "watch_cache" in line]
 
 
 def test_a_hand_edit_is_healed_without_a_new_list(repo: Repo, fleet: Fleet,
