@@ -176,6 +176,8 @@ class TargetWorker:
             if self._rollouts is not None and job.options.apply and not guarded.refused:
                 # without policies this costs no request, unless a rollout Git stopped asking for is let go
                 views = self._rollouts.after(guarded, policies, environment=self.key[0], cluster_name=self.key[1])
+            if result.ok and isinstance(guarded.inner, CachedCluster):
+                guarded.inner.retire_unread()  # what neither the reconcile nor the rollouts read is not watched
         except ClusterError as exc:  # e.g. a kubeconfig that cannot be loaded
             result = Result(job.desired.target, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - one target's failure must never end its worker

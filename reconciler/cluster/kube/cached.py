@@ -35,10 +35,19 @@ class CachedCluster:
         self._fresh = False
         self.served = 0
         """Reads the cache answered since ``reset``."""
+        self._read: set[Group] = set()
 
     def reset(self) -> None:
         """A new reconcile: reads from the cache again where it can answer."""
         self._fresh, self.served = False, 0
+        self._read = set()
+
+    def retire_unread(self) -> None:
+        """After a reconcile that succeeded: stop watching the groups it did not read (a kind or a namespace
+        Git and the inventory dropped), so what the cache holds stays what the target reads."""
+        informer = self._informer()
+        if informer is not None:
+            informer.release(informer.groups - self._read)
 
     def read_fresh(self) -> bool:
         """From now on every read goes to the server; True when an earlier read came from the cache
@@ -54,10 +63,11 @@ class CachedCluster:
 
     def list(self, kind: KindRef, namespace: str | None, label_selector: str = "") -> list[Manifest]:
         """From the cache when it can answer; else one LIST, and the group watched from now on."""
+        group = (kind.api_version, kind.kind, namespace or "", "")
+        self._read.add(group)
         informer = None if label_selector else self._live_informer()
         if informer is None:
             return self.inner.list(kind, namespace, label_selector)
-        group = (kind.api_version, kind.kind, namespace or "", "")
         found = informer.store.read(group)
         if found is None:
             informer.want(group)
@@ -68,10 +78,11 @@ class CachedCluster:
     def get(self, kind: KindRef, namespace: str | None, name: str) -> Manifest | None:
         """From the cache when it can answer; else one GET, and the group watched from now on (a
         cluster-scoped object on its own, by name)."""
+        group = _group(kind, namespace, name)
+        self._read.add(group)
         informer = self._live_informer()
         if informer is None:
             return self.inner.get(kind, namespace, name)
-        group = _group(kind, namespace, name)
         answered, found = informer.store.lookup(group, name)
         if not answered:
             informer.want(group)
