@@ -294,6 +294,9 @@ def _run(
                                                                                 "[PLATFORMCTL_DRIFT_INTERVAL; 5m]")] = None,
     drift_watch: Annotated[bool | None, typer.Option("--drift-watch/--no-drift-watch", help="watch managed kinds "
                                                      "and check drift as it happens [PLATFORMCTL_DRIFT_WATCH; on]")] = None,
+    watch_cache: Annotated[bool | None, typer.Option("--watch-cache/--no-watch-cache", help="plan from the drift "
+                                                     "watches' cache: a no-op reconcile sends no request "
+                                                     "[PLATFORMCTL_WATCH_CACHE; off]")] = None,
     listen: Annotated[str | None, typer.Option("--listen", help="host:port of the endpoints, 'off' for none "
                                                                 "[PLATFORMCTL_LISTEN; 127.0.0.1:8080]")] = None,
     once: Annotated[bool, typer.Option("--once", help="reconcile every target once and exit (0 all converged)")] = False,
@@ -349,7 +352,7 @@ def _run(
     from reconciler.daemon.service import run as run_daemon
 
     flags = {"repo": repo, "branch": branch, "environments": env, "poll_interval": interval,
-             "drift_interval": drift_interval, "drift_watch": drift_watch, "listen": listen, "prune": prune, "self_heal": self_heal,
+             "drift_interval": drift_interval, "drift_watch": drift_watch, "watch_cache": watch_cache, "listen": listen, "prune": prune, "self_heal": self_heal,
              "watch": watch, "lease": lease, "lease_namespace": lease_namespace, "state_dir": state_dir,
              "allowed_signers": allowed_signers, "gnupg_home": gnupg_home, "identity": identity, "shards": shards,
              "log_format": log_format, "webhook_secret_file": webhook_secret_file, "policy": policy,

@@ -210,6 +210,11 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
                                 release=options.release)
         if not options.prune:
             result.plan = _without_prunes(result.plan)
+        if (result.plan.prunes or result.plan.replacements) and _read_fresh(cluster):
+            # Read from a watch cache: a deletion (a prune, or the delete half of a replacement) is
+            # decided only on what the server answers now.
+            result.held = ""
+            return _reconcile(cluster, target, options, result)
         # 4. The deletion budget: refuse plans that delete too much.
         # The budget of the revision the stored inventory records (an adopted one is rebuilt just now).
         refusal = budget_refusal(result.plan, _budget(options, stored), override=options.allow_mass_prune)
@@ -268,6 +273,13 @@ def _reconcile(cluster: Cluster, target: Target, options: ApplyOptions, result: 
     except ClusterError as exc:
         result.error = str(exc)
     return result
+
+
+def _read_fresh(cluster: Cluster) -> bool:
+    """Send the cluster's later reads to the server; True when some were answered by a watch cache
+    (``cluster.kube.cached``), so what was read must be read again. A plain client: False."""
+    switch: Callable[[], bool] | None = getattr(cluster, "read_fresh", None)
+    return switch() if switch is not None else False
 
 
 def _stage_one(entry: PlanEntry) -> bool:
@@ -380,15 +392,18 @@ def _apply(cluster: Cluster, result: Result, entries: list[PlanEntry], pool: con
     live = result.live
     wanted = [e for e in entries if e.desired is not None and e.action is not Action.SKIP]  # a run not re-run
 
-    def write(entry: PlanEntry) -> Manifest | None:
-        return replacer(entry) if entry.action is Action.REPLACE else _apply_one(cluster, entry, live)
+    def write(entry: PlanEntry, uids: Mapping[tuple[str, str], str]) -> Manifest | None:
+        return replacer(entry) if entry.action is Action.REPLACE else _apply_one(cluster, entry, uids)
 
     for _rank, group in itertools.groupby(wanted, key=lambda e: apply_rank(e.desired or {})):
         batch = list(group)
+        # The live pipelines' IDs, taken once per rank on this thread: the writes of a rank run while
+        # this thread adds their answers to ``live`` (pipelines come in an earlier rank than their users).
+        uids = pipeline_uids(live.values()) if any(by_kind(e.key.kind).binds_pipeline_ids for e in batch) else {}
         for entry in batch:
             if entry.action is Action.UNCHANGED and not by_kind(entry.key.kind).binds_pipeline_ids:
                 result.changes.append(Change(entry.key, ChangeAction.UNCHANGED))  # costs no request
-        submitted = [(e, pool.submit(write, e)) for e in batch
+        submitted = [(e, pool.submit(write, e, uids)) for e in batch
                      if e.action is not Action.UNCHANGED or by_kind(e.key.kind).binds_pipeline_ids]
         for entry, future in submitted:
             try:
@@ -412,10 +427,10 @@ def _replaced_note(entry: PlanEntry) -> str:
     return f"deleted and created again to change {fields}{lost}"
 
 
-def _apply_one(cluster: Cluster, entry: PlanEntry, live: Mapping[ObjectKey, Manifest]) -> Manifest | None:
+def _apply_one(cluster: Cluster, entry: PlanEntry, uids: Mapping[tuple[str, str], str]) -> Manifest | None:
     manifest = entry.desired or {}
     if by_kind(entry.key.kind).binds_pipeline_ids:
-        manifest = _bind_pipeline_ids([manifest], live)[0]
+        manifest = bind_pipeline_ids(manifest, uids)
         if entry.action is Action.UNCHANGED and entry.live is not None and same_pipeline_ids(manifest, entry.live):
             return None
     elif entry.action is Action.UNCHANGED:

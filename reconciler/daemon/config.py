@@ -46,6 +46,12 @@ class DaemonConfig:
     line (clusters that cannot watch, local directories, keep only the periodic check)."""
     drift_watch_delay: float = 2.0
     """Seconds from a watched drift to its check (events of one hand edit come in bursts)."""
+    watch_timeout: float = 300.0
+    """Seconds a WATCH stays open before the server ends it (the watch then resumes where it was)."""
+    watch_cache: bool = False
+    """Plan from the drift watches' cache (one LIST+WATCH per kind and namespace of each target, of slimmed
+    objects) instead of LISTing at every reconcile: a no-op reconcile then sends no request. Needs
+    ``drift_watch``; clusters that cannot watch keep listing."""
     watch: bool = True
     """Watch a local repository's refs with watchdog (ignored for a URL)."""
     prune: bool = True
@@ -127,6 +133,8 @@ class DaemonConfig:
                      "shutdown_grace"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
+        if not self.watch_timeout >= 1:
+            raise ConfigError("watch_timeout must be at least 1s")
         if not self.answer_timeout > 0:
             raise ConfigError("answer_timeout must be positive")
         if self.lease not in LEASE_BACKENDS:
@@ -226,7 +234,7 @@ def _optional_listen(text: str) -> str | None:
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "repo": str, "branch": str, "environments": _names, "poll_interval": parse_duration,
     "drift_interval": parse_duration, "drift_watch": parse_bool, "drift_watch_delay": parse_duration,
-    "watch": parse_bool, "prune": parse_bool, "self_heal": parse_bool,
+    "watch_cache": parse_bool, "watch_timeout": parse_duration, "watch": parse_bool, "prune": parse_bool, "self_heal": parse_bool,
     "listen": _optional_listen, "allowed_signers": Path, "gnupg_home": Path, "lease": str,
     "lease_namespace": str, "lease_name": str, "lease_kubeconfig": str, "lease_context": str,
     "lease_duration": parse_duration, "renew_deadline": parse_duration, "retry_period": parse_duration,
@@ -239,6 +247,7 @@ ENVIRONMENT = {
     "repo": "PLATFORMCTL_REPO", "branch": "PLATFORMCTL_BRANCH", "environments": "PLATFORMCTL_ENVIRONMENTS",
     "poll_interval": "PLATFORMCTL_INTERVAL", "drift_interval": "PLATFORMCTL_DRIFT_INTERVAL",
     "drift_watch": "PLATFORMCTL_DRIFT_WATCH", "drift_watch_delay": "PLATFORMCTL_DRIFT_WATCH_DELAY",
+    "watch_cache": "PLATFORMCTL_WATCH_CACHE", "watch_timeout": "PLATFORMCTL_WATCH_TIMEOUT",
     "watch": "PLATFORMCTL_WATCH", "prune": "PLATFORMCTL_PRUNE", "self_heal": "PLATFORMCTL_SELF_HEAL",
     "listen": "PLATFORMCTL_LISTEN", "allowed_signers": "PLATFORMCTL_ALLOWED_SIGNERS",
     "gnupg_home": "PLATFORMCTL_GNUPGHOME", "lease": "PLATFORMCTL_LEASE",

@@ -123,12 +123,15 @@ class Daemon:
                                    now=lambda: self.clock.now().timestamp(),
                                    query=Prometheus(config.prometheus_url).query if config.prometheus_url else None,
                                    instance=self.leadership.identity),
-                               guard_for=self.shards.guard if self.shards is not None else None)
+                               guard_for=self.shards.guard if self.shards is not None else None,
+                               informers=(lambda key: self.watches.informer(key))
+                               if config.watch_cache and config.drift_watch else None)
         self.reach = TargetReachability(clock=self.clock, condition=self._cond, metrics=metrics,
                                         deadlines=self.deadlines, states=self.pool.states, probe=self.pool.probe,
                                         answer_timeout=config.answer_timeout, stop=self._stop, wake=self._wake)
         self.watches = DriftWatches(connect=connect, metrics=metrics, answer_timeout=config.answer_timeout,
-                                    on_drift=self._drift_seen)
+                                    on_drift=self._drift_seen, cache=config.watch_cache,
+                                    watch_timeout=config.watch_timeout)
         self.outcomes = OutcomeRecorder(clock=self.clock, deadlines=self.deadlines, metrics=metrics,
                                         located=self.refresher.located)
         self.handoffs = HandoffQueue(enabled=config.promote_after_rollout, push=config.remote)

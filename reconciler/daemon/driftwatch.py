@@ -11,6 +11,11 @@ A watch resumes from the last resourceVersion it saw after the server ends the s
 connection drops; when the server answers 410 (too old) events may have been missed, so the
 target is reported for a full check and the watch restarts from the current collection.
 Clusters whose client cannot watch (a local directory) are left to the periodic check.
+
+With the watch cache (``DaemonConfig.watch_cache``) the WATCHes are an ``Informer``'s instead: it
+lists and watches each group into the store the target's reconciles read, and tells this watcher
+of each event once the store holds it (so the drift reconcile it triggers plans from that event),
+and of each re-LIST after a 410 or a broken watch.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from typing import Protocol, runtime_checkable
 import structlog
 
 from reconciler.cluster.base import KindRef
+from reconciler.cluster.kube.cachestore import Group as CacheGroup
+from reconciler.cluster.kube.informer import Informer
 from reconciler.cluster.kube.watch import WatchEvent
 from reconciler.daemon.revisions import TargetKey
 from reconciler.diff import in_sync
@@ -78,8 +85,12 @@ class DriftWatch:
     """The watches of one target. ``update`` sets what Git wants; ``stop`` ends every watch."""
 
     def __init__(self, key: TargetKey, client: Watchable, on_drift: Callable[[TargetKey, str], None], *,
-                 timeout_seconds: int = 300, backoff_base: float = 1.0, backoff_cap: float = 60.0) -> None:
+                 timeout_seconds: int = 300, backoff_base: float = 1.0, backoff_cap: float = 60.0,
+                 informer: Informer | None = None) -> None:
         self.key = key
+        self.informer = informer
+        """The watch cache's feeder: its WATCHes replace this watcher's own."""
+        self._unlisten = informer.listen(self) if informer is not None else None
         self._client = client
         self._on_drift = on_drift
         self._timeout = timeout_seconds
@@ -93,6 +104,8 @@ class DriftWatch:
     @property
     def groups(self) -> set[Group]:
         """The WATCHes open (or reconnecting) now."""
+        if self.informer is not None:
+            return {(g[0], g[1], g[2]) for g in self.informer.groups if not g[3]}
         with self._lock:
             return set(self._threads)
 
@@ -104,6 +117,10 @@ class DriftWatch:
             if self._closed:
                 return
             self._desired = {key: manifest for key, (_, manifest) in wanted.items()}
+            if self.informer is not None:
+                for api_version, kind, namespace in needed:  # the reconciles add the groups they read
+                    self.informer.want((api_version, kind, namespace, ""))
+                return
             for group in [g for g in self._threads if g not in needed]:
                 self._threads.pop(group)[1].set()
             for group in needed - set(self._threads):
@@ -121,13 +138,17 @@ class DriftWatch:
         """
         with self._lock:
             self._closed = True
-            threads = list(self._threads.values())
+            threads = [thread for thread, _ in self._threads.values()]
+            stops = [stop for _, stop in self._threads.values()]
             self._threads.clear()
-        for _, stop in threads:
+        for stop in stops:
             stop.set()
+        if self.informer is not None and self._unlisten is not None:
+            self._unlisten()
+            threads += self.informer.stop()
 
         def close_when_done() -> None:
-            for thread, _ in threads:
+            for thread in threads:
                 thread.join(5.0)
             self._client.close()
 
@@ -169,6 +190,15 @@ class DriftWatch:
                     continue  # the server ended the stream (its timeout) or the connection dropped: resume
             failures += 1  # an error, or a stream that keeps ending at once: back off
             stop.wait(min(self._backoff_cap, self._backoff_base * 2 ** min(failures - 1, 16)))
+
+    # --- told by the informer (watch cache) ----------------------------------------------
+    def event(self, group: CacheGroup, event: WatchEvent) -> None:
+        """An event the cache holds now."""
+        self._consider(event)
+
+    def relisted(self, group: CacheGroup, why: str) -> None:
+        """A group was listed again (410 or a broken watch): events may have been missed."""
+        self._report(f"{why} ({group[1]} in {group[2] or 'the cluster'}); checking everything")
 
     def _consider(self, event: WatchEvent) -> None:
         key = ObjectKey.of(event.object)

@@ -99,6 +99,11 @@ class GuardedCluster:
             self._check()
         return self._call(lambda: self.inner.delete(kind, namespace, name, dry_run=dry_run))
 
+    def read_fresh(self) -> bool:
+        """Delegated (a watch cache's switch to server reads; False without one)."""
+        switch: Callable[[], bool] | None = getattr(self.inner, "read_fresh", None)
+        return switch() if switch is not None else False
+
     def read_inventory(self, environment: str, namespace: str) -> Inventory | None:
         """Delegated."""
         return self._call(lambda: self.inner.read_inventory(environment, namespace))

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 
 from reconciler.cluster.fence import WriteFence
+from reconciler.cluster.kube.informer import Informer
 from reconciler.daemon.clock import Clock
 from reconciler.daemon.reach import Probe, Reachability
 from reconciler.daemon.revisions import TargetKey
@@ -26,8 +27,10 @@ class WorkerPool:
                  answer_timeout: float, condition: threading.Condition,
                  on_done: Callable[[TargetWorker, Outcome], None],
                  on_api_error: Callable[[str, int], None], rollouts: RolloutDriver | None = None,
-                 guard_for: Callable[[TargetKey], tuple[Callable[[], str | None], WriteFence]] | None = None) -> None:
+                 guard_for: Callable[[TargetKey], tuple[Callable[[], str | None], WriteFence]] | None = None,
+                 informers: Callable[[TargetKey], Informer | None] | None = None) -> None:
         self._connect = connect
+        self._informers = informers
         self._rollouts = rollouts
         self._clock = clock
         self._refusal = refusal
@@ -57,7 +60,8 @@ class WorkerPool:
         worker = TargetWorker(key, connect=self._connect, clock=self._clock, refusal=refusal,
                               fence=fence, reach=reach, answer_timeout=self._answer_timeout,
                               condition=self._cond, on_done=self._on_done, on_api_error=self._on_api_error,
-                              rollouts=self._rollouts, on_progress=self._progress)
+                              rollouts=self._rollouts, on_progress=self._progress,
+                              informer=_bound(self._informers, key))
         self._workers[key] = worker
         worker.start()
 
@@ -128,3 +132,11 @@ class WorkerPool:
         for worker in workers:
             worker.stop()
         return workers
+
+
+def _bound(informers: Callable[[TargetKey], Informer | None] | None, key: TargetKey
+           ) -> Callable[[], Informer | None] | None:
+    """The target's watch cache lookup (None: the daemon plans from LISTs)."""
+    if informers is None:
+        return None
+    return lambda: informers(key)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.informer import Informer
 from reconciler.daemon.driftwatch import DriftWatch, Watchable
 from reconciler.daemon.reach import Reachability
 from reconciler.daemon.revisions import Desired, TargetKey
@@ -18,8 +20,11 @@ class DriftWatches:
     watches ``forget`` hands back outside it)."""
 
     def __init__(self, *, connect: Connect, metrics: Metrics, answer_timeout: float,
-                 on_drift: Callable[[TargetKey, str], None]) -> None:
+                 on_drift: Callable[[TargetKey, str], None], cache: bool = False,
+                 watch_timeout: float = 300.0) -> None:
         self._connect = connect
+        self._timeout = max(1, int(watch_timeout))
+        self._cache = cache
         self._metrics = metrics
         self._answer_timeout = answer_timeout
         self._on_drift = on_drift
@@ -35,7 +40,10 @@ class DriftWatches:
             client = self._connect(desired.cluster)
             client.supervise(fence=None, observer=reach, answer_timeout=self._answer_timeout)
             if isinstance(client, Watchable):
-                current = (desired.cluster, DriftWatch(key, client, self._on_drift))
+                informer = (Informer(client, timeout_seconds=self._timeout)
+                            if self._cache and isinstance(client, KubeCluster) else None)
+                current = (desired.cluster, DriftWatch(key, client, self._on_drift, timeout_seconds=self._timeout,
+                                                       informer=informer))
             else:
                 client.close()
                 current = (desired.cluster, None)
@@ -43,12 +51,24 @@ class DriftWatches:
         if current[1] is not None:
             current[1].update(desired.target.manifests)
         self._metrics.drift_watches(*key, len(current[1].groups) if current[1] is not None else 0)
+        informer = current[1].informer if current[1] is not None else None
+        if informer is not None:
+            counts = informer.store.counts()
+            self._metrics.watch_cache(*key, counts.objects, counts.bytes, counts.relists)
+
+    def informer(self, key: TargetKey) -> Informer | None:
+        """The target's watch cache (None: off, not opened yet, or a cluster that cannot watch); called
+        from the target's worker thread without the daemon's condition (one dict read)."""
+        current = self._watches.get(key)
+        return current[1].informer if current is not None and current[1] is not None else None
 
     def forget(self, keys: list[TargetKey]) -> list[DriftWatch]:
         """Forget the watches of ``keys``; the caller stops them outside the lock."""
         stopped = [watch for key in keys if (watch := self._watches.pop(key, (None, None))[1]) is not None]
         for watch in stopped:
             self._metrics.drift_watches(*watch.key, 0)
+            if watch.informer is not None:
+                self._metrics.watch_cache(*watch.key, 0, 0, 0)
         return stopped
 
     def forget_all(self) -> list[DriftWatch]:

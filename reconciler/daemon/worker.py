@@ -24,6 +24,9 @@ import structlog
 
 from reconciler.cluster.base import Cluster
 from reconciler.cluster.fence import OPEN, WriteFence
+from reconciler.cluster.kube.cached import CachedCluster
+from reconciler.cluster.kube.cluster import KubeCluster
+from reconciler.cluster.kube.informer import Informer
 from reconciler.daemon.clock import Clock
 from reconciler.daemon.guard import GuardedCluster
 from reconciler.daemon.reach import Probe, Reachability
@@ -79,8 +82,10 @@ class TargetWorker:
                  on_api_error: Callable[[str, int], None], fence: WriteFence = OPEN,
                  reach: Reachability | None = None, answer_timeout: float | None = None,
                  rollouts: RolloutDriver | None = None,
-                 on_progress: Callable[[TargetWorker, Applying | None], None] | None = None) -> None:
+                 on_progress: Callable[[TargetWorker, Applying | None], None] | None = None,
+                 informer: Callable[[], Informer | None] | None = None) -> None:
         self.key = key
+        self._informer = informer
         self._rollouts = rollouts
         self._connect = connect
         self._clock = clock
@@ -171,6 +176,8 @@ class TargetWorker:
             if self._rollouts is not None and job.options.apply and not guarded.refused:
                 # without policies this costs no request, unless a rollout Git stopped asking for is let go
                 views = self._rollouts.after(guarded, policies, environment=self.key[0], cluster_name=self.key[1])
+            if result.ok and isinstance(guarded.inner, CachedCluster):
+                guarded.inner.retire_unread()  # what neither the reconcile nor the rollouts read is not watched
         except ClusterError as exc:  # e.g. a kubeconfig that cannot be loaded
             result = Result(job.desired.target, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - one target's failure must never end its worker
@@ -210,12 +217,16 @@ class TargetWorker:
                 self._client[1].close()
                 self._client = None
             inner = self._connect(spec)
+            if self._informer is not None and isinstance(inner, KubeCluster):
+                inner = CachedCluster(inner, self._informer)
             inner.supervise(fence=self._fence, observer=self.reach, answer_timeout=self._answer_timeout)
             guarded = GuardedCluster(inner, self._refusal, self._clock,
                                      lambda code: self._on_api_error(spec.name, code), self.reach)
             self._client = (spec, inner, guarded)
         guarded = self._client[2]
         guarded.refused = False
+        if isinstance(self._client[1], CachedCluster):
+            self._client[1].reset()
         return guarded
 
 

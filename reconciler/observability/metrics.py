@@ -68,6 +68,14 @@ class Metrics:
         self._watches = Gauge("platformctl_drift_watches",
                               "Drift WATCHes open or reconnecting (one per namespaced kind and namespace).",
                               target, registry=r)
+        self._cache_objects = Gauge("platformctl_watch_cache_objects",
+                                    "Objects the target's watch cache holds (--watch-cache).", target, registry=r)
+        self._cache_bytes = Gauge("platformctl_watch_cache_bytes",
+                                  "Bytes of the objects the target's watch cache holds (compact JSON).", target,
+                                  registry=r)
+        self._cache_relists = Gauge("platformctl_watch_cache_relists",
+                                    "LISTs the target's watch cache made again after a 410 or a broken watch, "
+                                    "since its watches opened.", target, registry=r)
         self._revision = Info("platformctl_last_applied_revision",
                               "Revision last applied successfully to a target (value 1).", target, registry=r)
         self._health = Gauge("platformctl_component_health",
@@ -157,6 +165,13 @@ class Metrics:
     def drift_watches(self, environment: str, cluster: str, count: int) -> None:
         """How many drift WATCHes the target has now."""
         self._watches.labels(_label(environment), _label(cluster)).set(max(0, count))
+
+    def watch_cache(self, environment: str, cluster: str, objects: int, size: int, relists: int) -> None:
+        """What the target's watch cache holds now, and its re-LISTs so far."""
+        labels = (_label(environment), _label(cluster))
+        self._cache_objects.labels(*labels).set(objects)
+        self._cache_bytes.labels(*labels).set(size)
+        self._cache_relists.labels(*labels).set(relists)
 
     def revision_applied(self, environment: str, cluster: str, revision: str) -> None:
         """``revision`` is now applied to the target (replaces the previous revision's series)."""

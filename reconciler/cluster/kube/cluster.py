@@ -95,25 +95,46 @@ class KubeCluster:
         return served
 
     # --- reads --------------------------------------------------------------------
-    def list(self, kind: KindRef, namespace: str | None, label_selector: str = "") -> list[Manifest]:
-        """Every object of a kind, in pages of ``options.page_size``; items carry apiVersion and kind."""
+    def list_with_version(self, kind: KindRef, namespace: str | None, label_selector: str = "",
+                          field_selector: str = "") -> tuple[list[Manifest], str]:
+        """Like ``list``, with the collection's resourceVersion (the first page's: the snapshot a
+        continued LIST keeps), where a WATCH of every later change starts."""
         items: list[Manifest] = []
+        version = ""
+        for page, version in self.list_pages(kind, namespace, label_selector, field_selector):
+            items.extend(page)
+        return items, version
+
+    def list_pages(self, kind: KindRef, namespace: str | None, label_selector: str = "",
+                   field_selector: str = "") -> Iterator[tuple[list[Manifest], str]]:
+        """A paged LIST as it arrives: each page's items with the collection's resourceVersion (so a
+        caller can shrink a page before the next is read)."""
         token = ""
+        version = ""
         while True:
             query = [("limit", str(self.options.page_size))]
             if label_selector:
                 query.append(("labelSelector", label_selector))
+            if field_selector:
+                query.append(("fieldSelector", field_selector))
             if token:
                 query.append(("continue", token))
             response = self._transport.request("GET", resource_path(kind, namespace), verb="list",
                                                query=query, kind=kind)
             body = self._ok(response, None, kind)
-            for item in body.get("items") or []:
-                # LIST items come without apiVersion/kind; fill them so they read like a GET.
-                items.append({"apiVersion": kind.api_version, "kind": kind.kind, **item})
-            token = str((body.get("metadata") or {}).get("continue") or "")
+            # LIST items come without apiVersion/kind; fill them so they read like a GET.
+            page = [{"apiVersion": kind.api_version, "kind": kind.kind, **item} for item in body.get("items") or []]
+            metadata = body.get("metadata") or {}
+            version = version or str(metadata.get("resourceVersion") or "")
+            token = str(metadata.get("continue") or "")
+            del body
+            yield page, version
             if not token:
-                return items
+                return
+
+    def list(self, kind: KindRef, namespace: str | None, label_selector: str = "") -> list[Manifest]:
+        """Every object of a kind, in pages of ``options.page_size``; items carry apiVersion and kind."""
+        return self.list_with_version(kind, namespace, label_selector)[0]
 
     def get(self, kind: KindRef, namespace: str | None, name: str) -> Manifest | None:
         """One object, or None when it does not exist (NotFound when the kind is not served)."""
@@ -140,7 +161,8 @@ class KubeCluster:
 
     # --- watch --------------------------------------------------------------------
     def watch(self, kind: KindRef, namespace: str | None, resource_version: str, *, label_selector: str = "",
-              timeout_seconds: int = 300, stop: threading.Event | None = None) -> Iterator[WatchEvent]:
+              timeout_seconds: int = 300, stop: threading.Event | None = None,
+              field_selector: str = "") -> Iterator[WatchEvent]:
         """Events after ``resource_version`` (allowWatchBookmarks=true), until the server ends the stream
         (its timeoutSeconds), ``stop`` is set, or the connection drops. Raises Expired when the server
         answers 410 or sends an ERROR event with code 410, the typed ClusterError for other errors.
@@ -165,10 +187,10 @@ class KubeCluster:
         """
         if timeout_seconds < 1:
             raise ValueError("timeout_seconds must be at least 1 (0 would let the server pick)")
-        return self._watch(kind, namespace, resource_version, label_selector, timeout_seconds, stop)
+        return self._watch(kind, namespace, resource_version, label_selector, timeout_seconds, stop, field_selector)
 
     def _watch(self, kind: KindRef, namespace: str | None, resource_version: str, label_selector: str,
-               timeout_seconds: int, stop: threading.Event | None) -> Iterator[WatchEvent]:
+               timeout_seconds: int, stop: threading.Event | None, field_selector: str = "") -> Iterator[WatchEvent]:
         if stop is not None and stop.is_set():
             return
         query = [("watch", "true"), ("allowWatchBookmarks", "true"), ("timeoutSeconds", str(timeout_seconds))]
@@ -176,6 +198,8 @@ class KubeCluster:
             query.append(("resourceVersion", resource_version))
         if label_selector:
             query.append(("labelSelector", label_selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
         answer = self._transport.stream(resource_path(kind, namespace), verb="watch", query=query, kind=kind,
                                         read_timeout=timeout_seconds + WATCH_READ_GRACE)
         if not isinstance(answer, Stream):

@@ -1,0 +1,117 @@
+"""The daemon with its watch cache at N managed objects: requests of its drift checks and its peak RSS.
+
+Usage: python -m bench.watchcache_daemon_bench [COMPONENTS] [--no-cache]   (default 2700: ~10,000 objects)
+
+A generated platform (``bench.generate``) whose dev environment's cluster is a test API server in
+its own process (``bench.serve``: its memory is not counted); the daemon (``build_service``, real
+clock, no endpoints, no lease, drift check every 2 s) runs in this process and applies it. Once every
+group of the cache is caught up, the requests the server saw during five drift checks are counted,
+then the process's peak RSS (the daemon: Git source, load, render, conformance, apply, the cache;
+plus this small harness) is printed. ``--no-cache`` runs the same daemon planning from LISTs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.apply_bench import Server, _Url, peak_rss_mib
+from bench.generate import generate
+from kubeserver.kubeconfig import write as write_kubeconfig
+from reconciler.daemon import DaemonConfig, build_service
+from reconciler.observability.logging import configure_logging
+
+KEY = ("dev", "c1")
+CHECKS = 5
+
+
+def _repo(path: Path, components: int, kubeconfig: Path) -> Path:
+    generate(path, components)
+    env = path / "environments" / "dev.yaml"
+    local = "clusters: [{name: c1, directory: .platformctl/clusters/dev}]"
+    text = env.read_text()
+    assert local in text, "the generated dev environment no longer uses a local directory"
+    env.write_text(text.replace(local, f"clusters: [{{name: c1, kubeconfig: {{context: bench, path: {kubeconfig}}}}}]"))
+    (path / ".gitignore").write_text("/.platformctl/\n")
+    for args in (["init", "-q", "-b", "main"], ["config", "user.name", "Bench"],
+                 ["config", "user.email", "bench@example.com"], ["add", "-A"], ["commit", "-q", "-m", "bench"]):
+        subprocess.run(["git", "-C", str(path), *args], check=True)
+    return path
+
+
+def main(components: int, cache: bool) -> None:
+    """Apply, warm the cache, count the requests of a few drift checks, print figures."""
+    configure_logging(json=False, level="warning")
+    with tempfile.TemporaryDirectory(prefix="watchcache-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        server = Server()
+        try:
+            kubeconfig = write_kubeconfig(tmp / "config", {"bench": _Url(server.url, server.token)})
+            repo = _repo(tmp / "repo", components, kubeconfig)
+            policy = tmp / "operator-policy.yaml"
+            policy.write_text("kind: OperatorPolicy\nspec: {kubeconfigDir: .}\n")
+            config = DaemonConfig(repo=str(repo), environments=("dev",), listen=None, lease="none", watch=False,
+                                  poll_interval=0.0, drift_interval=2.0, watch_cache=cache, log_level="warning",
+                                  policy=policy)
+            service = build_service(config, endpoints=False)
+            runner = threading.Thread(target=service.run, name="daemon", daemon=True)
+            start = time.perf_counter()
+            runner.start()
+            daemon = service.daemon
+            try:
+                if not daemon.wait_until(lambda: KEY in daemon.pool.states
+                                         and daemon.target(*KEY).applied is not None, 900):
+                    raise SystemExit(f"never applied: {[(t.cluster, t.error) for t in daemon.targets()]}")
+                state = daemon.target(*KEY)
+                objects = len(state.last_result.live) if state.last_result is not None else 0
+                print(f"{components} components, {objects} objects applied in {time.perf_counter() - start:.1f} s "
+                      f"(watch cache {'on' if cache else 'off'})")
+                informer = daemon.watches.informer(KEY)
+                if informer is not None:
+                    deadline = time.perf_counter() + 300
+                    while not (informer.groups and all(informer.store.caught_up(g) for g in informer.groups)
+                               and informer.store.counts().objects >= objects):
+                        if time.perf_counter() > deadline:
+                            raise SystemExit("the cache never caught up")
+                        time.sleep(0.1)
+                    counts = informer.store.counts()
+                    print(f"cache: {len(informer.groups)} groups, {counts.objects} objects, "
+                          f"{counts.bytes / 2**20:.1f} MiB of JSON")
+                    _reconciles(daemon, 2)  # the first checks still fall back for groups the apply left stale
+                server.ask("reset")
+                seconds = _reconciles(daemon, CHECKS)
+                seen = server.ask("counts")
+                print(f"{CHECKS} drift checks ({seconds / CHECKS:.2f} s apart): {sum(seen.values())} requests {seen}; "
+                      f"error: {daemon.target(*KEY).error}")
+            finally:
+                daemon.request_stop()
+                runner.join(60)
+        finally:
+            server.close()
+
+
+def _reconciles(daemon: object, count: int) -> float:
+    """Wait for ``count`` more finished reconciles of the target; the seconds it took."""
+    target = getattr(daemon, "target")
+    start = time.perf_counter()
+    for _ in range(count):
+        before = target(*KEY).last_reconcile
+        deadline = time.perf_counter() + 300
+        while target(*KEY).last_reconcile == before:
+            if time.perf_counter() > deadline:
+                raise SystemExit("no drift check finished")
+            time.sleep(0.02)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("components", type=int, nargs="?", default=2700)
+    parser.add_argument("--no-cache", action="store_true")
+    args = parser.parse_args()
+    main(args.components, not args.no_cache)
+    print(f"daemon process peak RSS: {peak_rss_mib():.0f} MiB")
