@@ -1,5 +1,8 @@
 """Shared pytest configuration."""
 
+import logging
+from collections.abc import Iterator
+
 import pytest
 
 pytest_plugins = ["kubeserver.fixtures", "tests.realkube.fixtures"]
@@ -11,3 +14,14 @@ def _no_operator_policy_of_the_user(monkeypatch: pytest.MonkeyPatch, tmp_path_fa
     monkeypatch.delenv("PLATFORMCTL_POLICY", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "no-user-config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.getbasetemp() / "user-state"))  # the daemon's default
+
+
+@pytest.fixture(autouse=True)
+def _logging_handlers_end_with_the_test() -> Iterator[None]:
+    """A command run in a test (``run``, ``demo``) points the root logger at that test's captured stderr;
+    a thread still logging after the test ended would then write to a closed stream ("Logging error")."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    yield
+    for handler in [h for h in root.handlers if h not in before]:
+        root.removeHandler(handler)
