@@ -101,3 +101,28 @@ class Cluster(Protocol):
         """Requests per second the client holds itself to now (0: none); None: it has no rate limiter."""
         ...
 
+
+class DelegatedStatistics:
+    """For a wrapper around a client (``inner``): the request statistics are the wrapped client's."""
+
+    inner: Cluster
+
+    def request_counts(self) -> dict[str, int]:
+        """The wrapped client's requests per verb."""
+        return self.inner.request_counts()
+
+    @property
+    def retries(self) -> int:
+        """The wrapped client's retries."""
+        return self.inner.retries
+
+    @property
+    def throttled_seconds(self) -> float:
+        """The wrapped client's time in its rate limiter."""
+        return self.inner.throttled_seconds
+
+    @property
+    def rate_limit(self) -> float | None:
+        """The wrapped client's rate limit."""
+        return self.inner.rate_limit
+

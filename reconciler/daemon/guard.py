@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from reconciler.cluster.answers import AnswerObserver
-from reconciler.cluster.base import Cluster, KindRef
+from reconciler.cluster.base import Cluster, DelegatedStatistics, KindRef
 from reconciler.cluster.fence import WriteFence
 from reconciler.daemon.clock import Clock
 from reconciler.daemon.reach import Reachability
@@ -37,7 +37,7 @@ class WriteRefused(ClusterError):
     reason = "WriteRefused"
 
 
-class GuardedCluster:
+class GuardedCluster(DelegatedStatistics):
     """Delegates to ``inner``; ``refusal()`` returns why writes must stop now, or None."""
 
     def __init__(self, inner: Cluster, refusal: Callable[[], str | None], clock: Clock,
@@ -112,25 +112,6 @@ class GuardedCluster:
         """Refused unless allowed."""
         self._check()
         self._call(lambda: self.inner.write_inventory(inventory, namespace))
-
-    def request_counts(self) -> dict[str, int]:
-        """Delegated."""
-        return self.inner.request_counts()
-
-    @property
-    def retries(self) -> int:
-        """Delegated."""
-        return self.inner.retries
-
-    @property
-    def throttled_seconds(self) -> float:
-        """Delegated."""
-        return self.inner.throttled_seconds
-
-    @property
-    def rate_limit(self) -> float | None:
-        """Delegated."""
-        return self.inner.rate_limit
 
     def supervise(self, *, fence: WriteFence | None = None, observer: AnswerObserver | None = None,
                   answer_timeout: float | None = None) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.cluster.answers import AnswerObserver
-from reconciler.cluster.base import KindRef
+from reconciler.cluster.base import DelegatedStatistics, KindRef
 from reconciler.cluster.fence import WriteFence
 from reconciler.cluster.inventory_codec import decode_inventory, inventory_name
 from reconciler.cluster.kube.cachestore import Group
@@ -25,8 +25,10 @@ from reconciler.objects import Manifest
 _CONFIGMAP = KindRef("v1", "ConfigMap", "configmaps", True)
 
 
-class CachedCluster:
+class CachedCluster(DelegatedStatistics):
     """The Cluster protocol over ``inner``, reading from ``informer()`` (None: no cache now)."""
+
+    inner: KubeCluster  # narrower than the statistics mixin's Cluster
 
     def __init__(self, inner: KubeCluster, informer: Callable[[], Informer | None]) -> None:
         self.inner = inner
@@ -157,25 +159,6 @@ class CachedCluster:
     def close(self) -> None:
         """Close the client (the informer is its owner's to stop)."""
         self.inner.close()
-
-    def request_counts(self) -> dict[str, int]:
-        """Delegated: requests this client sent (the informer's own client is not counted here)."""
-        return self.inner.request_counts()
-
-    @property
-    def retries(self) -> int:
-        """Delegated."""
-        return self.inner.retries
-
-    @property
-    def throttled_seconds(self) -> float:
-        """Delegated."""
-        return self.inner.throttled_seconds
-
-    @property
-    def rate_limit(self) -> float | None:
-        """Delegated."""
-        return self.inner.rate_limit
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)  # send_json and other KubeCluster extras
