@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -195,14 +196,19 @@ def test_containerfile_runs_as_non_root_and_starts_the_daemon() -> None:
     assert pod["securityContext"]["runAsUser"] == 10001
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
-def test_kubectl_kustomize_renders() -> None:
-    kubectl = shutil.which("kubectl")
-    assert kubectl is not None
-    result = subprocess.run([kubectl, "kustomize", str(DEPLOY)], capture_output=True, text=True, timeout=60,
-                            check=False)
+def kustomize(directory: Path) -> list[dict[str, Any]]:
+    """``kubectl kustomize`` of a directory, with the kubectl `make kube-binaries` builds from upstream."""
+    from tests.realkube.binaries import binary
+
+    result = subprocess.run([binary("kubectl"), "kustomize", str(directory)], capture_output=True, text=True,
+                            timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    built = [d for d in yaml.safe_load_all(result.stdout) if d]
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+@pytest.mark.realkube
+def test_kubectl_kustomize_renders() -> None:
+    built = kustomize(DEPLOY)
     config, policy = sorted((d for d in built if d["kind"] == "ConfigMap"), key=lambda d: d["metadata"]["name"])
     assert config["metadata"]["name"].startswith("platformctl-config-")
     assert policy["metadata"]["name"].startswith("platformctl-policy-") and "policy.yaml" in policy["data"]
@@ -226,3 +232,26 @@ def test_every_platformctl_variable_is_one_the_daemon_reads() -> None:
                  if line.strip().startswith("# - PLATFORMCTL_")]
     unknown = {n for n in names | set(commented) if n.startswith("PLATFORMCTL_")} - known
     assert not unknown, sorted(unknown)
+
+
+@pytest.mark.realkube
+def test_the_sharding_component_runs_three_replicas_in_shards_with_lease_rights_only(tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"  # an operator's own overlay: the base plus the component
+    overlay.mkdir()
+    relative = os.path.relpath(DEPLOY, overlay)
+    (overlay / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        f"resources: [{relative}]\ncomponents: [{relative}/components/sharding]\n")
+    built = kustomize(overlay)
+    assert len(built) == len(objects()) + 2 + 2  # the base, its two generated ConfigMaps, a Role and its binding
+    deployment = next(d for d in built if d["kind"] == "Deployment")
+    assert deployment["spec"]["replicas"] == 3
+    config = next(d for d in built if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("platformctl-config"))
+    assert config["data"]["PLATFORMCTL_SHARDS"] == "8" and config["data"]["PLATFORMCTL_BRANCH"] == "main"
+    role = next(d for d in built if d["kind"] == "Role" and d["metadata"]["name"] == "platformctl-shards")
+    assert role["metadata"]["namespace"] == "platformctl-system"
+    assert grants(role["rules"]) == {("coordination.k8s.io", "leases"): {"get", "list", "create", "update", "patch"}}
+    binding = next(d for d in built if d["kind"] == "RoleBinding" and d["metadata"]["name"] == "platformctl-shards")
+    assert binding["roleRef"]["name"] == "platformctl-shards"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "platformctl", "namespace": "platformctl-system"}]
+
