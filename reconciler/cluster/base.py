@@ -102,10 +102,25 @@ class Cluster(Protocol):
         ...
 
 
-class DelegatedStatistics:
-    """For a wrapper around a client (``inner``): the request statistics are the wrapped client's."""
+class Delegating:
+    """For a wrapper around a client (``inner``): supervision, the idle probe, closing and the request
+    statistics are the wrapped client's."""
 
     inner: Cluster
+
+    def supervise(self, *, fence: WriteFence | None = None, observer: AnswerObserver | None = None,
+                  answer_timeout: float | None = None) -> None:
+        """Supervise the wrapped client."""
+        self.inner.supervise(fence=fence, observer=observer, answer_timeout=answer_timeout)
+
+    @property
+    def probe(self) -> Callable[[], None] | None:
+        """The wrapped client's idle probe."""
+        return self.inner.probe
+
+    def close(self) -> None:
+        """Close the wrapped client."""
+        self.inner.close()
 
     def request_counts(self) -> dict[str, int]:
         """The wrapped client's requests per verb."""

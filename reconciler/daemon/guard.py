@@ -19,9 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from reconciler.cluster.answers import AnswerObserver
-from reconciler.cluster.base import Cluster, DelegatedStatistics, KindRef
-from reconciler.cluster.fence import WriteFence
+from reconciler.cluster.base import Cluster, Delegating, KindRef
 from reconciler.daemon.clock import Clock
 from reconciler.daemon.reach import Reachability
 from reconciler.errors import ClusterError, Fenced, Unavailable
@@ -37,7 +35,7 @@ class WriteRefused(ClusterError):
     reason = "WriteRefused"
 
 
-class GuardedCluster(DelegatedStatistics):
+class GuardedCluster(Delegating):
     """Delegates to ``inner``; ``refusal()`` returns why writes must stop now, or None."""
 
     def __init__(self, inner: Cluster, refusal: Callable[[], str | None], clock: Clock,
@@ -112,20 +110,6 @@ class GuardedCluster(DelegatedStatistics):
         """Refused unless allowed."""
         self._check()
         self._call(lambda: self.inner.write_inventory(inventory, namespace))
-
-    def supervise(self, *, fence: WriteFence | None = None, observer: AnswerObserver | None = None,
-                  answer_timeout: float | None = None) -> None:
-        """Delegated."""
-        self.inner.supervise(fence=fence, observer=observer, answer_timeout=answer_timeout)
-
-    @property
-    def probe(self) -> Callable[[], None] | None:
-        """Delegated."""
-        return self.inner.probe
-
-    def close(self) -> None:
-        """Delegated."""
-        self.inner.close()
 
     def _check(self) -> None:
         reason = self._refusal()

@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.cluster.answers import AnswerObserver
-from reconciler.cluster.base import DelegatedStatistics, KindRef
-from reconciler.cluster.fence import WriteFence
-from reconciler.cluster.inventory_codec import decode_inventory, inventory_name
+from reconciler.cluster.base import Delegating, KindRef
+from reconciler.cluster.inventory_codec import inventory_name
 from reconciler.cluster.kube.cachestore import Group
-from reconciler.cluster.kube.cluster import INVENTORY_KEY, KubeCluster, inventory_configmap
+from reconciler.cluster.kube.cluster import KubeCluster, inventory_configmap, inventory_in
 from reconciler.cluster.kube.informer import Informer
 from reconciler.inventory import Inventory
 from reconciler.objects import Manifest
@@ -25,10 +23,10 @@ from reconciler.objects import Manifest
 _CONFIGMAP = KindRef("v1", "ConfigMap", "configmaps", True)
 
 
-class CachedCluster(DelegatedStatistics):
+class CachedCluster(Delegating):
     """The Cluster protocol over ``inner``, reading from ``informer()`` (None: no cache now)."""
 
-    inner: KubeCluster  # narrower than the statistics mixin's Cluster
+    inner: KubeCluster  # narrower than the Delegating mixin's Cluster
 
     def __init__(self, inner: KubeCluster, informer: Callable[[], Informer | None]) -> None:
         self.inner = inner
@@ -94,12 +92,8 @@ class CachedCluster(DelegatedStatistics):
 
     def read_inventory(self, environment: str, namespace: str) -> Inventory | None:
         """The inventory ConfigMap from the cache of the namespace's ConfigMaps when it can answer."""
-        found = self.get(_CONFIGMAP, namespace, inventory_name(environment))
-        if found is None:
-            return None
-        text = (found.get("data") or {}).get(INVENTORY_KEY)
-        where = f"ConfigMap {namespace}/{inventory_name(environment)} on cluster {self.name}"
-        return decode_inventory(str(text) if text is not None else "", where)
+        return inventory_in(self.get(_CONFIGMAP, namespace, inventory_name(environment)), environment, namespace,
+                            self.name)
 
     # --- writes: to the server, the store told -------------------------------------------
     def apply(self, manifest: Manifest, *, dry_run: bool = False, force: bool = True) -> Manifest:
@@ -145,20 +139,6 @@ class CachedCluster(DelegatedStatistics):
     def record_event(self, event: Manifest) -> None:
         """Delegated."""
         self.inner.record_event(event)
-
-    def supervise(self, *, fence: WriteFence | None = None, observer: AnswerObserver | None = None,
-                  answer_timeout: float | None = None) -> None:
-        """Delegated."""
-        self.inner.supervise(fence=fence, observer=observer, answer_timeout=answer_timeout)
-
-    @property
-    def probe(self) -> Callable[[], None] | None:
-        """Delegated."""
-        return self.inner.probe
-
-    def close(self) -> None:
-        """Close the client (the informer is its owner's to stop)."""
-        self.inner.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)  # send_json and other KubeCluster extras

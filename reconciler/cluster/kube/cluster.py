@@ -292,12 +292,8 @@ class KubeCluster:
     # --- inventory ----------------------------------------------------------------
     def read_inventory(self, environment: str, namespace: str) -> Inventory | None:
         """The inventory ConfigMap's content, or None when there is none yet."""
-        found = self.get(_CONFIGMAP, namespace, inventory_name(environment))
-        if found is None:
-            return None
-        text = (found.get("data") or {}).get(INVENTORY_KEY)
-        where = f"ConfigMap {namespace}/{inventory_name(environment)} on cluster {self.name}"
-        return decode_inventory(str(text) if text is not None else "", where)
+        return inventory_in(self.get(_CONFIGMAP, namespace, inventory_name(environment)), environment, namespace,
+                            self.name)
 
     def write_inventory(self, inventory: Inventory, namespace: str) -> None:
         """Server-side apply the inventory ConfigMap (a no-op on the server when unchanged)."""
@@ -372,6 +368,15 @@ class KubeCluster:
             raise ClusterError(f"cluster {self.name} answered {response.status} without a JSON object",
                                key=key, status=response.status)
         return body
+
+
+def inventory_in(found: Manifest | None, environment: str, namespace: str, cluster: str) -> Inventory | None:
+    """The inventory an environment's inventory ConfigMap holds (None: no ConfigMap yet)."""
+    if found is None:
+        return None
+    text = (found.get("data") or {}).get(INVENTORY_KEY)
+    where = f"ConfigMap {namespace}/{inventory_name(environment)} on cluster {cluster}"
+    return decode_inventory(str(text) if text is not None else "", where)
 
 
 def inventory_configmap(inventory: Inventory, namespace: str) -> Manifest:
