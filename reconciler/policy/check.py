@@ -74,11 +74,13 @@ def _team(view: EnvironmentView, enforcement: Enforcement, rule: EnvironmentRule
         return [view.source.error(("spec", "components"), f"environment '{view.name}' may not host team '{team}' "
                                   f"({enforcement.origin})", f"teams allowed: {', '.join(rule.teams) or 'none'}")]
     found = []
-    if enforcement.is_reserved(namespace) or not rule.allows_namespace(namespace):
-        why = ("is reserved (kube-*, the operator policy's reservedNamespaces, platformctl's own)"
-               if enforcement.is_reserved(namespace) else
-               f"is not allowed for environment '{view.name}' by {enforcement.origin}")
-        found.append(item.error(("namespace",), f"team '{team}''s namespace '{namespace}' {why}",
+    if enforcement.is_reserved(namespace):
+        found.append(item.error(("namespace",), f"team '{team}''s namespace '{namespace}' is reserved (kube-*, the "
+                                "operator policy's reservedNamespaces, platformctl's own)",
+                                "give the team a namespace of its own"))
+    elif not rule.allows_namespace(namespace):
+        found.append(item.error(("namespace",), f"team '{team}''s namespace '{namespace}' is not allowed for "
+                                f"environment '{view.name}' by {enforcement.origin}",
                                 f"use one of: {', '.join(rule.namespaces) or 'none'}"))
     assert isinstance(item.spec, TeamSpec)
     for index, identity in item.spec.identities():
