@@ -5,7 +5,13 @@ that refcounting frees on its own (they hold no cycles). Each allocation burst s
 the cyclic collector, whose full passes traverse every live container: the cost of a batch
 grows with the size of what is already loaded, so rendering 10,000 components took several
 times longer per object than 1,000. Paused for the batch, every object is freed as before;
-only cycles wait for the next pass, which runs as soon as the last batch ends.
+only cycles wait for the next pass.
+
+When the last batch ends, what it allocated and still holds moves straight to the oldest
+generation (``gc.freeze`` then ``gc.unfreeze``, two list splices). Re-enabled as it was, the
+collector would first traverse every one of those objects in a young-generation pass: 0.3 s
+after a load of 10,000 components, a seventh of the load. Cycles among them are found by the
+next full pass, as for any long-lived object.
 """
 
 from __future__ import annotations
@@ -41,4 +47,12 @@ def collection_paused() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0 and _was_enabled:
+                _promote_survivors()
                 gc.enable()
+
+
+def _promote_survivors() -> None:
+    """Move every tracked object to the oldest generation without traversing them (CPython: O(1))."""
+    if gc.get_freeze_count() == 0:  # never thaw what the application froze on purpose
+        gc.freeze()
+        gc.unfreeze()

@@ -43,3 +43,32 @@ def test_a_collector_disabled_beforehand_stays_disabled() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_what_a_batch_keeps_is_not_traversed_again_and_its_cycles_are_still_collected() -> None:
+    gc.collect()
+    with collection_paused():
+        kept = [[i] for i in range(50_000)]  # far more than a young generation holds (700)
+        for _ in range(100):
+            _Cycle()  # garbage only the cyclic collector can free
+    # the batch's survivors went to the oldest generation in one step, not through a young pass over them
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert id(kept[0]) in oldest and id(kept[-1]) in oldest
+    assert gc.get_freeze_count() == 0
+    assert gc.collect() >= 100  # the cycles made during the batch are found by a full pass
+
+
+def test_objects_the_application_froze_stay_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collection_paused():
+            [[i] for i in range(1000)]
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

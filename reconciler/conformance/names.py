@@ -21,25 +21,33 @@ DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
 QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 LABEL_VALUE_FMT = "(" + QUALIFIED_NAME_FMT + ")?"
 
-_DNS1123_LABEL = re.compile(f"^{DNS1123_LABEL_FMT}$")
-_DNS1123_SUBDOMAIN = re.compile(f"^{DNS1123_SUBDOMAIN_FMT}$")
-_DNS1035_LABEL = re.compile(f"^{DNS1035_LABEL_FMT}$")
-_QUALIFIED_NAME = re.compile(f"^{QUALIFIED_NAME_FMT}$")
-_LABEL_VALUE = re.compile(f"^{LABEL_VALUE_FMT}$")
+# Whole-string matches (``fullmatch``), as Go's ``^...$``: Python's ``$`` would also accept a trailing newline.
+_DNS1123_LABEL = re.compile(DNS1123_LABEL_FMT)
+_DNS1123_SUBDOMAIN = re.compile(DNS1123_SUBDOMAIN_FMT)
+_DNS1035_LABEL = re.compile(DNS1035_LABEL_FMT)
+_QUALIFIED_NAME = re.compile(QUALIFIED_NAME_FMT)
+_LABEL_VALUE = re.compile(LABEL_VALUE_FMT)
 
 TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
 
 
 
-def _memoised(check: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
-    """Cache a name check: the same label keys, values and names repeat on every rendered object."""
-    cached = functools.lru_cache(maxsize=8192)(lambda value: tuple(check(value)))
+def _valid_first(pattern: re.Pattern[str], max_len: int) -> Callable[[Callable[[str], list[str]]], Callable[[str], list[str]]]:
+    """Answer a value that matches ``pattern`` within ``max_len`` at once: nearly every rendered name, label
+    and key is valid, and only an invalid one needs its messages worked out (no cache: at 10,000
+    components the distinct names outnumber any cache worth its memory)."""
 
-    @functools.wraps(check)
-    def wrapper(value: str) -> list[str]:
-        return list(cached(value))
+    def decorate(check: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+        @functools.wraps(check)
+        def checked(value: str) -> list[str]:
+            if len(value) <= max_len and pattern.fullmatch(value):
+                return []
+            return check(value)
 
-    return wrapper
+        return checked
+
+    return decorate
+
 
 def regex_error(msg: str, fmt: str, *examples: str) -> str:
     """apimachinery's RegexError text, double space before "or" included."""
@@ -64,12 +72,13 @@ def is_namespace_name(value: str) -> list[str]:
     return is_dns1123_label(value)
 
 
+@_valid_first(_DNS1123_LABEL, 63)
 def is_dns1123_label(value: str) -> list[str]:
     """RFC 1123 label: namespaces, most Kubeflow names."""
     errs = []
     if len(value) > 63:
         errs.append(max_len_error(63))
-    if not _DNS1123_LABEL.match(value):
+    if not _DNS1123_LABEL.fullmatch(value):
         errs.append(
             regex_error(
                 "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
@@ -82,13 +91,13 @@ def is_dns1123_label(value: str) -> list[str]:
     return errs
 
 
-@_memoised
+@_valid_first(_DNS1123_SUBDOMAIN, 253)
 def is_dns1123_subdomain(value: str) -> list[str]:
     """RFC 1123 subdomain: names of most objects, custom resources included."""
     errs = []
     if len(value) > 253:
         errs.append(max_len_error(253))
-    if not _DNS1123_SUBDOMAIN.match(value):
+    if not _DNS1123_SUBDOMAIN.fullmatch(value):
         errs.append(
             regex_error(
                 "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
@@ -100,12 +109,13 @@ def is_dns1123_subdomain(value: str) -> list[str]:
     return errs
 
 
+@_valid_first(_DNS1035_LABEL, 63)
 def is_dns1035_label(value: str) -> list[str]:
     """RFC 1035 label: service names, embedded-resource kinds (lower-cased)."""
     errs = []
     if len(value) > 63:
         errs.append(max_len_error(63))
-    if not _DNS1035_LABEL.match(value):
+    if not _DNS1035_LABEL.fullmatch(value):
         errs.append(
             regex_error(
                 "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
@@ -123,7 +133,7 @@ _QNAME_MSG = (
 )
 
 
-@_memoised
+@_valid_first(re.compile(f"(?:{DNS1123_SUBDOMAIN_FMT}/)?{QUALIFIED_NAME_FMT}"), 63)
 def is_qualified_name(value: str) -> list[str]:
     """Label and annotation keys: `[prefix/]name`."""
     errs: list[str] = []
@@ -146,18 +156,18 @@ def is_qualified_name(value: str) -> list[str]:
         errs.append("name part must be non-empty")
     elif len(name) > 63:
         errs.append("name part " + max_len_error(63))
-    if not _QUALIFIED_NAME.match(name):
+    if not _QUALIFIED_NAME.fullmatch(name):
         errs.append("name part " + regex_error(_QNAME_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc"))
     return errs
 
 
-@_memoised
+@_valid_first(_LABEL_VALUE, 63)
 def is_valid_label_value(value: str) -> list[str]:
     """Label values: empty or a qualified-name-like string of at most 63 characters."""
     errs = []
     if len(value) > 63:
         errs.append(max_len_error(63))
-    if not _LABEL_VALUE.match(value):
+    if not _LABEL_VALUE.fullmatch(value):
         errs.append(
             regex_error(
                 "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
@@ -177,11 +187,12 @@ def validate_labels(labels: Any, path: str) -> list[FieldViolation]:
         return [invalid(path, labels, "must be a map of string keys to string values")] if labels is not None else []
     out: list[FieldViolation] = []
     for key, value in labels.items():
-        out.extend(invalid(path, key, msg) for msg in is_qualified_name(str(key)))
+        if key_errors := is_qualified_name(str(key)):
+            out.extend(invalid(path, key, msg) for msg in key_errors)
         if not isinstance(value, str):
             out.append(invalid(child(path, str(key)), value, "must be a string"))
-            continue
-        out.extend(invalid(path, value, msg) for msg in is_valid_label_value(value))
+        elif value_errors := is_valid_label_value(value):
+            out.extend(invalid(path, value, msg) for msg in value_errors)
     return out
 
 
@@ -194,7 +205,8 @@ def validate_annotations(annotations: Any, path: str) -> list[FieldViolation]:
     out: list[FieldViolation] = []
     size = 0
     for key, value in annotations.items():
-        out.extend(invalid(path, key, msg) for msg in is_qualified_name(str(key).lower()))
+        if key_errors := is_qualified_name(str(key).lower()):
+            out.extend(invalid(path, key, msg) for msg in key_errors)
         if not isinstance(value, str):
             out.append(invalid(child(path, str(key)), value, "must be a string"))
             value = json.dumps(value)

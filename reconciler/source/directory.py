@@ -19,7 +19,8 @@ class DirectorySource:
         self.budget = ReadBudget()
         """Bytes read in all (one DirectorySource serves one load)."""
         self._files: list[str] | None = None
-        self._directories: dict[str, Path] = {}
+        self._root_prefix = str(self.root).rstrip("/") + "/"
+        self._directories: dict[str, str] = {}
         """Directory (relative) -> where it resolves: each directory is resolved once, not once per file."""
 
     def read(self, path: str) -> bytes:
@@ -29,29 +30,33 @@ class DirectorySource:
             resolved = self._resolve(rel)
         except (FileNotFoundError, NotADirectoryError, RuntimeError):
             raise SourceFileError(rel, "file not found", "check the path and that the file is committed") from None
-        if not resolved.is_relative_to(self.root):
+        if not resolved.startswith(self._root_prefix):
             raise SourceFileError(rel, "path leaves the repository (symlink to outside)",
                                   "replace the symlink with the file itself")
-        info = resolved.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise SourceFileError(rel, "not a regular file", "point at a regular file")
-        if info.st_size > self.max_file_bytes:
-            raise SourceFileError(rel, f"file is {info.st_size} bytes, over the limit of {self.max_file_bytes}",
-                                  "split it into smaller files")
-        self.budget.charge(rel, info.st_size)
-        with open(resolved, "rb") as handle:
+        try:  # non-blocking: opening a FIFO must not wait for a writer; judged by what was opened, not a stat before
+            descriptor = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
+            raise SourceFileError(rel, "file not found", "check the path and that the file is committed") from None
+        with open(descriptor, "rb") as handle:
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode):
+                raise SourceFileError(rel, "not a regular file", "point at a regular file")
+            if info.st_size > self.max_file_bytes:
+                raise SourceFileError(rel, f"file is {info.st_size} bytes, over the limit of {self.max_file_bytes}",
+                                      "split it into smaller files")
+            self.budget.charge(rel, info.st_size)
             return handle.read(self.max_file_bytes + 1)
 
-    def _resolve(self, rel: str) -> Path:
+    def _resolve(self, rel: str) -> str:
         """Where ``rel`` resolves (symlinks followed), with its directory's resolution cached."""
         directory, _, name = rel.rpartition("/")
         parent = self._directories.get(directory)
         if parent is None:
-            parent = (self.root / directory).resolve(strict=True) if directory else self.root
+            parent = str((self.root / directory).resolve(strict=True)) if directory else str(self.root)
             self._directories[directory] = parent
-        candidate = parent / name
+        candidate = f"{parent}/{name}"
         if stat.S_ISLNK(os.lstat(candidate).st_mode):
-            return candidate.resolve(strict=True)
+            return str(Path(candidate).resolve(strict=True))
         return candidate
 
     def files(self) -> list[str]:

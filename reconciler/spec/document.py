@@ -133,12 +133,16 @@ class Spec:
         """The platform's name."""
         return self.platform.metadata.name
 
-    def variants(self) -> list[tuple[str | None, Resolved]]:
-        """Every component as written (env None) and as each environment runs it."""
+    def variants(self, *, distinct: bool = False) -> list[tuple[str | None, Resolved]]:
+        """Every component as written (env None) and as each environment runs it. ``distinct`` leaves out
+        an environment's variant that is the component as written (no override, no pin): a check that
+        reads only the component would find the same errors at the same places in it again."""
         found: list[tuple[str | None, Resolved]] = [
             (None, Resolved(c.ref, c.kind, c.doc.metadata, c.doc.spec, c.source, c.source))
             for c in self.components.values()
         ]
         for view in self.environments.values():
-            found.extend((view.name, item) for item in view.components.values())
+            found.extend((view.name, item) for item in view.components.values()
+                         if not distinct or item.override is not None or item.pinned
+                         or item.spec is not self.components[item.ref].doc.spec)
         return found

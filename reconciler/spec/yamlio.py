@@ -83,6 +83,12 @@ class LocatedList(list[Any]):
 class _Yaml12Loader(yaml.CSafeLoader):
     """libyaml with the YAML 1.2 core schema: 'no', 'on' and '1:30' stay strings, '0o17' is octal."""
 
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        """The tag of a node; a short plain scalar's tag is remembered (keys and values repeat across files)."""
+        if kind is ScalarNode and implicit[0] and len(value) <= _CACHED_SCALAR_CHARS:
+            return _plain_scalar_tag(value)
+        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]  # PyYAML is untyped
+
 
 _Yaml12Loader.yaml_implicit_resolvers = {}
 for _tag, _pattern, _first in [
@@ -96,13 +102,25 @@ for _tag, _pattern, _first in [
 ]:
     _Yaml12Loader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
+_CACHED_SCALAR_CHARS = 64
+
+
+@functools.lru_cache(maxsize=16_384)
+def _plain_scalar_tag(value: str) -> str:
+    """The core schema's tag for a plain (unquoted, untagged) scalar."""
+    for tag, pattern in _Yaml12Loader.yaml_implicit_resolvers.get(value[:1], ()):
+        if pattern.match(value):
+            return str(tag)
+    return str(_Yaml12Loader.DEFAULT_SCALAR_TAG)
+
+
 _FLOW_TOKENS = re.compile(
     rb"""(?:(?<=[\s\[{,:])|^)(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')|(?:(?<=\s)|^)#[^\n]*|[\[\]{}]""",
     re.MULTILINE,
 )
 MAX_INDENT = 512
 _ALIAS = re.compile(rb"(?:^|[\s\[{,])\*[^\s,\[\]{}]", re.MULTILINE)
-"""Where an alias could be; a false match (a cron's ``*/5``) only costs the slower, exact check."""
+"""Where an alias could be; a false match (a cron's ``*/5``) only costs counting the scalars' characters."""
 
 
 def _check_nesting(data: bytes, max_depth: int) -> None:
@@ -168,15 +186,17 @@ def parse_yaml(data: bytes, limits: Limits = DEFAULT_LIMITS, allowance: Allowanc
                              "put each component or environment in its own file")
     root = nodes[0]
     bounds = _Bounds.of(limits, allowance)
-    if _ALIAS.search(data):
-        size = _check_expansion(text, root, bounds)
-        tree = _Builder(limits).build(root)
-    else:  # no alias in the text: the document is its own expansion, the builder counts its nodes
-        if len(text) > bounds.chars:
-            raise YamlParseError(1, 1, bounds.over(nodes=False, aliases=False), bounds.hint(aliases=False))
-        builder = _Builder(limits, count=bounds)
+    aliased = _ALIAS.search(data) is not None
+    if not aliased and len(text) > bounds.chars:  # no alias: the document is its own expansion
+        raise YamlParseError(1, 1, bounds.over(nodes=False, aliases=False), bounds.hint(aliases=False))
+    builder = _Builder(limits, bounds, count_chars=aliased)
+    try:
         tree = builder.build(root)
-        size = Size(builder.nodes, len(text))
+    except YamlParseError:
+        if aliased:  # when aliases are why, say so at the alias that went over (or the recursive one)
+            _refuse_alias_excess(text, root, bounds)
+        raise
+    size = Size(builder.nodes, builder.chars if aliased else len(text))
     if allowance is not None:
         allowance.take(size)
     return tree
@@ -213,16 +233,16 @@ class _Bounds:
         return "use fewer or smaller anchors/aliases, or write the values out" if aliases else "split it into smaller files"
 
 
-def _check_expansion(text: str, root: Node, bounds: _Bounds) -> Size:
-    """The document's expanded size; a document whose aliases expand past the bounds is refused at
-    the alias that went over, before anything is expanded (its text is parsed a second time)."""
+def _refuse_alias_excess(text: str, root: Node, bounds: _Bounds) -> None:
+    """Refuse a document whose aliases expand past the bounds at the alias that went over (its text is
+    parsed a second time), or a recursive alias at itself; return when aliases are not the cause."""
     try:
         size = expansion(root)
     except RecursiveAlias as exc:
         _Builder._fail(exc.node, "recursive YAML alias", "an anchor cannot contain an alias to itself")
         raise  # unreachable
     if not size.over(bounds.nodes, bounds.chars):
-        return size
+        return
     excess = first_excess(yaml.parse(text, Loader=_Yaml12Loader), bounds.nodes, bounds.chars)
     line, col = (excess.line, excess.col) if excess else (root.start_mark.line + 1, root.start_mark.column + 1)
     if excess is not None and excess.recursive:
@@ -232,74 +252,92 @@ def _check_expansion(text: str, root: Node, bounds: _Bounds) -> Size:
     raise YamlParseError(line, col, bounds.over(nodes=by_nodes, aliases=aliases), bounds.hint(aliases=aliases))
 
 
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class _Builder:
-    """Turns a libyaml node graph into located plain data (its expansion was checked before, or
-    there is no alias and it counts the nodes itself)."""
+    """Turns a libyaml node graph into located plain data, counting what it builds: an alias is built
+    as a copy of its anchor, so the counts are the expanded document's, and building stops as soon
+    as they go over the bounds (a billion-laughs document costs at most ``bounds.nodes`` steps)."""
 
     _scalars = yaml.constructor.SafeConstructor()
 
-    def __init__(self, limits: Limits, *, count: _Bounds | None = None) -> None:
-        self.limits = limits
-        self.count = count
-        """Given: count the nodes built and refuse past ``count.nodes`` (a document without aliases)."""
+    def __init__(self, limits: Limits, bounds: _Bounds, *, count_chars: bool) -> None:
+        self.max_depth = limits.max_depth
+        self.bounds = bounds
+        self.count_chars = count_chars
+        """Count the characters of every scalar built (a document with aliases: its text does not bound them)."""
         self.nodes = 0
+        self.chars = 0
 
     def build(self, node: Node, depth: int = 1) -> Any:
-        if self.count:
-            self._counted(node, 1)
-        if depth > self.limits.max_depth:
-            self._fail(node, f"YAML nesting deeper than {self.limits.max_depth} levels", "flatten the structure")
-        if isinstance(node, ScalarNode):
-            return self._scalar(node)
-        if isinstance(node, SequenceNode):
-            return self._sequence(node, depth)
-        assert isinstance(node, MappingNode)
-        return self._mapping(node, depth)
+        self.nodes += 1
+        if self.nodes > self.bounds.nodes:
+            self._fail(node, self.bounds.over(nodes=True, aliases=False), self.bounds.hint(aliases=False))
+        if depth > self.max_depth:
+            self._fail(node, f"YAML nesting deeper than {self.max_depth} levels", "flatten the structure")
+        if type(node) is ScalarNode:
+            if self.count_chars:
+                self._count_chars(node)
+            return node.value if node.tag == _STR else self._scalar(node)
+        if type(node) is MappingNode:
+            return self._mapping(node, depth)
+        assert type(node) is SequenceNode
+        return self._sequence(node, depth)
 
-    def _counted(self, node: Node, nodes: int) -> None:
-        assert self.count is not None
-        self.nodes += nodes
-        if self.nodes > self.count.nodes:
-            self._fail(node, self.count.over(nodes=True, aliases=False), self.count.hint(aliases=False))
+    def _count_chars(self, node: Node) -> None:
+        self.chars += len(node.value)
+        if self.chars > self.bounds.chars:
+            self._fail(node, self.bounds.over(nodes=False, aliases=False), self.bounds.hint(aliases=False))
 
     def _scalar(self, node: ScalarNode) -> Any:
-        if node.tag == "tag:yaml.org,2002:int":
+        tag = node.tag
+        if tag == _STR or tag == "tag:yaml.org,2002:binary" or tag.startswith("!"):
+            return node.value
+        if tag == "tag:yaml.org,2002:int":
             text = node.value.lstrip("+")
             if text.startswith(("0o", "0x")):
                 return int(text[2:], 8 if text[1] == "o" else 16)
             return int(text, 10)
-        if node.tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:binary") or node.tag.startswith("!"):
-            return node.value
         try:
             return self._scalars.construct_object(node, deep=True)
         except yaml.YAMLError:
-            self._fail(node, f"cannot read value {node.value!r} as {node.tag.rsplit(':', 1)[-1]}",
+            self._fail(node, f"cannot read value {node.value!r} as {tag.rsplit(':', 1)[-1]}",
                        "quote it to make it a string")
             raise  # unreachable
 
     def _sequence(self, node: SequenceNode, depth: int) -> LocatedList:
-        out = LocatedList(_pos(node))
+        mark = node.start_mark
+        out = LocatedList((mark.line, mark.column))
+        positions = out.item_pos
         for item in node.value:
             out.append(self.build(item, depth + 1))
-            out.item_pos.append(_pos(item))
+            mark = item.start_mark
+            positions.append((mark.line, mark.column))
         return out
 
     def _mapping(self, node: MappingNode, depth: int) -> LocatedMap:
-        out = LocatedMap(_pos(node))
+        mark = node.start_mark
+        out = LocatedMap((mark.line, mark.column))
+        positions = out.key_pos
         merged: list[Node] = []
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            tag = key_node.tag
+            if tag == _MERGE:
                 merged.extend(value_node.value if isinstance(value_node, SequenceNode) else [value_node])
                 continue
-            if not isinstance(key_node, ScalarNode):
+            if type(key_node) is not ScalarNode:
                 self._fail(key_node, "mapping keys must be plain values", "use a string key")
-            key = self._scalar(key_node)
-            if self.count:
-                self._counted(key_node, 1)
+            key = key_node.value if tag == _STR else self._scalar(key_node)
+            self.nodes += 1
+            if self.count_chars:
+                self._count_chars(key_node)
             if key in out:
                 self._fail(key_node, f'duplicate key "{key}"', "remove or rename one of the two entries")
             out[key] = self.build(value_node, depth + 1)
-            out.key_pos[key] = _pos(key_node)
+            mark = key_node.start_mark
+            positions[key] = (mark.line, mark.column)
         for source in merged:
             if not isinstance(source, MappingNode):
                 self._fail(source, "a merge key ('<<') needs a mapping", "merge an anchored mapping")
@@ -307,7 +345,7 @@ class _Builder:
             for key, value in built.items():
                 if key not in out:
                     out[key] = value
-                    out.key_pos[key] = built.key_pos[key]
+                    positions[key] = built.key_pos[key]
         return out
 
     @staticmethod

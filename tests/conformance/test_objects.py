@@ -54,6 +54,18 @@ CASES: list[tuple[Make, str, Any, FieldViolation]] = [
             "'12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
         ),
     ),
+    (  # a trailing newline: Go's '$' is the end of the text, Python's would also match before the newline
+        notebook,
+        "metadata.labels",
+        {"team": "fraud\n"},
+        FieldViolation(
+            "metadata.labels",
+            "FieldValueInvalid",
+            'Invalid value: "fraud\\n": a valid label must be an empty string or consist of alphanumeric characters, '
+            "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
+            "'12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+        ),
+    ),
     (notebook, "metadata.labels", {"bad key!": "v"}, FieldViolation("metadata.labels", "FieldValueInvalid", f'Invalid value: "bad key!": name part {QNAME}')),
     (
         notebook,

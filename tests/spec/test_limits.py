@@ -68,6 +68,15 @@ def test_symlink_out_of_the_repository_is_refused(platform_copy: Path, capsys: p
     assert "root:" not in err
 
 
+def test_a_named_pipe_in_place_of_a_file_is_refused_without_waiting(
+        platform_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    os.remove(platform_copy / TARGET)
+    os.mkfifo(platform_copy / TARGET)  # a blocking open for reading would wait for a writer forever
+    code, err = _validate(platform_copy, capsys)
+    assert code == 1
+    assert err.startswith(f"{TARGET}:1:1: not a regular file")
+
+
 def test_symlink_inside_the_repository_is_followed(platform_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     real = platform_copy / "components" / "serving" / "fraud-detector.yaml"
     moved = platform_copy / "shared-fraud.yaml"

@@ -11,7 +11,7 @@ from reconciler.spec.models.serving import STORAGE_SCHEMES
 def check(spec: Spec) -> list[SpecError]:
     """Per-component rules, on each component as written and as each environment runs it."""
     found: list[SpecError] = []
-    for _env, item in spec.variants():
+    for _env, item in spec.variants(distinct=True):
         if isinstance(item.spec, NotebookSpec):
             found.extend(_notebook(item, item.spec))
         elif isinstance(item.spec, ServingSpec):

@@ -23,7 +23,7 @@ Loc = tuple[str | int, ...]
 def check(spec: Spec) -> list[SpecError]:
     """Plaintext secrets anywhere a component passes values to containers or pipelines."""
     found: list[SpecError] = []
-    for _env, item in spec.variants():
+    for _env, item in spec.variants(distinct=True):
         for loc, name, value in _values(item):
             if SECRET_VALUE.search(value):
                 found.append(item.error(loc, f"{name} holds what looks like a credential; the spec is stored in Git "

@@ -20,7 +20,7 @@ ALGORITHM_SETTINGS: dict[str, set[str]] = {name: set(rule.settings) for name, ru
 def check(spec: Spec) -> list[SpecError]:
     """Katib rules, for each tuning component as written and as each environment runs it."""
     found: list[SpecError] = []
-    for _env, item in spec.variants():
+    for _env, item in spec.variants(distinct=True):
         if isinstance(item.spec, TuningSpec):
             tuning = item.spec
             found += _objective(item, tuning) + _counts(item, tuning) + check_algorithm(item, tuning)
