@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from reconciler.spec.models import Environment, Platform
 from reconciler.spec.sources import SourceFileError, SourceReader, glob
-from reconciler.spec.yamlio import YamlParseError, parse_yaml, to_plain
+from reconciler.spec.yamlio import YamlParseError, parse_yaml
 
 PLATFORM_FILE = "platform.yaml"
 
@@ -19,7 +19,7 @@ PLATFORM_FILE = "platform.yaml"
 def prune_budgets(reader: SourceReader) -> dict[str, float]:
     """``maxPruneFraction`` by environment name; environments whose file does not read are left out."""
     try:
-        platform = Platform.model_validate(to_plain(parse_yaml(reader.read(PLATFORM_FILE))))
+        platform = Platform.model_validate(parse_yaml(reader.read(PLATFORM_FILE), located=False))
         paths = glob(reader, platform.spec.environments)
     except (SourceFileError, YamlParseError, ValidationError):
         return {}
@@ -28,7 +28,7 @@ def prune_budgets(reader: SourceReader) -> dict[str, float]:
         if path == PLATFORM_FILE:
             continue
         try:
-            env = Environment.model_validate(to_plain(parse_yaml(reader.read(path))))
+            env = Environment.model_validate(parse_yaml(reader.read(path), located=False))
         except (SourceFileError, YamlParseError, ValidationError):
             continue
         found.setdefault(env.metadata.name, env.spec.policy.max_prune_fraction)

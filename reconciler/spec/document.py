@@ -8,22 +8,43 @@ from typing import Any
 from reconciler.errors import SpecError
 from reconciler.spec.models import ComponentDoc, ComponentSpec, Environment, Platform
 from reconciler.spec.models.base import ComponentMetadata
-from reconciler.spec.yamlio import locate
+from reconciler.spec.yamlio import DEFAULT_LIMITS, Limits, LocatedList, LocatedMap, locate, parse_yaml
 
 Loc = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One parsed YAML file: its repository path and located tree (see yamlio)."""
+    """One parsed YAML file: its repository path, its data, and its text.
+
+    The data is plain (dicts, lists, scalars) or located (see yamlio). Positions are worked out
+    only when an error is to be located, by parsing ``text`` again: most files never have one,
+    and at 10,000 components the positions of every node would be the largest part of a load.
+    """
 
     path: str
     tree: Any
+    """The data; None once released (``released``): a component's model holds what it says."""
+    text: bytes | None = None
+    limits: Limits = DEFAULT_LIMITS
+    _located: list[Any] = field(default_factory=list, compare=False, repr=False)
 
     def error(self, loc: Loc, message: str, hint: str = "") -> SpecError:
         """A SpecError at the YAML node ``loc`` points to (or its deepest existing parent)."""
-        line, col = locate(self.tree, loc)
+        line, col = locate(self.located_tree(), loc)
         return SpecError(self.path, line, col, message, hint)
+
+    def located_tree(self) -> Any:
+        """The data with positions (parsed again from ``text`` the first time it is asked for)."""
+        if isinstance(self.tree, LocatedMap | LocatedList) or self.text is None:
+            return self.tree
+        if not self._located:
+            self._located.append(parse_yaml(self.text, self.limits))  # it parsed before: it parses again
+        return self._located[0]
+
+    def released(self) -> Document:
+        """The same file without its data, kept to locate errors."""
+        return Document(self.path, None, self.text, self.limits)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from reconciler.spec.kfp_ir import ir_problems
 from reconciler.spec.merge import deep_merge
 from reconciler.spec.models import COMPONENT_KINDS, ComponentDoc, Environment, PipelineSpec, Platform
 from reconciler.spec.sources import SourceFileError, SourceReader, glob
-from reconciler.spec.yamlio import DEFAULT_LIMITS, Allowance, Limits, YamlParseError, parse_yaml, to_plain
+from reconciler.spec.yamlio import DEFAULT_LIMITS, Allowance, Limits, YamlParseError, parse_yaml
 
 PLATFORM_FILE = "platform.yaml"
 PACKAGE_LIMITS = Limits(max_file_bytes=8 * 1_048_576, max_depth=128, max_nodes=2_000_000,
@@ -64,24 +64,24 @@ def _parse(reader: SourceReader, path: str, errors: list[SpecError], limits: Lim
            allowance: Allowance | None = None) -> Document | None:
     try:
         data = reader.read(path)
-        tree = parse_yaml(data, limits or DEFAULT_LIMITS, allowance)
+        tree = parse_yaml(data, limits or DEFAULT_LIMITS, allowance, located=False)
     except SourceFileError as exc:
         errors.append(SpecError(exc.path, 1, 1, exc.message, exc.hint))
         return None
     except YamlParseError as exc:
         errors.append(SpecError(path, exc.line, exc.col, exc.message, exc.hint))
         return None
-    return Document(path, tree)
+    return Document(path, tree, data, limits or DEFAULT_LIMITS)
 
 
 def _validate(doc: Document, model: type[M], errors: list[SpecError]) -> M | None:
     if not isinstance(doc.tree, dict):
         errors.append(doc.error((), f"expected a mapping with apiVersion, kind, metadata and spec, "
-                                    f"found {type(to_plain(doc.tree)).__name__}",
+                                    f"found {type(doc.tree).__name__}",
                                 "start the file with 'apiVersion: platformctl.dev/v1alpha1'"))
         return None
     try:
-        return model.model_validate(to_plain(doc.tree))
+        return model.model_validate(doc.tree)
     except ValidationError as exc:
         for problem in problems(exc, model):
             errors.append(doc.error(problem.loc, problem.message, problem.hint))
@@ -91,7 +91,7 @@ def _validate(doc: Document, model: type[M], errors: list[SpecError]) -> M | Non
 def _expect_kind(doc: Document, allowed: tuple[str, ...], errors: list[SpecError]) -> str | None:
     if not isinstance(doc.tree, dict):
         errors.append(doc.error((), f"expected a mapping with apiVersion, kind, metadata and spec, found "
-                                f"{type(to_plain(doc.tree)).__name__}",
+                                f"{type(doc.tree).__name__}",
                                 "start the file with 'apiVersion: platformctl.dev/v1alpha1'"))
         return None
     kind = doc.tree.get("kind")
@@ -155,7 +155,7 @@ def _load_components(
             duplicated.add(ref)
             broken.update({ref, _ref_from_path(path)} | ({_ref_from_path(first.source.path)} if first else set()))
             continue
-        found[ref] = Component(ref, kind, component, doc)
+        found[ref] = Component(ref, kind, component, doc.released())  # the model holds what the file says
     return found, broken
 
 
@@ -196,7 +196,7 @@ def _load_packages(reader: SourceReader, components: dict[str, Component], error
                 errors.append(component.source.error(loc, f"pipeline package {path}: {reason}",
                                                      "compile the pipeline with the KFP SDK and commit the IR YAML"))
                 continue
-            plain = to_plain(doc.tree)
+            plain = doc.tree
             if not isinstance(plain, dict) or not isinstance(plain.get("pipelineInfo"), dict) or "root" not in plain:
                 errors.append(component.source.error(loc, f"{path} is not a compiled KFP pipeline (no pipelineInfo/root)",
                                                      "point at the IR YAML written by kfp.compiler.Compiler"))

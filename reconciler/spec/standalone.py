@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from reconciler.errors import SpecError, SpecErrors
 from reconciler.spec.diagnose import problems
 from reconciler.spec.document import Document
-from reconciler.spec.yamlio import YamlParseError, parse_yaml, to_plain
+from reconciler.spec.yamlio import YamlParseError, parse_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -20,15 +20,15 @@ def parse_kind(data: bytes, path: str, model: type[M], kind: str, what: str) -> 
     ``what`` names the file in messages ("an operator policy")."""
     start = f"start the file with 'apiVersion: platformctl.dev/v1alpha1' and 'kind: {kind}'"
     try:
-        tree = parse_yaml(data)
+        tree = parse_yaml(data, located=False)
     except YamlParseError as exc:
         raise SpecErrors([SpecError(path, exc.line, exc.col, exc.message, exc.hint)]) from None
-    doc = Document(path, tree)
+    doc = Document(path, tree, data)
     if not isinstance(tree, dict):
         raise SpecErrors([doc.error((), f"{what} must be a mapping", start)])
     if tree.get("kind") != kind:
         raise SpecErrors([doc.error(("kind",), f"kind is {tree.get('kind')!r}; expected {kind}", start)])
     try:
-        return model.model_validate(to_plain(tree)), doc
+        return model.model_validate(tree), doc
     except ValidationError as exc:
         raise SpecErrors([doc.error(p.loc, p.message, p.hint) for p in problems(exc, model)]) from None

@@ -163,8 +163,10 @@ def decode_utf8(data: bytes) -> str:
         raise  # unreachable: _raise_at always raises
 
 
-def parse_yaml(data: bytes, limits: Limits = DEFAULT_LIMITS, allowance: Allowance | None = None) -> Any:
-    """Parse one YAML document into located plain data (LocatedMap, LocatedList, scalars); with an
+def parse_yaml(data: bytes, limits: Limits = DEFAULT_LIMITS, allowance: Allowance | None = None, *,
+               located: bool = True) -> Any:
+    """Parse one YAML document into located data (LocatedMap, LocatedList, scalars), or with ``located``
+    False into plain dicts and lists (the same checks, no positions: cheaper to build and to keep); with an
     ``allowance``, its expanded size is also taken from what the load has left."""
     if len(data) > limits.max_file_bytes:
         raise YamlParseError(1, 1, f"file is {len(data)} bytes, over the limit of {limits.max_file_bytes}",
@@ -189,7 +191,7 @@ def parse_yaml(data: bytes, limits: Limits = DEFAULT_LIMITS, allowance: Allowanc
     aliased = _ALIAS.search(data) is not None
     if not aliased and len(text) > bounds.chars:  # no alias: the document is its own expansion
         raise YamlParseError(1, 1, bounds.over(nodes=False, aliases=False), bounds.hint(aliases=False))
-    builder = _Builder(limits, bounds, count_chars=aliased)
+    builder = _Builder(limits, bounds, count_chars=aliased, located=located)
     try:
         tree = builder.build(root)
     except YamlParseError:
@@ -263,11 +265,13 @@ class _Builder:
 
     _scalars = yaml.constructor.SafeConstructor()
 
-    def __init__(self, limits: Limits, bounds: _Bounds, *, count_chars: bool) -> None:
+    def __init__(self, limits: Limits, bounds: _Bounds, *, count_chars: bool, located: bool = True) -> None:
         self.max_depth = limits.max_depth
         self.bounds = bounds
         self.count_chars = count_chars
         """Count the characters of every scalar built (a document with aliases: its text does not bound them)."""
+        self.located = located
+        """Build LocatedMap/LocatedList with positions; else plain dicts and lists."""
         self.nodes = 0
         self.chars = 0
 
@@ -307,7 +311,9 @@ class _Builder:
                        "quote it to make it a string")
             raise  # unreachable
 
-    def _sequence(self, node: SequenceNode, depth: int) -> LocatedList:
+    def _sequence(self, node: SequenceNode, depth: int) -> list[Any]:
+        if not self.located:
+            return [self.build(item, depth + 1) for item in node.value]
         mark = node.start_mark
         out = LocatedList((mark.line, mark.column))
         positions = out.item_pos
@@ -317,10 +323,15 @@ class _Builder:
             positions.append((mark.line, mark.column))
         return out
 
-    def _mapping(self, node: MappingNode, depth: int) -> LocatedMap:
-        mark = node.start_mark
-        out = LocatedMap((mark.line, mark.column))
-        positions = out.key_pos
+    def _mapping(self, node: MappingNode, depth: int) -> dict[Any, Any]:
+        out: dict[Any, Any]
+        positions: dict[Any, tuple[int, int]] | None = None
+        if self.located:
+            mark = node.start_mark
+            out = LocatedMap((mark.line, mark.column))
+            positions = out.key_pos
+        else:
+            out = {}
         merged: list[Node] = []
         for key_node, value_node in node.value:
             tag = key_node.tag
@@ -336,8 +347,9 @@ class _Builder:
             if key in out:
                 self._fail(key_node, f'duplicate key "{key}"', "remove or rename one of the two entries")
             out[key] = self.build(value_node, depth + 1)
-            mark = key_node.start_mark
-            positions[key] = (mark.line, mark.column)
+            if positions is not None:
+                mark = key_node.start_mark
+                positions[key] = (mark.line, mark.column)
         for source in merged:
             if not isinstance(source, MappingNode):
                 self._fail(source, "a merge key ('<<') needs a mapping", "merge an anchored mapping")
@@ -345,7 +357,8 @@ class _Builder:
             for key, value in built.items():
                 if key not in out:
                     out[key] = value
-                    positions[key] = built.key_pos[key]
+                    if positions is not None:
+                        positions[key] = built.key_pos[key]
         return out
 
     @staticmethod
@@ -369,12 +382,3 @@ def locate(document: Any, loc: tuple[str | int, ...]) -> tuple[int, int]:
         else:
             break
     return pos[0] + 1, pos[1] + 1
-
-
-def to_plain(value: Any) -> Any:
-    """Plain dicts and lists (and builtin scalars) for validation and rendering."""
-    if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_plain(v) for v in value]
-    return value
