@@ -181,14 +181,49 @@ def is_valid_label_value(value: str) -> list[str]:
     return errs
 
 
+_KNOWN_LABEL_KEYS: set[str] = set()
+_KNOWN_ANNOTATION_KEYS: set[str] = set()
+"""Label keys, and annotation keys as written, already found valid: a platform's key vocabulary is
+small and every object repeats it (bounded: past the bound, new keys are checked one by one)."""
+_KNOWN_KEYS_BOUND = 4096
+_LABEL_VALUES = re.compile(f"(?:{LABEL_VALUE_FMT}\\n)*")
+
+
+def _valid_key(key: str, known: set[str], checked: str) -> bool:
+    """Whether ``checked`` (``key`` as the rule reads it) is a valid qualified name; ``key`` is remembered
+    in ``known`` once found valid."""
+    if key in known:
+        return True
+    if is_qualified_name(checked):
+        return False
+    if len(known) < _KNOWN_KEYS_BOUND:
+        known.add(key)
+    return True
+
+
+def _all_labels_valid(labels: Mapping[Any, Any]) -> bool:
+    """Every key known valid and every value a valid label value, in one pattern match over the values
+    (one per line: a value holding a newline would split in two, so the lines are counted)."""
+    if not _KNOWN_LABEL_KEYS.issuperset(labels):
+        return False
+    try:
+        joined = "\n".join(labels.values())
+    except TypeError:  # a value that is not a string
+        return False
+    return (joined.count("\n") == len(labels) - 1 and max(map(len, labels.values()), default=0) <= 63
+            and _LABEL_VALUES.fullmatch(joined + "\n" if labels else "") is not None)
+
+
 def validate_labels(labels: Any, path: str) -> list[FieldViolation]:
     """metav1 ValidateLabels: key and value errors are all reported on the map's path."""
     if not isinstance(labels, Mapping):
         return [invalid(path, labels, "must be a map of string keys to string values")] if labels is not None else []
+    if _all_labels_valid(labels):
+        return []
     out: list[FieldViolation] = []
     for key, value in labels.items():
-        if key_errors := is_qualified_name(str(key)):
-            out.extend(invalid(path, key, msg) for msg in key_errors)
+        if not _valid_key(str(key), _KNOWN_LABEL_KEYS, str(key)):
+            out.extend(invalid(path, key, msg) for msg in is_qualified_name(str(key)))
         if not isinstance(value, str):
             out.append(invalid(child(path, str(key)), value, "must be a string"))
         elif value_errors := is_valid_label_value(value):
@@ -202,11 +237,14 @@ def validate_annotations(annotations: Any, path: str) -> list[FieldViolation]:
         if annotations is None:
             return []
         return [invalid(path, annotations, "must be a map of string keys to string values")]
+    if _KNOWN_ANNOTATION_KEYS.issuperset(annotations) and all(type(value) is str for value in annotations.values()):
+        size = sum(map(len, annotations)) + sum(map(len, annotations.values()))
+        return [too_long(path, TOTAL_ANNOTATION_SIZE_LIMIT)] if size > TOTAL_ANNOTATION_SIZE_LIMIT else []
     out: list[FieldViolation] = []
     size = 0
     for key, value in annotations.items():
-        if key_errors := is_qualified_name(str(key).lower()):
-            out.extend(invalid(path, key, msg) for msg in key_errors)
+        if not _valid_key(str(key), _KNOWN_ANNOTATION_KEYS, str(key).lower()):
+            out.extend(invalid(path, key, msg) for msg in is_qualified_name(str(key).lower()))
         if not isinstance(value, str):
             out.append(invalid(child(path, str(key)), value, "must be a string"))
             value = json.dumps(value)
