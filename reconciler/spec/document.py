@@ -74,6 +74,8 @@ class Resolved:
     env_source: Document
     override: Any = None
     pinned: bool = False
+    as_written: bool = False
+    """The component exactly as its file says (no override, no pin): its errors are the file's own."""
 
     @property
     def name(self) -> str:
@@ -163,7 +165,5 @@ class Spec:
             for c in self.components.values()
         ]
         for view in self.environments.values():
-            found.extend((view.name, item) for item in view.components.values()
-                         if not distinct or item.override is not None or item.pinned
-                         or item.spec is not self.components[item.ref].doc.spec)
+            found.extend((view.name, item) for item in view.components.values() if not (distinct and item.as_written))
         return found

@@ -256,7 +256,7 @@ def _resolve_one(component: Component, env: Environment, doc: Document, errors: 
         spec_model = spec_model.model_copy(update={"version": pin})
         pinned = True
     return Resolved(ref, component.kind, component.doc.metadata, spec_model, component.source, doc,
-                    override_tree, pinned)
+                    override_tree, pinned, as_written=spec_model is component.doc.spec and override_tree is None and not pinned)
 
 
 def _pin_pipeline(spec: PipelineSpec, pin: str) -> PipelineSpec:
