@@ -84,9 +84,15 @@ class _Yaml12Loader(yaml.CSafeLoader):
     """libyaml with the YAML 1.2 core schema: 'no', 'on' and '1:30' stay strings, '0o17' is octal."""
 
     def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
-        """The tag of a node; a short plain scalar's tag is remembered (keys and values repeat across files)."""
-        if kind is ScalarNode and implicit[0] and len(value) <= _CACHED_SCALAR_CHARS:
-            return _plain_scalar_tag(value)
+        """The tag of a node; the first few thousand distinct short plain scalars' tags are remembered (keys
+        and common values repeat in every file; a fixed table, as an LRU would churn on unique names)."""
+        if kind is ScalarNode and implicit[0]:
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = _plain_scalar_tag(value)
+                if len(value) <= _REMEMBERED_CHARS and len(_PLAIN_TAGS) < _REMEMBERED_SCALARS:
+                    _PLAIN_TAGS[value] = tag
+            return tag
         return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]  # PyYAML is untyped
 
 
@@ -102,10 +108,11 @@ for _tag, _pattern, _first in [
 ]:
     _Yaml12Loader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
-_CACHED_SCALAR_CHARS = 64
+_PLAIN_TAGS: dict[str, str] = {}
+_REMEMBERED_CHARS = 64
+_REMEMBERED_SCALARS = 8192
 
 
-@functools.lru_cache(maxsize=16_384)
 def _plain_scalar_tag(value: str) -> str:
     """The core schema's tag for a plain (unquoted, untagged) scalar."""
     for tag, pattern in _Yaml12Loader.yaml_implicit_resolvers.get(value[:1], ()):
