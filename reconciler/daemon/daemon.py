@@ -62,8 +62,10 @@ from reconciler.engine import ApplyOptions, Result
 from reconciler.observability.metrics import Metrics
 from reconciler.policy.enforcement import Enforcement
 from reconciler.policy.resolve import daemon_enforcement
-from reconciler.rollout.driver import RolloutDriver
+from reconciler.rollout.driver import RolloutDriver, stored_state
+from reconciler.rollout.policy import RolloutPolicy
 from reconciler.rollout.prometheus import Prometheus
+from reconciler.rollout.state import RolloutState
 from reconciler.source.tracking import Source
 
 log = structlog.get_logger("platformctl.daemon")
@@ -115,6 +117,7 @@ class Daemon:
         """Sharded: which targets this replica writes, each behind its shard's Lease; None: one leader."""
         self.role = LeaderRole(self.leadership, scheduler=self.scheduler, trigger=self.trigger, metrics=metrics,
                                branch=config.branch, stop=self._stop, abandon=self._abandon, relay=relay)
+        self._connect = connect
         self.pool = WorkerPool(connect=connect, clock=self.clock, refusal=self.refusal,
                                fence=DaemonFence(self.leadership.remaining, self.refusal),
                                answer_timeout=config.answer_timeout, condition=self._cond, on_done=self._finished,
@@ -134,7 +137,9 @@ class Daemon:
                                     watch_timeout=config.watch_timeout)
         self.outcomes = OutcomeRecorder(clock=self.clock, deadlines=self.deadlines, metrics=metrics,
                                         located=self.refresher.located)
-        self.handoffs = HandoffQueue(enabled=config.promote_after_rollout, push=config.remote)
+        self.handoffs = HandoffQueue(enabled=config.promote_after_rollout, push=config.remote,
+                                     owns=self.shards.owns if self.shards is not None else None,
+                                     peer_state=self._peer_rollout, now=lambda: self.clock.now().timestamp())
         self.announcer = announcer or Announcer(metrics=metrics)
         """Alerts (notifications) and Kubernetes Events; by default neither (``service`` wires them)."""
         self.history = History()
@@ -162,7 +167,7 @@ class Daemon:
         """One pass of the control loop (see the module docstring); ``force`` reconciles every target now."""
         leading = self._lead()
         if leading and not self._stop.is_set():
-            self.handoffs.open_pending(self.source.path, self._cond)
+            self.handoffs.open_pending(self.source.path, self._cond, self.good)
         reasons = self.trigger.take()
         if reasons.get("webhook") and (not leading or self.shards is not None):
             self.role.forward_push()
@@ -355,6 +360,19 @@ class Daemon:
             apply=reason != "drift" or self.config.self_heal, prune=self.config.prune,
             applied_budget=self.refresher.applied_budget(key[0], self.pool.states[key].applied),
             cluster_scoped=self.enforcement.cluster_scoped_kinds(key[0])))
+
+    def _peer_rollout(self, key: TargetKey, policy: RolloutPolicy) -> RolloutState | None:
+        """The stored state of a rollout on a target another replica reconciles (read with a client of its own,
+        on the loop's thread; sharded promotions only)."""
+        good = self.good
+        desired = good.desired.get(key) if good is not None else None
+        if desired is None:
+            return None
+        cluster = self._connect(desired.cluster)
+        try:
+            return stored_state(cluster, policy)
+        finally:
+            cluster.close()
 
     def _drift_seen(self, key: TargetKey, what: str) -> None:
         """A watch saw an object leave Git's line (called on the watch's thread)."""

@@ -37,12 +37,16 @@ REQUEST_POLL = 10.0
 is carried out within it, even in a long step)."""
 
 
-class RolloutCluster(Protocol):
-    """What a rollout needs of a cluster: reads, applies under its own field manager, Events."""
+class ReadsObjects(Protocol):
+    """A cluster to read from."""
 
     def get(self, kind: KindRef, namespace: str | None, name: str) -> Manifest | None:
         """One object, or None."""
         ...
+
+
+class RolloutCluster(ReadsObjects, Protocol):
+    """What a rollout needs of a cluster: reads, applies under its own field manager, Events."""
 
     def apply_as(self, manifest: Manifest, *, field_manager: str) -> Manifest:
         """Server-side apply under ``field_manager`` (forced)."""
@@ -51,6 +55,11 @@ class RolloutCluster(Protocol):
     def record_event(self, event: Manifest) -> None:
         """Create a core/v1 Event."""
         ...
+
+
+def stored_state(cluster: ReadsObjects, policy: RolloutPolicy) -> RolloutState | None:
+    """The rollout state stored beside ``policy``'s InferenceService on ``cluster`` (None: none stored)."""
+    return read_state(cluster.get(CONFIGMAP, policy.namespace, state_name(policy.name)))
 
 
 class RolloutDriver:
@@ -75,7 +84,7 @@ class RolloutDriver:
             live = cluster.get(ISVC, policy.namespace, policy.name)
             if live is None or same_version(live, policy.version):
                 continue  # a first deploy has nothing to shift traffic from; same version: nothing to roll out
-            stored = read_state(cluster.get(CONFIGMAP, policy.namespace, state_name(policy.name)))
+            stored = stored_state(cluster, policy)
             if stored is not None and stored.version == policy.version:
                 continue  # this version's rollout is known: running, or final (never retried)
             previous = live_version(live)
