@@ -373,10 +373,6 @@ class _Builder:
         raise YamlParseError(node.start_mark.line + 1, node.start_mark.column + 1, message, hint)
 
 
-def _pos(node: Node) -> tuple[int, int]:
-    return node.start_mark.line, node.start_mark.column
-
-
 def locate(document: Any, loc: tuple[str | int, ...]) -> tuple[int, int]:
     """1-based (line, col) of the deepest node of ``loc`` present in a parsed document."""
     node = document
