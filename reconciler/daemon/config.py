@@ -48,7 +48,7 @@ class DaemonConfig:
     """Seconds from a watched drift to its check (events of one hand edit come in bursts)."""
     watch_timeout: float = 300.0
     """Seconds a WATCH stays open before the server ends it (the watch then resumes where it was)."""
-    watch_cache: bool = False
+    watch_cache: bool = True
     """Plan from the drift watches' cache (one LIST+WATCH per kind and namespace of each target, of slimmed
     objects) instead of LISTing at every reconcile: a no-op reconcile then sends no request. Needs
     ``drift_watch``; clusters that cannot watch keep listing."""
