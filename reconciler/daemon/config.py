@@ -51,7 +51,8 @@ class DaemonConfig:
     watch_cache: bool = True
     """Plan from the drift watches' cache (one LIST+WATCH per kind and namespace of each target, of slimmed
     objects) instead of LISTing at every reconcile: a no-op reconcile then sends no request. Needs
-    ``drift_watch``; clusters that cannot watch keep listing."""
+    ``drift_watch``; clusters that cannot watch keep listing, and so does ``run --once``. False: LIST at
+    every reconcile (``--no-watch-cache``)."""
     watch: bool = True
     """Watch a local repository's refs with watchdog (ignored for a URL)."""
     prune: bool = True
