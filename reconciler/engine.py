@@ -331,7 +331,7 @@ def _dry_run(cluster: Cluster, entries: list[PlanEntry], kinds: Mapping[tuple[st
 
     failures = [c for c in pool.map(check, entries) if c is not None]
     if silent:
-        raise silent[0]
+        raise NoAnswer(silent[0].message)  # about the cluster, not the object it happened to be sending
     return failures
 
 
