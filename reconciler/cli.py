@@ -296,7 +296,7 @@ def _run(
                                                      "and check drift as it happens [PLATFORMCTL_DRIFT_WATCH; on]")] = None,
     watch_cache: Annotated[bool | None, typer.Option("--watch-cache/--no-watch-cache", help="plan from the drift "
                                                      "watches' cache: a no-op reconcile sends no request "
-                                                     "[PLATFORMCTL_WATCH_CACHE; off]")] = None,
+                                                     "[PLATFORMCTL_WATCH_CACHE; on]")] = None,
     listen: Annotated[str | None, typer.Option("--listen", help="host:port of the endpoints, 'off' for none "
                                                                 "[PLATFORMCTL_LISTEN; 127.0.0.1:8080]")] = None,
     once: Annotated[bool, typer.Option("--once", help="reconcile every target once and exit (0 all converged)")] = False,

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from reconciler.budget import AppliedBudget, effective_budget
 from reconciler.cluster.base import Cluster, KindRef
-from reconciler.errors import ClusterError, Conflict, NotFound
+from reconciler.errors import ClusterError, Conflict, NoAnswer, NotFound
 from reconciler.inventory import Inventory, adopted, held_reason, inventory_of, same_contents
 from reconciler.kinds import apply_rank, by_kind
 from reconciler.livestate import read_state, slim
@@ -310,6 +310,10 @@ def _without_prunes(plan: Plan) -> Plan:
 
 def _dry_run(cluster: Cluster, entries: list[PlanEntry], kinds: Mapping[tuple[str, str], KindRef],
              pool: concurrent.futures.Executor) -> list[Change]:
+    """The writes the server rejects; raises ``NoAnswer`` when it did not answer at all (an unreachable
+    cluster rejected nothing: planned from a watch cache, a dry run can be a reconcile's first request)."""
+    silent: list[NoAnswer] = []
+
     def check(entry: PlanEntry) -> Change | None:
         try:
             if entry.desired is not None:
@@ -319,11 +323,16 @@ def _dry_run(cluster: Cluster, entries: list[PlanEntry], kinds: Mapping[tuple[st
                 cluster.delete(kind, entry.key.namespace or None, entry.key.name, dry_run=True)
         except NotFound as exc:
             return None if entry.desired is None else Change(entry.key, ChangeAction.FAILED, exc.message)
+        except NoAnswer as exc:
+            silent.append(exc)
         except ClusterError as exc:
             return Change(entry.key, ChangeAction.FAILED, exc.message)
         return None
 
-    return [c for c in pool.map(check, entries) if c is not None]
+    failures = [c for c in pool.map(check, entries) if c is not None]
+    if silent:
+        raise NoAnswer(silent[0].message)  # about the cluster, not the object it happened to be sending
+    return failures
 
 
 def _refuse_replacements(result: Result, replace: bool) -> bool:

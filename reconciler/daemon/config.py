@@ -48,10 +48,11 @@ class DaemonConfig:
     """Seconds from a watched drift to its check (events of one hand edit come in bursts)."""
     watch_timeout: float = 300.0
     """Seconds a WATCH stays open before the server ends it (the watch then resumes where it was)."""
-    watch_cache: bool = False
+    watch_cache: bool = True
     """Plan from the drift watches' cache (one LIST+WATCH per kind and namespace of each target, of slimmed
     objects) instead of LISTing at every reconcile: a no-op reconcile then sends no request. Needs
-    ``drift_watch``; clusters that cannot watch keep listing."""
+    ``drift_watch``; clusters that cannot watch keep listing, and so does ``run --once``. False: LIST at
+    every reconcile (``--no-watch-cache``)."""
     watch: bool = True
     """Watch a local repository's refs with watchdog (ignored for a URL)."""
     prune: bool = True

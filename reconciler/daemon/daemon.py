@@ -394,6 +394,7 @@ class Daemon:
         if state is not None:
             before = view(state)
             self.outcomes.record(worker.key, state, outcome)
+            self.watches.publish(worker.key)
             if self.good is not None:
                 self.handoffs.note(worker.key, self.good, self.pool.states)
             self.announcer.outcome(worker.key, before, state, outcome)

@@ -15,7 +15,9 @@ Clusters whose client cannot watch (a local directory) are left to the periodic 
 With the watch cache (``DaemonConfig.watch_cache``) the WATCHes are an ``Informer``'s instead: it
 lists and watches each group into the store the target's reconciles read, and tells this watcher
 of each event once the store holds it (so the drift reconcile it triggers plans from that event),
-and of each re-LIST after a 410 or a broken watch.
+and of each re-LIST after a 410 or a broken watch. The cache also watches the cluster-scoped objects a
+reconcile reads by name (the environment's Namespace, team Profiles) where the role allows it, so a
+hand edit of one of those counts as drift too.
 """
 
 from __future__ import annotations
@@ -61,8 +63,9 @@ class Watchable(Protocol):
 
 def groups_of(manifests: list[Manifest]) -> dict[ObjectKey, tuple[Group, Manifest]]:
     """Each desired namespaced object with the WATCH that sees it. Cluster-scoped objects (the
-    environment's Namespace) are left to the periodic check: watching them would need list and
-    watch on every namespace of the cluster, which the daemon's role deliberately lacks."""
+    environment's Namespace) get no WATCH of a whole kind, which would need list and watch on every
+    namespace of the cluster (the daemon's role deliberately lacks it): without the watch cache they are
+    left to the periodic check; with it they are watched one by one, by name."""
     found: dict[ObjectKey, tuple[Group, Manifest]] = {}
     for manifest in manifests:
         key = ObjectKey.of(manifest)
@@ -118,6 +121,8 @@ class DriftWatch:
                 return
             self._desired = {key: manifest for key, (_, manifest) in wanted.items()}
             if self.informer is not None:
+                # watched by name once a reconcile read them (and the role lets it): their events count too
+                self._desired.update((key, m) for m in manifests if not (key := ObjectKey.of(m)).namespace)
                 for api_version, kind, namespace in needed:  # the reconciles add the groups they read
                     self.informer.want((api_version, kind, namespace, ""))
                 return

@@ -5,7 +5,9 @@ lease or is shutting down, the write is refused with ``WriteRefused`` (a Cluster
 engine stops the reconcile cleanly at that point; its inventory is crash-safe). Dry runs and
 reads are always allowed. Each answer from the server (even an error status) counts as
 "seen"; an ``Unavailable`` marks the cluster unreachable (in the target's ``Reachability``, which
-the client's transport also tells about every attempt, and the drift watches too).
+the client's transport also tells about every attempt, and the drift watches too). Over a watch
+cache (``observed``) a call that returns is no sign of life, since the cache may have answered it:
+only the transport's own reports of the requests it sent count then.
 
 ``DaemonFence`` is the transport-level half: the KubeCluster of a worker consults it before
 every write and every retry wait, so a write already under way (retrying a 429) cannot outlive
@@ -39,8 +41,11 @@ class GuardedCluster(Delegating):
     """Delegates to ``inner``; ``refusal()`` returns why writes must stop now, or None."""
 
     def __init__(self, inner: Cluster, refusal: Callable[[], str | None], clock: Clock,
-                 on_error: Callable[[int], None] | None = None, reach: Reachability | None = None) -> None:
+                 on_error: Callable[[int], None] | None = None, reach: Reachability | None = None, *,
+                 observed: bool = False) -> None:
         self.inner = inner
+        self._observed = observed
+        """The inner client tells ``reach`` of every request it sends, and answers some reads itself."""
         self.name = inner.name
         self._refusal = refusal
         self._on_error = on_error
@@ -140,7 +145,8 @@ class GuardedCluster(Delegating):
         return answer
 
     def _seen(self) -> None:
-        self.reach.answered()
+        if not self._observed:
+            self.reach.answered()
 
 
 class DaemonFence:

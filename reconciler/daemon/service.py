@@ -236,8 +236,8 @@ def run(config: DaemonConfig, *, once: bool = False, out: TextIO | None = None, 
     out, err = out or sys.stdout, err or sys.stderr
     configure_logging(json=None if config.log_format == "auto" else config.log_format == "json",
                       level=config.log_level, stream=err)
-    if once:  # one pass and exit: nothing would be left to watch for drift
-        config = dataclasses.replace(config, drift_watch=False)
+    if once:  # one pass and exit: nothing would be left to watch for drift, and a cache read once is a LIST
+        config = dataclasses.replace(config, drift_watch=False, watch_cache=False)
     service = build_service(config, endpoints=not once)
     if not once:
         return service.run()

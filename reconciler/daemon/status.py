@@ -98,10 +98,13 @@ class TargetState:
         return worst(r.health for r in self.rows)
 
     def sync(self) -> str:
-        """Applying (while an apply writes), Synced, OutOfSync or Unknown for the cluster as a whole."""
+        """Applying (while an apply writes), Synced, OutOfSync or Unknown for the cluster as a whole; Unknown
+        while it does not answer, even mid-apply (``applying`` still says which revision is in flight)."""
+        if self.reachable is False:
+            return "Unknown"
         if self.applying is not None:
             return "Applying"
-        if self.reachable is False or not self.rows:
+        if not self.rows:
             return "Unknown"
         syncs = {r.sync for r in self.rows}
         return "Synced" if syncs == {"Synced"} else "Unknown" if syncs == {"Unknown"} else "OutOfSync"

@@ -50,6 +50,14 @@ class DriftWatches:
             self._watches[key] = current
         if current[1] is not None:
             current[1].update(desired.target.manifests)
+        self.publish(key)
+
+    def publish(self, key: TargetKey) -> None:
+        """Set the target's gauges from its watches now (with the cache, a reconcile adds the groups it
+        reads and a successful one retires those it no longer reads: called after each job too)."""
+        current = self._watches.get(key)
+        if current is None:
+            return
         self._metrics.drift_watches(*key, len(current[1].groups) if current[1] is not None else 0)
         informer = current[1].informer if current[1] is not None else None
         if informer is not None:

@@ -221,7 +221,8 @@ class TargetWorker:
                 inner = CachedCluster(inner, self._informer)
             inner.supervise(fence=self._fence, observer=self.reach, answer_timeout=self._answer_timeout)
             guarded = GuardedCluster(inner, self._refusal, self._clock,
-                                     lambda code: self._on_api_error(spec.name, code), self.reach)
+                                     lambda code: self._on_api_error(spec.name, code), self.reach,
+                                     observed=isinstance(inner, CachedCluster))
             self._client = (spec, inner, guarded)
         guarded = self._client[2]
         guarded.refused = False

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from reconciler.cluster.base import Cluster
+from reconciler.daemon.status import Applying, TargetState
 from reconciler.objects import Manifest
 from reconciler.observability.statuspage import status_html
 from reconciler.spec.models import Cluster as ClusterSpec
@@ -79,3 +81,14 @@ def test_the_status_shows_the_revision_being_applied_and_its_progress(
     after = _cluster_doc(h, "gke-eu")
     assert (after["sync"], after["applying"], after["revision"]) == ("Synced", None, new)
     assert "applying <code>" not in status_html(h.daemon.status())
+
+
+def test_an_apply_stuck_on_a_cluster_that_stopped_answering_shows_unknown_not_applying() -> None:
+    since = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    state = TargetState("prod-cloud", "gke-us", applying=Applying("r2", 0, 3, since))
+    assert state.sync() == "Applying"
+
+    state.reachable = False  # e.g. planned from the watch cache, then hung in its first dry run
+
+    assert state.sync() == "Unknown"
+    assert state.applying is not None  # the document still says which revision is in flight

@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from reconciler.cluster.kube.cluster import KubeCluster
 from reconciler.cluster.kube.watch import WatchEvent
 from reconciler.daemon.driftwatch import DriftWatch, drifted
@@ -68,11 +70,14 @@ def test_a_status_update_is_ignored_and_a_hand_edit_reported(repo: Repo, fleet: 
         watch.stop()
 
 
+@pytest.mark.parametrize(("watch_cache", "watches"), [(True, 2), (False, 1)], ids=["watch-cache", "list"])
 def test_a_hand_edit_is_healed_within_the_watch_delay_not_the_drift_interval(
-    repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness]
+    repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness], watch_cache: bool, watches: int
 ) -> None:
-    h = make_daemon(repo, fleet.connect, drift_interval=3600.0, drift_watch_delay=2.0)
+    h = make_daemon(repo, fleet.connect, drift_interval=3600.0, drift_watch_delay=2.0, watch_cache=watch_cache)
     h.step()
+    assert until(lambda: fleet.servers["gke-eu"].count("watch", "inferenceservices") >= 1, WAIT)
+    lists = fleet.servers["gke-eu"].count("list", "inferenceservices")
     merge_patch(fleet.servers["gke-eu"], f"{SERVING}/fraud-detector", {"spec": {"predictor": {"minReplicas": 1}}})
 
     deadline = h.clock.monotonic() + 2.0
@@ -88,7 +93,10 @@ def test_a_hand_edit_is_healed_within_the_watch_delay_not_the_drift_interval(
     assert h.daemon.target(*KEY).drifted == 1
     text = h.metrics.render()[0].decode()
     assert 'platformctl_drift_watch_reports_total{cluster="gke-eu",environment="prod-cloud"} 1.0' in text
-    assert 'platformctl_drift_watches{cluster="gke-eu",environment="prod-cloud"} 1.0' in text  # InferenceServices
+    # InferenceServices in ml-serving; with the cache also the ConfigMaps there (the inventory is read from it)
+    assert f'platformctl_drift_watches{{cluster="gke-eu",environment="prod-cloud"}} {watches}.0' in text
+    if watch_cache:  # the healing reconcile planned from the watch's event: no LIST since the edit
+        assert fleet.servers["gke-eu"].count("list", "inferenceservices") == lists
 
 
 def test_no_watch_when_turned_off(repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness]) -> None:

@@ -204,3 +204,9 @@ def test_a_busy_listen_port_is_one_clear_line(repo: Repo, capsys: pytest.Capture
                         "platformctl, or another program?); choose another address with --listen HOST:PORT "
                         "(PLATFORMCTL_LISTEN), or --listen off for no endpoints\n")
     assert "Traceback" not in err and "OSError" not in err
+
+
+def test_the_daemon_plans_from_its_watches_unless_told_not_to() -> None:
+    assert DaemonConfig().watch_cache is True and build_config({}, {}).watch_cache is True
+    assert build_config({}, {"PLATFORMCTL_WATCH_CACHE": "false"}).watch_cache is False
+    assert build_config({"watch_cache": False}, {"PLATFORMCTL_WATCH_CACHE": "true"}).watch_cache is False

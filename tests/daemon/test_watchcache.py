@@ -25,6 +25,7 @@ SERVING = "/apis/serving.kserve.io/v1beta1/namespaces/ml-serving/inferenceservic
 KEY = ("prod-cloud", "gke-eu")
 ISVC = ("serving.kserve.io/v1beta1", "InferenceService", "ml-serving", "")
 ISVC_RESOURCE = "inferenceservices.serving.kserve.io"
+NAMESPACE = ("v1", "Namespace", "", "ml-serving")
 
 
 def _warm(repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness], **settings: Any) -> Harness:
@@ -79,6 +80,25 @@ def test_a_hand_edit_is_healed_without_a_new_list(repo: Repo, fleet: Fleet,
     assert found is not None and found["spec"]["predictor"]["minReplicas"] == 4
     assert server.count("list") == 0 and server.count("get") == 0
     assert [(r.verb, r.name) for r in writes(server)] == [("patch", "fraud-detector")]
+
+
+def test_a_hand_edit_of_the_namespace_is_seen_on_its_watch_by_name_and_healed_from_the_cache(
+    repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness]
+) -> None:
+    h = _warm(repo, fleet, make_daemon, drift_watch_delay=2.0)
+    server = fleet.servers["gke-eu"]
+    informer = h.daemon.watches.informer(KEY)
+    assert informer is not None and NAMESPACE in informer.groups
+    merge_patch(server, "/api/v1/namespaces/ml-serving", {"metadata": {"labels": {"cost-center": "someone-else"}}})
+    assert until(lambda: h.daemon.scheduler.when(("drift", KEY)) == h.clock.monotonic() + 2.0, WAIT)
+    fleet.reset_requests()
+
+    report = h.tick(2.0)
+
+    assert report.submitted == [("prod-cloud", "gke-eu", "drift")]
+    found = server.get_object("", "namespaces", "ml-serving")
+    assert found is not None and found["metadata"]["labels"]["cost-center"] == "ml-platform"
+    assert server.count("list") == 0 and server.count("get") == 0  # the Namespace came from its watch too
 
 
 def test_an_expired_watch_costs_exactly_one_list_and_its_check_reads_the_cache(
@@ -169,7 +189,8 @@ def test_a_lagging_cache_never_prunes_an_object_another_owner_now_applies(
 
 def test_a_namespace_the_role_may_not_watch_is_read_by_get(repo: Repo, fleet: Fleet,
                                                            make_daemon: Callable[..., Harness]) -> None:
-    for server in fleet.servers.values():  # the shipped role: get, create, patch on namespaces; no list, watch
+    for server in fleet.servers.values():  # a role with get, but no list/watch, on this namespace (a name
+        # left out of the shipped role's resourceNames)
         server.faults.fail(403, verb="list", resource="namespaces", times=None)
     h = _warm(repo, fleet, make_daemon)
     fleet.reset_requests()

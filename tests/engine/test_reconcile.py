@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 from reconciler.cluster.base import Cluster
 from reconciler.cluster.kinds import known_kind
 from reconciler.engine import ApplyOptions, Target, reconcile
+from reconciler.errors import NoAnswer
 from reconciler.fleet import targets
+from reconciler.objects import Manifest
 from reconciler.source.directory import DirectorySource
 from reconciler.spec.document import Spec
 from reconciler.spec.load import load
@@ -146,6 +149,35 @@ def test_flaky_writes_converge_to_the_same_state(bundled: Spec, make_fleet: Call
         server.reset_requests()
     again = stormy.reconcile(revision="r2")
     assert all(r.ok and not r.plan.has_changes for r in again)  # type: ignore[union-attr]
+
+
+class _SilentDryRuns:
+    """Reads answered; every dry run gets no answer (the cluster went away after it was read, or its
+    reads came from a watch cache)."""
+
+    def __init__(self, inner: Cluster) -> None:
+        self.inner = inner
+
+    def apply(self, manifest: Manifest, *, dry_run: bool = False, force: bool = True) -> Manifest:
+        if dry_run:
+            raise NoAnswer("cannot reach cluster gke-eu: connection refused", key="an object")
+        return self.inner.apply(manifest, dry_run=dry_run, force=force)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_dry_run_without_an_answer_is_the_cluster_unreachable_not_a_rejection(
+        bundled: Spec, make_fleet: Callable[[Spec, str], Fleet]) -> None:
+    fleet = make_fleet(bundled, "prod-cloud")
+    [target, _other] = targets(bundled, "prod-cloud", "r1")
+    cluster: Cluster = fleet.connect(bundled.environments["prod-cloud"].model.spec.clusters[0])
+
+    result = reconcile(cast(Cluster, _SilentDryRuns(cluster)), target, ApplyOptions())
+
+    assert result.error == "cannot reach cluster gke-eu: connection refused"
+    assert not [c for c in result.changes if c.action == "failed"]  # nothing was rejected
+    assert writes(fleet.servers["gke-eu"]) == []
 
 
 def test_one_invalid_object_means_nothing_written(bundled: Spec, make_fleet: Callable[[Spec, str], Fleet]) -> None:

@@ -143,7 +143,7 @@ def test_rbac_covers_every_kind_the_daemon_writes() -> None:
         if kind == "Event":
             needed = {"create", "patch"}
         elif not ref.namespaced:
-            needed = set(WRITE_VERBS)  # cluster-scoped (our Namespace): read by name, never listed
+            needed = set(WRITE_VERBS)  # cluster-scoped (our Namespace): read by name, never listed (see below)
         else:
             needed = WRITE_VERBS | {"list"}  # the engine LISTs each kind it owns
             if (api_version, kind) not in STORED_KINDS and kind not in PROTECTED_KINDS:
@@ -168,6 +168,38 @@ def test_rbac_grants_nothing_else() -> None:
         kinds = [k.kind for k in KNOWN_KINDS if (k.group, k.plural) == (group, resource)]
         if any(kind in PROTECTED_KINDS for kind in kinds):
             assert "delete" not in verbs, resource
+
+
+def _managed_environments() -> list[str]:
+    literals = documents("kustomization.yaml")[0]["configMapGenerator"][0]["literals"]
+    [value] = [item.split("=", 1)[1] for item in literals if item.startswith("PLATFORMCTL_ENVIRONMENTS=")]
+    return value.split(",")
+
+
+def test_cluster_scoped_kinds_are_listed_and_watched_only_by_the_names_the_daemon_reads() -> None:
+    """list/watch on Namespaces and Profiles only for the objects the deployed environments render (what
+    the watch cache watches by name), each inside the operator policy's namespaces: never every one."""
+    spec = load(DirectorySource(ROOT))
+    rendered: dict[str, set[str]] = {"namespaces": set(), "profiles": set()}
+    for environment in _managed_environments():
+        for found in render_environment(spec, environment, "test").values():
+            for r in found:
+                plural = {"Namespace": "namespaces", "Profile": "profiles"}.get(str(r.manifest["kind"]))
+                if plural:
+                    rendered[plural].add(str(r.manifest["metadata"]["name"]))
+    policy = yaml.safe_load((DEPLOY / "policy" / "operator-policy.yaml").read_text())
+    allowed = {n for env in policy["spec"]["environments"].values() for n in env["namespaces"]}
+    cluster_scoped = {(k.group, k.plural) for k in KNOWN_KINDS if not k.namespaced}
+    named: dict[str, set[str]] = {}
+    for rule in one("ClusterRole")["rules"]:
+        resources = {(g, r) for g in rule["apiGroups"] for r in rule["resources"]}
+        if {"list", "watch"} & set(rule["verbs"]) and resources & cluster_scoped:
+            assert rule.get("resourceNames"), rule  # a list of every namespace would show the whole cluster
+            assert set(rule["verbs"]) == {"list", "watch"} and len(resources) == 1, rule
+            [(_group, plural)] = resources
+            named.setdefault(plural, set()).update(rule["resourceNames"])
+    assert named == rendered == {"namespaces": {"ml-prod", "risk"}, "profiles": {"risk"}}
+    assert named["namespaces"] | named["profiles"] <= allowed
 
 
 def test_leader_election_is_a_role_in_the_daemon_namespace() -> None:
