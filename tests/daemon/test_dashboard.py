@@ -125,3 +125,19 @@ def test_a_failed_apply_shows_on_the_component_with_the_servers_words(
     component = view.component("prod-cloud", "gke-us", FRAUD)
     assert component is not None and component["lastFailure"] is None
     assert [e["reason"] for e in component["events"]] == ["Created", "ApplyFailed"]
+
+
+def test_the_kept_result_lets_go_of_live_objects_and_the_dashboard_still_shows_their_health(
+        repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness]) -> None:
+    h = make_daemon(repo, fleet.connect)
+    h.step()
+    h.tick(61)  # a drift check: every object unchanged
+    state = h.daemon.target("prod-cloud", "gke-eu")
+    result = state.last_result
+    assert result is not None and result.plan is not None and result.live == {}
+    assert result.plan.entries and all(e.live is None for e in result.plan.entries)  # all unchanged
+    key = ObjectKey("serving.kserve.io", "InferenceService", "ml-serving", "fraud-detector")
+    judged = state.objects[key]
+    [shown] = h.daemon.dashboard.component("prod-cloud", "gke-eu", FRAUD)["objects"]  # type: ignore[index]
+    assert (shown["health"], shown["message"]) == (judged.status.value, judged.message)
+    assert shown["message"] != "not read yet"
