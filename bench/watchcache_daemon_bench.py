@@ -1,6 +1,7 @@
 """The daemon with its watch cache at N managed objects: requests of its drift checks and its peak RSS.
 
-Usage: python -m bench.watchcache_daemon_bench [COMPONENTS] [--no-cache]   (default 7800: ~10,000 objects in the dev environment)
+Usage: python -m bench.watchcache_daemon_bench [COMPONENTS] [--no-cache]
+(default 7800: the dev environment the daemon manages renders 9,753 objects)
 
 A generated platform (``bench.generate``) whose dev environment's cluster is a test API server in
 its own process (``bench.serve``: its memory is not counted); the daemon (``build_service``, real
@@ -8,6 +9,7 @@ clock, no endpoints, no lease, drift check every 2 s) runs in this process and a
 group of the cache is caught up, the requests the server saw during five drift checks are counted,
 then the process's peak RSS (the daemon: Git source, load, render, conformance, apply, the cache;
 plus this small harness) is printed. ``--no-cache`` runs the same daemon planning from LISTs.
+``bench.memory_phases`` runs it with the process's memory printed at each phase.
 """
 
 from __future__ import annotations
