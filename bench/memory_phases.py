@@ -1,6 +1,6 @@
 """Where the daemon's memory goes: VmRSS and VmHWM after each phase of ``bench.watchcache_daemon_bench``.
 
-Usage: python -m bench.memory_phases [COMPONENTS] [--no-cache] [--tracemalloc N]
+Usage: python -m bench.memory_phases [COMPONENTS] [--no-cache] [--commit] [--tracemalloc N]
 
 Runs the daemon bench with its phases wrapped (Git read, spec load, conformance, render, each
 reconcile's live read, plan, dry runs, apply, prune, the daemon's bookkeeping) and prints, per call,
@@ -129,6 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("components", type=int, nargs="?", default=daemon_bench.DEFAULT_COMPONENTS)
     parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--commit", action="store_true", help="then apply a second commit (one change)")
     parser.add_argument("--tracemalloc", type=int, default=0, metavar="N")
     args = parser.parse_args()
     _top = args.tracemalloc
@@ -138,7 +139,7 @@ def main() -> None:
         _wrap(module_name, qualified, label)
     daemon_bench.MARK = mark
     mark("start")
-    daemon_bench.main(args.components, not args.no_cache)
+    daemon_bench.main(args.components, not args.no_cache, args.commit)
     mark("end")
 
 

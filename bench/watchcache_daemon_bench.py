@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.apply_bench import Server, _Url, peak_rss_mib
 from bench.generate import generate
@@ -50,8 +51,9 @@ def _repo(path: Path, components: int, kubeconfig: Path) -> Path:
     return path
 
 
-def main(components: int, cache: bool) -> None:
-    """Apply, warm the cache, count the requests of a few drift checks, print figures."""
+def main(components: int, cache: bool, commit: bool = False) -> None:
+    """Apply, warm the cache, count the requests of a few drift checks, print figures; ``commit``: then
+    commit a change to one component and wait until the daemon applied it (a load while running)."""
     configure_logging(json=False, level="warning")
     with tempfile.TemporaryDirectory(prefix="watchcache-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -99,11 +101,28 @@ def main(components: int, cache: bool) -> None:
                 MARK("steady state")
                 print(f"{CHECKS} drift checks ({seconds / CHECKS:.2f} s apart): {sum(seen.values())} requests {seen}; "
                       f"error: {daemon.target(*KEY).error}")
+                if commit:
+                    _commit_one_change(repo, daemon)
+                    MARK("second commit applied")
             finally:
                 daemon.request_stop()
                 runner.join(60)
         finally:
             server.close()
+
+
+def _commit_one_change(repo: Path, daemon: Any) -> None:
+    """One served model's maximum replicas changed in a new commit; returns once the daemon applied it."""
+    component = repo / "components" / "serving" / "5.yaml"
+    component.write_text(component.read_text().replace("max: 3", "max: 5"))
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "-am", "model-5: 5 replicas at most"], check=True)
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+    daemon.trigger.fire("bench")
+    start = time.perf_counter()
+    if not daemon.wait_until(lambda: daemon.target(*KEY).applied == head, 600):
+        raise SystemExit(f"the second commit was never applied: {daemon.target(*KEY).error}")
+    print(f"second commit (one object changed) applied {time.perf_counter() - start:.1f} s after it was made")
 
 
 def _reconciles(daemon: object, count: int) -> float:
@@ -124,6 +143,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("components", type=int, nargs="?", default=DEFAULT_COMPONENTS)
     parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--commit", action="store_true", help="then apply a second commit (one change)")
     args = parser.parse_args()
-    main(args.components, not args.no_cache)
+    main(args.components, not args.no_cache, args.commit)
     print(f"daemon process peak RSS: {peak_rss_mib():.0f} MiB")
