@@ -22,7 +22,8 @@ and file stores, the push relay), ``status`` (the status document), ``daemon`` (
 ``service`` (assembly, signals). The loop's parts, one job each: ``role`` (lease ticks, relayed
 pushes), ``refresh`` (source refresh, last good revision), ``pool`` (workers, target states),
 ``deadlines`` (retry backoff, drift checks), ``watches`` (drift watches), ``reachability``
-(whether each cluster answers), ``outcomes`` (a finished job's state).
+(whether each cluster answers), ``outcomes`` (a finished job's state), ``kept`` (what the state keeps
+of a result). ``arenas`` caps glibc's malloc arenas of the daemon's process.
 """
 
 from __future__ import annotations

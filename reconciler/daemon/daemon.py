@@ -47,6 +47,7 @@ from reconciler.daemon.guard import DaemonFence
 from reconciler.daemon.eventnotes import outcome_notes, rejected_notes
 from reconciler.daemon.handoffs import HandoffQueue
 from reconciler.daemon.history import History
+from reconciler.daemon.kept import kept_result
 from reconciler.daemon.outcomes import OutcomeRecorder
 from reconciler.daemon.pool import WorkerPool
 from reconciler.daemon.reachability import TargetReachability
@@ -128,15 +129,15 @@ class Daemon:
                                    instance=self.leadership.identity),
                                guard_for=self.shards.guard if self.shards is not None else None,
                                informers=(lambda key: self.watches.informer(key))
-                               if config.watch_cache and config.drift_watch else None)
+                               if config.watch_cache and config.drift_watch else None,
+                               locate=self.refresher.located)
         self.reach = TargetReachability(clock=self.clock, condition=self._cond, metrics=metrics,
                                         deadlines=self.deadlines, states=self.pool.states, probe=self.pool.probe,
                                         answer_timeout=config.answer_timeout, stop=self._stop, wake=self._wake)
         self.watches = DriftWatches(connect=connect, metrics=metrics, answer_timeout=config.answer_timeout,
                                     on_drift=self._drift_seen, cache=config.watch_cache,
                                     watch_timeout=config.watch_timeout)
-        self.outcomes = OutcomeRecorder(clock=self.clock, deadlines=self.deadlines, metrics=metrics,
-                                        located=self.refresher.located)
+        self.outcomes = OutcomeRecorder(clock=self.clock, deadlines=self.deadlines, metrics=metrics)
         self.handoffs = HandoffQueue(enabled=config.promote_after_rollout, push=config.remote,
                                      owns=self.shards.owns if self.shards is not None else None,
                                      peer_state=self._peer_rollout, now=lambda: self.clock.now().timestamp())
@@ -402,6 +403,8 @@ class Daemon:
             self.history.record(worker.key, state, outcome, now)
             if outcome.job.options.apply and not outcome.refused:
                 self.history.events(worker.key, outcome_notes(outcome), now)
+            if state.last_result is outcome.result:
+                state.last_result = kept_result(outcome.result)  # the live objects are not read after this
 
     def _announce_source(self, loaded: str | None, rejected: str | None, was_rejected: str | None) -> None:
         """Alert (and record Events) about a rejected head, or a good load after a rejected one."""

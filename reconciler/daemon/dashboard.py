@@ -13,7 +13,7 @@ from typing import Any
 from reconciler.daemon.history import AppliedDiff, History, Reconcile, TargetHistory, component_of
 from reconciler.daemon.revisions import LoadedRevision, TargetKey
 from reconciler.daemon.status import TargetState
-from reconciler.health import health_among
+from reconciler.health import MISSING
 from reconciler.health.model import iso
 from reconciler.objects import ObjectKey
 
@@ -110,13 +110,13 @@ def _objects(name: str, key: TargetKey, state: TargetState | None,
     desired = good.desired.get(key) if good is not None else None
     if desired is None:
         return []
-    live = state.last_result.live if state is not None and state.last_result is not None else {}
+    judged = state.objects if state is not None else {}
     found = []
     for manifest in desired.target.manifests:
         if component_of(manifest) != name:
             continue
         object_key = ObjectKey.of(manifest)
-        health = health_among(live.get(object_key), live) if live else None
+        health = judged.get(object_key, MISSING) if judged else None
         found.append({"object": str(object_key), "manifest": manifest,
                       "health": health.status.value if health is not None else "Unknown",
                       "message": health.message if health is not None else "not read yet"})

@@ -3,18 +3,17 @@ retry or drift check, the status rows; then the metrics and log lines (``reporti
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
 
+from reconciler.component_status import object_health
 from reconciler.daemon.clock import Clock
 from reconciler.daemon.deadlines import TargetDeadlines
 from reconciler.daemon.reporting import log_outcome, report_outcome
 from reconciler.daemon.revisions import TargetKey
 from reconciler.daemon.status import TargetState, rows_after
 from reconciler.daemon.worker import Outcome
-from reconciler.engine import Result
 from reconciler.observability.logging import target_fields
 from reconciler.observability.metrics import Metrics
 
@@ -24,12 +23,10 @@ log = structlog.get_logger("platformctl.daemon")
 class OutcomeRecorder:
     """Writes a worker's outcome into its target's state (called holding the condition)."""
 
-    def __init__(self, *, clock: Clock, deadlines: TargetDeadlines, metrics: Metrics,
-                 located: Callable[[str, Result], list[str]]) -> None:
+    def __init__(self, *, clock: Clock, deadlines: TargetDeadlines, metrics: Metrics) -> None:
         self._clock = clock
         self._deadlines = deadlines
         self._metrics = metrics
-        self._located = located
 
     def record(self, key: TargetKey, state: TargetState, outcome: Outcome) -> None:
         """Update ``state`` (of target ``key``) after ``outcome``, arm its next deadline, report it."""
@@ -54,7 +51,7 @@ class OutcomeRecorder:
             # An object needs replacement: retrying this revision can only fail the same way, so the
             # target waits for the next commit (no backoff retries, no drift checks until then).
             state.error, state.failures, state.blocked = result.error, state.failures + 1, revision
-            state.spec_errors = self._located(revision, result)
+            state.spec_errors = list(outcome.located)
             self._deadlines.blocked(key)
         else:
             state.error = result.error
@@ -65,8 +62,9 @@ class OutcomeRecorder:
             state.rollouts = list(outcome.rollouts)
         wakes = [v.wake_in for v in state.rollouts if v.wake_in is not None]
         self._deadlines.rollouts(key, min(wakes) if wakes else None)
+        state.objects = object_health(result)
         state.rows = rows_after(result, applied=job.options.apply, reachable=outcome.reachable,
-                                last_seen=state.last_seen)
+                                last_seen=state.last_seen, health=state.objects)
         drifted = len(result.plan.writes) if job.reason == "drift" and result.plan is not None else None
         if drifted is not None:
             state.drifted = drifted

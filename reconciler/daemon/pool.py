@@ -14,7 +14,7 @@ from reconciler.daemon.clock import Clock
 from reconciler.daemon.reach import Probe, Reachability
 from reconciler.daemon.revisions import TargetKey
 from reconciler.daemon.status import Applying, TargetState
-from reconciler.daemon.worker import Connect, Job, Outcome, TargetWorker
+from reconciler.daemon.worker import Connect, Job, Locate, Outcome, TargetWorker
 from reconciler.rollout.driver import RolloutDriver
 
 
@@ -28,8 +28,10 @@ class WorkerPool:
                  on_done: Callable[[TargetWorker, Outcome], None],
                  on_api_error: Callable[[str, int], None], rollouts: RolloutDriver | None = None,
                  guard_for: Callable[[TargetKey], tuple[Callable[[], str | None], WriteFence]] | None = None,
-                 informers: Callable[[TargetKey], Informer | None] | None = None) -> None:
+                 informers: Callable[[TargetKey], Informer | None] | None = None,
+                 locate: Locate | None = None) -> None:
         self._connect = connect
+        self._locate = locate
         self._informers = informers
         self._rollouts = rollouts
         self._clock = clock
@@ -61,7 +63,7 @@ class WorkerPool:
                               fence=fence, reach=reach, answer_timeout=self._answer_timeout,
                               condition=self._cond, on_done=self._on_done, on_api_error=self._on_api_error,
                               rollouts=self._rollouts, on_progress=self._progress,
-                              informer=_bound(self._informers, key))
+                              informer=_bound(self._informers, key), locate=self._locate)
         self._workers[key] = worker
         worker.start()
 

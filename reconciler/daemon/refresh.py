@@ -14,12 +14,12 @@ import structlog
 from reconciler.budget import AppliedBudget
 from reconciler.daemon.clock import Clock
 from reconciler.daemon.config import DaemonConfig
-from reconciler.daemon.revisions import LoadedRevision, Rejections, RevisionRejected, load_revision
+from reconciler.daemon.revisions import (LoadedRevision, Rejections, RevisionRejected, load_revision,
+                                         located_replacements_at)
 from reconciler.daemon.status import SourceState
 from reconciler.engine import Result
 from reconciler.observability.metrics import Metrics
 from reconciler.policy.enforcement import Enforcement
-from reconciler.replacements import located_replacements
 from reconciler.source.budgets import repository_budgets
 from reconciler.source.tracking import Source
 
@@ -100,7 +100,6 @@ class SourceRefresher:
         return lambda recorded: by_revision(applied or recorded)
 
     def located(self, revision: str, result: Result) -> list[str]:
-        """The spec lines behind a refused replacement (when ``revision`` is still the loaded one)."""
-        if self.good is None or self.good.commit != revision:
-            return []
-        return [str(e) for e in located_replacements(self.good.spec, [result])]
+        """The spec lines behind a refused replacement, read from ``revision`` again (a worker calls this on
+        its own thread, outside the daemon's condition: at 10,000 objects a load takes seconds)."""
+        return located_replacements_at(self.source.path, revision, result)

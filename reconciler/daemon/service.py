@@ -24,6 +24,7 @@ import structlog
 from reconciler.cluster.base import Cluster
 from reconciler.cluster.connect import connect as connect_cluster
 from reconciler.daemon.announce import Announcer
+from reconciler.daemon.arenas import limit_arenas
 from reconciler.daemon.clock import Clock, SystemClock
 from reconciler.daemon.config import DaemonConfig, listen_address
 from reconciler.daemon.daemon import Daemon
@@ -190,6 +191,7 @@ def build_service(config: DaemonConfig, *, source: Source | None = None, connect
                   metrics: Metrics | None = None, leadership: Leadership | None = None,
                   clock: Clock | None = None, endpoints: bool = True, relay: PushRelay | None = None) -> Service:
     """Everything ``platformctl run`` runs, each piece replaceable (tests inject clock, clusters, lease)."""
+    limit_arenas()  # before the daemon starts its threads (``arenas``)
     clock = clock or SystemClock()
     # the operator policy first: a policy file that fails to load stops the daemon (never "no policy")
     enforcement = daemon_enforcement(config.policy, config.resolved_cluster_root(),

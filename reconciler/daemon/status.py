@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from reconciler.component_status import Row, status_rows
+from collections.abc import Mapping
+
+from reconciler.component_status import Row, target_rows
 from reconciler.engine import Result
 from reconciler.health import Health, Status, unreachable, worst
 from reconciler.health.model import iso
+from reconciler.objects import ObjectKey
 from reconciler.rollout.view import RolloutView, as_document
 
 
@@ -80,6 +83,9 @@ class TargetState:
     next_retry: datetime | None = None
     drifted: int | None = None
     last_result: Result | None = None
+    """The last reconcile's result as kept (``kept.kept_result``: its live objects let go)."""
+    objects: dict[ObjectKey, Health] = field(default_factory=dict)
+    """The health of each live object as the last reconcile read it (the dashboard's objects)."""
     blocked: str | None = None
     """The revision refused because an object needs replacement (not retried until the next commit)."""
     spec_errors: list[str] = field(default_factory=list)
@@ -110,12 +116,14 @@ class TargetState:
         return "Synced" if syncs == {"Synced"} else "Unknown" if syncs == {"Unknown"} else "OutOfSync"
 
 
-def rows_after(result: Result, *, applied: bool, reachable: bool | None, last_seen: datetime | None) -> list[Row]:
-    """Status rows after a reconcile: the plan's rows, Synced where the apply succeeded; Unknown when unreachable."""
+def rows_after(result: Result, *, applied: bool, reachable: bool | None, last_seen: datetime | None,
+               health: Mapping[ObjectKey, Health] | None = None) -> list[Row]:
+    """Status rows after a reconcile: the plan's rows, Synced where the apply succeeded; Unknown when unreachable.
+    ``health``: each live object's, when already judged (``component_status.object_health``)."""
     target = result.target
     if reachable is False:
         return [Row(target.environment, target.cluster, "*", "Unknown", unreachable(last_seen), 0)]
-    rows = status_rows([result])
+    rows = target_rows(result, health)
     if applied and result.ok:
         rows = [dataclasses.replace(r, sync="Synced") if r.sync != "Unknown" else r for r in rows]
     return rows

@@ -41,6 +41,8 @@ from reconciler.spec.models import Cluster as ClusterSpec
 log = structlog.get_logger("platformctl.worker")
 
 Connect = Callable[[ClusterSpec], Cluster]
+Locate = Callable[[str, Result], list[str]]
+"""(revision, result) -> the spec lines behind the result's objects that need replacement."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,8 @@ class Outcome:
     """Client-side requests/s limit in force (0: none); None for clients without one."""
     rollouts: tuple[RolloutView, ...] = ()
     """The progressive rollouts of the target's served models, after this job moved them."""
+    located: tuple[str, ...] = ()
+    """``file:line:col`` of the spec change behind each object that needs replacement (a refused plan)."""
 
 
 class TargetWorker:
@@ -83,8 +87,9 @@ class TargetWorker:
                  reach: Reachability | None = None, answer_timeout: float | None = None,
                  rollouts: RolloutDriver | None = None,
                  on_progress: Callable[[TargetWorker, Applying | None], None] | None = None,
-                 informer: Callable[[], Informer | None] | None = None) -> None:
+                 informer: Callable[[], Informer | None] | None = None, locate: Locate | None = None) -> None:
         self.key = key
+        self._locate = locate
         self._informer = informer
         self._rollouts = rollouts
         self._connect = connect
@@ -143,21 +148,27 @@ class TargetWorker:
         return ended
 
     def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while self._pending is None and not self._stopping:
-                    self._cond.wait()
-                if self._stopping:
-                    return
-                job, self._pending, self._busy = self._pending, None, True
-            assert job is not None
-            outcome = self._run(job)
-            with self._cond:
-                try:
-                    self._on_done(self, outcome)
-                finally:
-                    self._busy = False
-                    self._cond.notify_all()
+        while self._turn():
+            pass
+
+    def _turn(self) -> bool:
+        """Wait for a job and run it; False once stopping. Its own frame, so the thread waits for the next
+        job holding nothing of the last one (its result's live objects, its revision's manifests)."""
+        with self._cond:
+            while self._pending is None and not self._stopping:
+                self._cond.wait()
+            if self._stopping:
+                return False
+            job, self._pending, self._busy = self._pending, None, True
+        assert job is not None
+        outcome = self._run(job)
+        with self._cond:
+            try:
+                self._on_done(self, outcome)
+            finally:
+                self._busy = False
+                self._cond.notify_all()
+        return True
 
     def _run(self, job: Job) -> Outcome:
         started = time.perf_counter()
@@ -185,13 +196,16 @@ class TargetWorker:
             result = Result(job.desired.target, error=f"{type(exc).__name__}: {exc}")
         seconds = time.perf_counter() - started
         refused = guarded is not None and guarded.refused
+        # here, not when the outcome is recorded: locating reads and loads the commit again (no lock held)
+        located = self._locate(job.desired.target.revision, result) \
+            if self._locate is not None and result.permanent and not refused else []
         inner = guarded.inner if guarded is not None else None
         return Outcome(job, result, seconds, guarded.reachable if guarded is not None else False,
                        guarded.last_seen if guarded is not None else None, refused,
                        inner.request_counts() if inner is not None else {},
                        inner.retries if inner is not None else 0,
                        inner.throttled_seconds if inner is not None else 0.0,
-                       inner.rate_limit if inner is not None else None, tuple(views))
+                       inner.rate_limit if inner is not None else None, tuple(views), tuple(located))
 
     def clock_now(self) -> datetime:
         """The daemon clock's now."""

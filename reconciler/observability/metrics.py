@@ -16,6 +16,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
+from reconciler.observability.healthmetric import ComponentHealth
+
 __all__ = ["Metrics", "CONTENT_TYPE", "RECONCILE_BUCKETS", "HEALTH_STATUSES", "APPLIED_ACTIONS"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -41,7 +43,6 @@ class Metrics:
         self._clock = clock
         self._lock = threading.Lock()
         self._snapshots: dict[tuple[str, str, str], float] = {}  # (metric, cluster, source + verb) -> last value
-        self._components: dict[tuple[str, str], set[str]] = {}  # target -> components with health series
         target = ["environment", "cluster"]
         r = self.registry
         self._duration = Histogram("platformctl_reconcile_duration_seconds",
@@ -78,9 +79,8 @@ class Metrics:
                                     "since its watches opened.", target, registry=r)
         self._revision = Info("platformctl_last_applied_revision",
                               "Revision last applied successfully to a target (value 1).", target, registry=r)
-        self._health = Gauge("platformctl_component_health",
-                             "1 for a component's current health status, 0 for the others.",
-                             [*target, "component", "status"], registry=r)
+        self._health = ComponentHealth(HEALTH_STATUSES)
+        r.register(self._health)
         self._up = Gauge("platformctl_cluster_up", "1 while the cluster answers (its last request or watch got an answer), else 0.",
                          target, registry=r)
         self._requests = Counter("platformctl_api_requests_total",
@@ -180,11 +180,7 @@ class Metrics:
     def component_health(self, environment: str, cluster: str, component: str, status: str) -> None:
         """A component's health roll-up; ``status`` is a ``Status`` value (others read as Unknown)."""
         current = _status(status)
-        env, name, comp = _label(environment), _label(cluster), _label(component)
-        with self._lock:
-            self._components.setdefault((env, name), set()).add(comp)
-        for value in HEALTH_STATUSES:
-            self._health.labels(env, name, comp, value).set(1 if value == current else 0)
+        self._health.set(_label(environment), _label(cluster), _label(component), current)
 
     def cluster_reachable(self, environment: str, cluster: str, up: bool) -> None:
         """Whether the cluster answers (set at once when a request or watch gets no answer, and back)."""
@@ -194,21 +190,14 @@ class Metrics:
         """Drop the series of a component, or of a whole target, no longer in the spec."""
         env, name = _label(environment), _label(cluster)
         if component is not None:
-            with self._lock:
-                self._components.get((env, name), set()).discard(_label(component))
-            for value in HEALTH_STATUSES:
-                _remove(self._health, env, name, _label(component), value)
+            self._health.forget(env, name, _label(component))
             return
         for metric in (self._last_success, self._applied, self._pruned, self._failed, self._drift, self._drifted,
                        self._revision, self._up, self._watch_reports, self._watches, self._replacements):
             _remove(metric, env, name)
         for result in ("success", "failure"):
             _remove(self._duration, env, name, result)
-        with self._lock:
-            components = self._components.pop((env, name), set())
-        for comp in components:
-            for value in HEALTH_STATUSES:
-                _remove(self._health, env, name, comp, value)
+        self._health.forget(env, name)
         self.rollouts(environment, cluster, [])
 
     # --- progressive rollouts ----------------------------------------------------------

@@ -82,6 +82,10 @@ class GitRepository:
         diff = self.repo.commit(self.resolve(old)).diff(self.resolve(new))
         return sorted({p for d in diff for p in (d.a_path, d.b_path) if p})
 
+    def close(self) -> None:
+        """End the git processes this handle started (it must not be used after)."""
+        self.repo.close()
+
     def is_dirty(self) -> bool:
         """Uncommitted changes to tracked files."""
         return bool(self.repo.is_dirty(untracked_files=False))

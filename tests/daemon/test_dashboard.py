@@ -12,7 +12,7 @@ import pytest
 from reconciler.daemon import build_config, history
 from reconciler.daemon.config import ConfigError
 from reconciler.daemon.dashboard import MAX_DIFF_CHARS, _diff_doc
-from reconciler.daemon.history import AppliedDiff
+from reconciler.daemon.history import AppliedDiff, WrittenEntry
 from reconciler.objects import ObjectKey
 from reconciler.plan import Action, PlanEntry
 from tests.daemon.conftest import Harness, Repo, bump_fraud
@@ -42,6 +42,8 @@ def test_reconciles_health_diffs_and_events_are_kept_per_target(
     component = view.component("prod-cloud", "gke-eu", FRAUD)
     assert component is not None and component["lastDiff"]["revision"] == new
     assert "+    minReplicas: 5" in component["lastDiff"]["objects"][0]["diff"]
+    [written] = h.daemon.history.of(("prod-cloud", "gke-eu")).diffs[FRAUD].entries
+    assert isinstance(written.live, bytes)  # the live object it changed, kept as JSON
     assert [e["reason"] for e in component["events"]] == ["Configured", "Created"]  # newest first
     assert [r["revision"] for r in component["reconciles"]] == [new, first]
     other = view.component("prod-cloud", "gke-eu", "serving/recsys-ranker")
@@ -73,10 +75,10 @@ def test_histories_are_bounded(repo: Repo, fleet: Fleet, make_daemon: Callable[.
 
 
 def test_a_long_diff_is_cut_at_the_limit_when_shown() -> None:
-    def entry(name: str, size: int) -> PlanEntry:
+    def entry(name: str, size: int) -> WrittenEntry:
         desired = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "ml"},
                    "data": {"x": "y" * size}}
-        return PlanEntry(ObjectKey("", "ConfigMap", "ml", name), Action.CREATE, desired=desired)
+        return WrittenEntry.of(PlanEntry(ObjectKey("", "ConfigMap", "ml", name), Action.CREATE, desired=desired))
 
     at = datetime(2025, 1, 1, tzinfo=timezone.utc)
     doc = _diff_doc(AppliedDiff(at, "r1", (entry("a", MAX_DIFF_CHARS - 200), entry("b", 1000), entry("c", 1))))
@@ -125,3 +127,19 @@ def test_a_failed_apply_shows_on_the_component_with_the_servers_words(
     component = view.component("prod-cloud", "gke-us", FRAUD)
     assert component is not None and component["lastFailure"] is None
     assert [e["reason"] for e in component["events"]] == ["Created", "ApplyFailed"]
+
+
+def test_the_kept_result_lets_go_of_live_objects_and_the_dashboard_still_shows_their_health(
+        repo: Repo, fleet: Fleet, make_daemon: Callable[..., Harness]) -> None:
+    h = make_daemon(repo, fleet.connect)
+    h.step()
+    h.tick(61)  # a drift check: every object unchanged
+    state = h.daemon.target("prod-cloud", "gke-eu")
+    result = state.last_result
+    assert result is not None and result.plan is not None and result.live == {}
+    assert result.plan.entries and all(e.live is None for e in result.plan.entries)  # all unchanged
+    key = ObjectKey("serving.kserve.io", "InferenceService", "ml-serving", "fraud-detector")
+    judged = state.objects[key]
+    [shown] = h.daemon.dashboard.component("prod-cloud", "gke-eu", FRAUD)["objects"]  # type: ignore[index]
+    assert (shown["health"], shown["message"]) == (judged.status.value, judged.message)
+    assert shown["message"] != "not read yet"

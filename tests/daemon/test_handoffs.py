@@ -20,11 +20,8 @@ from reconciler.handoff import Handoff
 from reconciler.rollout.policy import RolloutPolicy
 from reconciler.rollout.state import Phase, RolloutState
 from reconciler.rollout.view import RolloutView
-from reconciler.spec.load import load
 from reconciler.spec.models import Cluster as ClusterSpec
-from reconciler.source.directory import DirectorySource
 
-ROOT = Path(__file__).resolve().parents[2]
 MODEL = "serving/fraud-detector"
 CLUSTERS = ("a-onprem", "b-cloud", "c-cloud")
 
@@ -38,7 +35,7 @@ def _revision(version: str = "8") -> LoadedRevision:
                                             ClusterSpec.model_validate({"name": name, "inCluster": True}), 0.5, 8,
                                             (_policy(version),))
                for name in CLUSTERS}
-    return LoadedRevision("c1", load(DirectorySource(ROOT)), desired)
+    return LoadedRevision("c1", desired)
 
 
 def _state(phase: Phase, version: str = "8") -> RolloutState:
