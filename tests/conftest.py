@@ -4,8 +4,14 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 pytest_plugins = ["kubeserver.fixtures", "tests.realkube.fixtures"]
+
+# Property tests are deterministic (examples derived from each test, no example database carried
+# between runs) and never timed: a per-example deadline failed on a loaded 2-core machine.
+settings.register_profile("platformctl", derandomize=True, database=None, deadline=None)
+settings.load_profile("platformctl")
 
 
 @pytest.fixture(autouse=True)
