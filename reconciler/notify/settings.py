@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 from reconciler.errors import SpecError, SpecErrors
 from reconciler.notify.model import DEFAULT_ADDRESSES, Notifications, NotificationsSpec, Provider
 from reconciler.spec.document import Document
-from reconciler.spec.standalone import parse_kind
+from reconciler.spec.standalone import parse_kind, read_operator_file
 
 
 
@@ -54,11 +54,7 @@ def _parse(data: bytes, path: str) -> tuple[Notifications, Document]:
 
 def load_settings(path: Path) -> Settings:
     """Read the file at ``path`` and every secret it names; SpecErrors for anything unusable."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SpecErrors([SpecError(str(path), 1, 1, f"cannot read the notifications file: {exc.strerror or exc}",
-                                    "fix the path given by --notifications or $PLATFORMCTL_NOTIFICATIONS")]) from None
+    data = read_operator_file(path, "the notifications file", "--notifications or $PLATFORMCTL_NOTIFICATIONS")
     model, doc = _parse(data, str(path))
     errors: list[SpecError] = []
     providers = []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.errors import SpecError, SpecErrors
 from reconciler.policy.model import OperatorPolicy
-from reconciler.spec.standalone import parse_kind
+from reconciler.spec.standalone import parse_kind, read_operator_file
+
 
 def parse_policy(data: bytes, path: str) -> OperatorPolicy:
     """The policy in ``data`` (the text of ``path``); SpecErrors listing every problem."""
@@ -15,9 +15,4 @@ def parse_policy(data: bytes, path: str) -> OperatorPolicy:
 
 def read_policy(path: Path) -> OperatorPolicy:
     """Read and parse the policy file at ``path``; an unreadable file is an error, never "no policy"."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SpecErrors([SpecError(str(path), 1, 1, f"cannot read the operator policy: {exc.strerror or exc}",
-                                    "fix the path given by --policy or $PLATFORMCTL_POLICY")]) from None
-    return parse_policy(data, str(path))
+    return parse_policy(read_operator_file(path, "the operator policy", "--policy or $PLATFORMCTL_POLICY"), str(path))

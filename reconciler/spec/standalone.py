@@ -3,6 +3,7 @@ hardened parser; every problem as ``file:line:col``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -13,6 +14,16 @@ from reconciler.spec.document import Document
 from reconciler.spec.yamlio import YamlParseError, parse_yaml
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def read_operator_file(path: Path, what: str, given_by: str) -> bytes:
+    """The bytes of the operator's file at ``path``; unreadable, a SpecErrors naming ``what`` it is ("the
+    operator policy") and the option or variable that gave the path (``given_by``)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SpecErrors([SpecError(str(path), 1, 1, f"cannot read {what}: {exc.strerror or exc}",
+                                    f"fix the path given by {given_by}")]) from None
 
 
 def parse_kind(data: bytes, path: str, model: type[M], kind: str, what: str) -> tuple[M, Document]:
