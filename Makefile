@@ -49,7 +49,7 @@ screenshots: $(STAMP) chromium
 test: $(STAMP) kube-binaries prometheus chromium
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -n 2
+	PLATFORMCTL_REQUIRE_BROWSER=1 $(BIN)/pytest -n 2
 
 ## Only the fast tier: everything but the tests against a real kube-apiserver (tests/real).
 test-fast: $(STAMP)
