@@ -311,6 +311,12 @@ def test_a_verified_rollout_opens_the_promotion_to_the_next_stage(
         kserve_ready()
     (view,) = h.daemon.target("staging", "gke-staging").rollouts
     assert view.state.phase.value == "Succeeded"
+    # what a sharded replica that does not own this cluster reads before it opens the promotion
+    good = h.daemon.good
+    assert good is not None
+    (policy,) = good.desired[("staging", "gke-staging")].rollouts
+    peer = h.daemon._peer_rollout(("staging", "gke-staging"), policy)
+    assert peer is not None and (peer.version, peer.phase) == (view.state.version, view.state.phase)
     assert "promote/" not in repo.git("branch", "--list")  # opened by the next pass of the loop
     h.step()
     branch = "promote/prod-cloud/fraud-detector-10"
