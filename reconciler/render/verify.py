@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from reconciler.collection import collection_paused
 from reconciler.conformance import validate_object
+from reconciler.conformance.violations import go_value
 from reconciler.errors import SpecError
 from reconciler.objects import ObjectKey
 from reconciler.render import Rendered, render_cluster
@@ -24,7 +25,8 @@ def _own_metadata_key(rendered: Rendered, field: str, message: str) -> tuple[str
     for name, own in (("labels", metadata.labels), ("annotations", metadata.annotations)):
         if field.startswith(f"metadata.{name}"):
             for key, value in own.items():
-                if f'"{key}"' in message or f'"{value}"' in message or field.endswith(f"[{key}]"):
+                # the message quotes the bad key or value as the API server does (escapes included)
+                if go_value(key) in message or go_value(value) in message or field.endswith(f"[{key}]"):
                     return ("metadata", name, key)
     return None
 
