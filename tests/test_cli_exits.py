@@ -82,6 +82,7 @@ def test_help_documents_the_exit_codes_and_version_prints_it(capsys: pytest.Capt
 
 def test_shell_completion_script_is_offered(capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SHELL", "/bin/bash")
+    # the shell is named, not detected: detection reads the process tree (under make, a `sh` parent)
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     assert main(["--show-completion", "bash"]) == 0
     assert "_PLATFORMCTL_COMPLETE" in capsys.readouterr().out
